@@ -1,0 +1,208 @@
+"""Dataset contracts: the single definition of every dataset in the lake.
+
+Each YAML file under ``energylake/datasets/`` describes one dataset: its zone,
+columns (Glue/Hive type strings, nullability, PII classification), partition
+columns, primary key, quality rules and warehouse hints. Spark schemas, Glue
+catalog tables (Terraform reads the same YAML), Lake Formation LF-tags and
+Redshift DDL are all derived from it, so a column is declared exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+Zone = Literal["landing", "raw", "transform", "curated", "quarantine"]
+Classification = Literal["public", "internal", "confidential", "pii"]
+FileFormat = Literal["json", "csv", "parquet"]
+
+# Glue/Hive primitive type names accepted in contracts (decimal(p,s) checked by regex).
+_PRIMITIVE_TYPES = {
+    "string",
+    "boolean",
+    "int",
+    "bigint",
+    "smallint",
+    "double",
+    "float",
+    "date",
+    "timestamp",
+}
+_DECIMAL = re.compile(r"^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$")
+
+
+class ContractError(ValueError):
+    """A dataset contract file is malformed; the message names the file and field."""
+
+
+class Column(BaseModel):
+    """One column: Glue type string, nullability and data classification."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    type: str
+    nullable: bool = True
+    classification: Classification = "internal"
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check_type(self) -> Column:
+        if self.type not in _PRIMITIVE_TYPES and not _DECIMAL.match(self.type):
+            raise ValueError(f"column {self.name!r}: unsupported type {self.type!r}")
+        return self
+
+    @property
+    def is_pii(self) -> bool:
+        """True when the column must be hidden from personas without PII clearance."""
+        return self.classification == "pii"
+
+
+class QualityRule(BaseModel):
+    """A declarative data-quality rule evaluated by ``energylake.quality``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rule: Literal["not_null", "range", "allowed_values", "unique", "regex", "not_future", "min_timestamp"]
+    column: str | None = None
+    columns: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] = ()
+    pattern: str | None = None
+    value: str | None = None
+    # When set, a range rule only applies to rows where this column equals this value.
+    when_column: str | None = None
+    when_value: str | None = None
+
+
+class WarehouseHints(BaseModel):
+    """Redshift physical design chosen for the dataset (used by schema conversion)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    table: str | None = None
+    diststyle: Literal["auto", "even", "key", "all"] = "auto"
+    distkey: str | None = None
+    sortkey: tuple[str, ...] = ()
+
+
+class DatasetContract(BaseModel):
+    """A whole dataset definition as loaded from one contract file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    zone: Zone
+    domain: str
+    description: str
+    format: FileFormat = "parquet"
+    columns: tuple[Column, ...]
+    partition_by: tuple[str, ...] = ()
+    primary_key: tuple[str, ...] = ()
+    event_time: str | None = None
+    quality: tuple[QualityRule, ...] = ()
+    warehouse: WarehouseHints | None = None
+    # Free-form source hints (e.g. DMS table name, file layout) for the jobs that read it.
+    source: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> DatasetContract:
+        names = [c.name for c in self.columns]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"duplicated columns {duplicated}")
+        known = set(names)
+        for group, refs in (("partition_by", self.partition_by), ("primary_key", self.primary_key)):
+            missing = [r for r in refs if r not in known]
+            if missing:
+                raise ValueError(f"{group} names unknown columns {missing}")
+        if self.event_time and self.event_time not in known:
+            raise ValueError(f"event_time names unknown column {self.event_time!r}")
+        for rule in self.quality:
+            for ref in (rule.column, *rule.columns, rule.when_column):
+                if ref and ref not in known:
+                    raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
+        if self.warehouse:
+            for ref in (self.warehouse.distkey, *self.warehouse.sortkey):
+                if ref and ref not in known:
+                    raise ValueError(f"warehouse hint names unknown column {ref!r}")
+        return self
+
+    def column(self, name: str) -> Column:
+        """The column called ``name`` (KeyError when absent)."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"{self.name}: no column {name!r}")
+
+    @property
+    def data_columns(self) -> tuple[Column, ...]:
+        """Columns stored inside the files (everything but the partition columns)."""
+        return tuple(c for c in self.columns if c.name not in self.partition_by)
+
+    @property
+    def partition_columns(self) -> tuple[Column, ...]:
+        """Partition columns in declared order (they become S3 path segments)."""
+        return tuple(self.column(n) for n in self.partition_by)
+
+    @property
+    def pii_columns(self) -> tuple[str, ...]:
+        """Names of the PII-classified columns."""
+        return tuple(c.name for c in self.columns if c.is_pii)
+
+    def glue_database(self, prefix: str = "energy") -> str:
+        """Glue Data Catalog database holding this dataset (one per zone)."""
+        return f"{prefix}_{self.zone}"
+
+    def ddl(self) -> str:
+        """Spark DDL string of all columns, usable with ``StructType.fromDDL``."""
+        return ", ".join(f"{c.name} {c.type.upper()}" for c in self.columns)
+
+
+CONTRACTS_PACKAGE = "energylake.datasets"
+
+
+def contracts_dir() -> Path:
+    """Directory holding the contract YAML files (inside the installed package)."""
+    return Path(str(resources.files(CONTRACTS_PACKAGE)))
+
+
+def parse_contract(path: Path) -> DatasetContract:
+    """Load and validate one contract file, raising ContractError naming file and field."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ContractError(f"{path.name}: invalid YAML: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise ContractError(f"{path.name}: expected a mapping at top level")
+    try:
+        contract = DatasetContract.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "<root>"
+        raise ContractError(f"{path.name}: field {field}: {first['msg']}") from exc
+    if contract.name != path.stem:
+        raise ContractError(f"{path.name}: field name: {contract.name!r} must match the file name")
+    return contract
+
+
+@cache
+def load_contracts(directory: str | None = None) -> dict[str, DatasetContract]:
+    """All contracts keyed by dataset name (cached; pass a directory to load others)."""
+    base = Path(directory) if directory else contracts_dir()
+    return {p.stem: parse_contract(p) for p in sorted(base.glob("*.yaml"))}
+
+
+def get_contract(name: str) -> DatasetContract:
+    """The contract called ``name``; KeyError lists the known names when absent."""
+    contracts = load_contracts()
+    if name not in contracts:
+        raise KeyError(f"unknown dataset {name!r}; known: {sorted(contracts)}")
+    return contracts[name]

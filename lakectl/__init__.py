@@ -1,0 +1,1 @@
+"""lakectl: local operations for the renewable-energy data lake (emulator, PostgreSQL, Glue runner, demo)."""

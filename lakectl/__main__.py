@@ -1,0 +1,5 @@
+"""``python -m lakectl`` entry point."""
+
+from lakectl.cli import main
+
+raise SystemExit(main())

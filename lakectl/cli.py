@@ -1,0 +1,41 @@
+"""lakectl command line: local operations on the lake (emulator, PostgreSQL, jobs, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lakectl import emulator
+
+
+def _emulator(args: argparse.Namespace) -> int:
+    if args.action == "start":
+        print(f"AWS emulator ready at {emulator.start_daemon()}")
+    elif args.action == "stop":
+        print("AWS emulator stopped" if emulator.stop_daemon() else "AWS emulator was not running")
+    else:
+        endpoint = emulator.daemon_endpoint()
+        up = emulator.is_emulator(endpoint)
+        print(f"AWS emulator at {endpoint}: {'up' if up else 'down'}")
+        return 0 if up else 1
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The lakectl argument parser; areas register their sub-commands here."""
+    parser = argparse.ArgumentParser(prog="lakectl", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    emu = sub.add_parser("emulator", help="start, stop or check the embedded AWS emulator")
+    emu.add_argument("action", choices=["start", "stop", "status"])
+    emu.set_defaults(func=_emulator)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run lakectl; errors print one clear line and exit non-zero."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (RuntimeError, ValueError, KeyError) as exc:
+        print(f"lakectl {args.command}: error: {exc}", file=sys.stderr)
+        return 1

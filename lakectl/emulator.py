@@ -1,0 +1,145 @@
+"""The embedded AWS emulator: moto in server mode on 127.0.0.1.
+
+Two ways to run it: ``EmbeddedEmulator`` (a thread inside the current process, used by tests on a
+free port) and ``start_daemon``/``stop_daemon`` (a background process with a pid file, used by the
+Makefile so Terraform, the demo and a developer's shell can share one emulator).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from lakectl.settings import STATE_DIR, emulator_port
+
+
+class EmulatorError(RuntimeError):
+    """The emulator could not be started or reached; the message says what to do."""
+
+
+def free_port() -> int:
+    """An unused TCP port on the loopback interface."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on 127.0.0.1:port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def is_emulator(endpoint_url: str) -> bool:
+    """True when the endpoint answers like moto or LocalStack (so it can be reused)."""
+    for probe in ("/moto-api/data.json", "/_localstack/health"):
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(endpoint_url + probe, timeout=2).status_code == 200:
+                return True
+    return False
+
+
+def wait_until_up(endpoint_url: str, timeout_s: float = 30.0) -> None:
+    """Block until the emulator answers, or raise EmulatorError after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if is_emulator(endpoint_url):
+            return
+        time.sleep(0.2)
+    raise EmulatorError(f"AWS emulator at {endpoint_url} did not answer within {timeout_s:.0f}s")
+
+
+@dataclass
+class EmbeddedEmulator:
+    """moto's ThreadedMotoServer on a free loopback port, for one test session."""
+
+    port: int = field(default_factory=free_port)
+    _server: object = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL to put in AWS_ENDPOINT_URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> EmbeddedEmulator:
+        """Start the server thread and wait until it answers."""
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        wait_until_up(self.endpoint_url)
+        return self
+
+    def reset(self) -> None:
+        """Drop every emulated resource (moto's reset API), keeping the server up."""
+        requests.post(self.endpoint_url + "/moto-api/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        """Stop the server thread."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+
+def _pid_file() -> Path:
+    return STATE_DIR / "emulator.pid"
+
+
+def daemon_endpoint() -> str:
+    """Endpoint of the shared background emulator."""
+    return f"http://127.0.0.1:{emulator_port()}"
+
+
+def start_daemon() -> str:
+    """Start the background emulator unless one already answers; return its endpoint.
+
+    A port held by something that is not an AWS emulator is an error naming the port and the
+    setting to change, rather than a confusing failure later in Terraform or boto3.
+    """
+    endpoint = daemon_endpoint()
+    port = emulator_port()
+    if port_in_use(port):
+        if is_emulator(endpoint):
+            return endpoint
+        raise EmulatorError(
+            f"port {port} is in use by a process that is not an AWS emulator; "
+            f"stop it or choose another port with LAKE_EMULATOR_PORT=<port>"
+        )
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    log = open(STATE_DIR / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    _pid_file().write_text(str(proc.pid))
+    try:
+        wait_until_up(endpoint)
+    except EmulatorError:
+        proc.kill()
+        raise EmulatorError(f"AWS emulator failed to start; see {STATE_DIR / 'emulator.log'}") from None
+    return endpoint
+
+
+def stop_daemon() -> bool:
+    """Stop the background emulator started by ``start_daemon``; False when none was running."""
+    pid_file = _pid_file()
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text())
+    pid_file.unlink()
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    return True
