@@ -99,7 +99,9 @@ def test_query_touching_a_withheld_column_is_denied_by_name(locations, governanc
     with pytest.raises(AccessDenied, match=r"client_analytics\.customer_name"):
         run_named_query(contacts, "analyst", locations=locations, governance=governance)
     rows = run_named_query(contacts, "trading_ops", locations=locations, governance=governance).rows()
-    assert [r["email"] for r in rows] == [r["email"] for r in sorted(expected_rows(CLIENTS), key=lambda r: r["customer_id"])]
+    assert [r["email"] for r in rows] == [
+        r["email"] for r in sorted(expected_rows(CLIENTS), key=lambda r: r["customer_id"])
+    ]
     assert rows[0]["last_seen"] == expected_rows(CLIENTS)[0]["last_transaction_ts"].strftime("%Y-%m-%d")
 
 
@@ -129,7 +131,7 @@ def test_regional_analyst_aggregates_only_west_rows(locations, governance):
 
 
 def test_dataset_without_grant_and_unknown_names_fail_clearly(locations, governance):
-    with pytest.raises(AccessDenied, match="'analyst' has no SELECT grant on energy_transform.trading_customers"):
+    with pytest.raises(AccessDenied, match=r"'analyst' has no SELECT grant on energy_transform\.trading_customers"):
         run_query("SELECT region FROM energy_transform.trading_customers", "analyst", locations=locations)
     with pytest.raises(ValueError, match="does not resolve"):
         run_query("SELECT no_such_column FROM client_analytics", "analyst", locations=locations)
