@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -29,7 +30,7 @@ import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
-from lakectl.governance import SQL_DIALECT, Governance, PersonaSession, duckdb_type, fetch_arrow
+from lakectl.governance import SQL_DIALECT, AccessDenied, Governance, PersonaSession, duckdb_type, fetch_arrow
 from lakectl.lake_tables import DataFile, files_from_catalog, files_from_location
 from lakectl.settings import REPO_ROOT
 
@@ -207,7 +208,11 @@ def run_named_query(query: NamedQuery, persona: str | None, **kwargs: Any) -> Qu
 
 def _query_cmd(args: argparse.Namespace) -> int:
     sql = Path(args.sql[1:]).read_text(encoding="utf-8") if args.sql.startswith("@") else args.sql
-    result = run_query(sql, args.persona, database=args.database)
+    try:
+        result = run_query(sql, args.persona, database=args.database)
+    except AccessDenied as exc:
+        print(f"athena-query: AccessDenied: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps({"rows": result.rows(), "bytes_scanned": result.bytes_scanned}, default=str, indent=2))
     else:
