@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lakectl import emulator
+from lakectl import emulator, runner
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -28,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="start, stop or check the embedded AWS emulator")
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
+    runner.register(sub)
     return parser
 
 
