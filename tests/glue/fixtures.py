@@ -81,7 +81,7 @@ def system_load_csv(day: str = "07/15/2024", hours: range = range(1, 25), bad_ro
         ]
         rows.append(f"{day},{he:02d}:00," + ",".join(f"{z:.2f}" for z in zones) + f",{sum(zones):.2f},N")
     if bad_row:
-        rows.append(f"{day},25:00,abc,1,1,1,1,1,1,1,1,N")
+        rows.append(f"{day},ab:00,abc,1,1,1,1,1,1,1,1,N")
     return "\n".join(rows) + "\n"
 
 

@@ -43,9 +43,13 @@ CONVERSIONS: dict[str, tuple[str, float, float]] = {
     "kn": ("m/s", 0.514444, 0.0),
     "rpm": ("rpm", 1.0, 0.0),
     "w/m2": ("W/m2", 1.0, 0.0),
+    "percent": ("%", 1.0, 0.0),
     "w/m²": ("W/m2", 1.0, 0.0),
     "wm2": ("W/m2", 1.0, 0.0),
 }
+
+# Percent stays percent for percentage metrics such as cloud cover ("%" means ratio*100 for power factor).
+PERCENT: dict[str, tuple[str, float, float]] = {"%": ("%", 1.0, 0.0)}
 
 
 def unit_key(unit: Column) -> Column:
@@ -59,7 +63,7 @@ def convert_to(value: Column, unit: Column, canonical: Column) -> Column:
     factors = F.create_map(
         *[
             x
-            for alias, (canon, scale, offset) in CONVERSIONS.items()
+            for alias, (canon, scale, offset) in [*CONVERSIONS.items(), *PERCENT.items()]
             for x in (F.lit(f"{alias}|{canon}"), F.array(F.lit(scale), F.lit(offset)))
         ]
     )
