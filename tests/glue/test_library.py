@@ -186,9 +186,13 @@ def test_openmeteo_weather_hourly_and_winner(spark, tmp_path):
 def _changes(spark, rows):
     contract = get_contract("trading_customers")
     schema = StructType(
-        [StructField("op", StringType()), StructField("dms_commit_ts", TimestampType())]
-        + list(struct_type(contract).fields)
-        + [StructField("source_file", StringType()), StructField("line_no", IntegerType())]
+        [
+            StructField("op", StringType()),
+            StructField("dms_commit_ts", TimestampType()),
+            *struct_type(contract).fields,
+            StructField("source_file", StringType()),
+            StructField("line_no", IntegerType()),
+        ]
     )
     full = []
     for op, ts, cid, name, updated, src, line in rows:
