@@ -144,9 +144,14 @@ def parse_overrides(tokens: Sequence[str]) -> dict[str, str]:
 def _cmd_run_job(args: argparse.Namespace) -> int:
     import json
 
+    job_args = list(args.job_args)
+    # REMAINDER also captures runner flags written after the job name.
+    if "--create-buckets" in job_args:
+        job_args.remove("--create-buckets")
+        args.create_buckets = True
     if args.create_buckets:
         ensure_buckets()
-    metrics = run_job(args.job, parse_overrides(args.job_args))
+    metrics = run_job(args.job, parse_overrides(job_args))
     print(json.dumps(metrics.to_dict(), indent=2, default=str))
     return 0 if metrics.status == "succeeded" else 1
 

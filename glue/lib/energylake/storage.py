@@ -101,6 +101,8 @@ class Storage:
             body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         except self.s3.exceptions.NoSuchKey:
             return None
+        except self.s3.exceptions.NoSuchBucket:
+            raise ValueError(f"path {uri} does not exist (no bucket {bucket!r})") from None
         return json.loads(body)
 
     def put_json(self, uri: str, value: Any) -> None:
