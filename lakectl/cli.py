@@ -29,11 +29,12 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
     # Area sub-commands: one register(sub) per module, one line each so branches merge cleanly.
-    from lakectl import athena_local, governance, policy_audit
+    from lakectl import athena_local, governance, policy_audit, runner
 
     governance.register(sub)
     athena_local.register(sub)
     policy_audit.register(sub)
+    runner.register(sub)
     return parser
 
 

@@ -1,0 +1,186 @@
+"""Reading raw text and parsing it with explicit schemas; bad lines become quarantine rows with a reason.
+
+Every parsed row carries its lineage: ``source_file``, ``line_no``, ``raw_record`` (the line as
+received) and ``ingested_ts`` (the object's last-modified time, so reprocessing is deterministic).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DataType, StringType
+
+from energylake.schema import string_struct
+
+LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
+REJECT_COLUMNS = ("source_file", "reason", "raw_record")
+CORRUPT = "_corrupt_record"
+
+
+def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+    """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
+    frame = spark.read.text(list(paths), wholetext=True).select(
+        F.col("_metadata.file_path").alias("source_file"),
+        F.col("_metadata.file_modification_time").alias("ingested_ts"),
+        F.posexplode(F.split(F.col("value"), r"\r?\n")).alias("line_no", "raw_record"),
+    )
+    frame = frame.where(F.length(F.trim("raw_record")) > 0)
+    return map_source(frame, path_map).select(*LINEAGE)
+
+
+def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+    """One row per whole file: source_file, line_no (0), raw_record (the file text), ingested_ts."""
+    frame = spark.read.text(list(paths), wholetext=True).select(
+        F.col("_metadata.file_path").alias("source_file"),
+        F.lit(0).alias("line_no"),
+        F.col("value").alias("raw_record"),
+        F.col("_metadata.file_modification_time").alias("ingested_ts"),
+    )
+    return map_source(frame, path_map)
+
+
+def map_source(frame: DataFrame, path_map: tuple[str, str] | None) -> DataFrame:
+    """Rewrite staged local file paths back to their s3:// URIs (``path_map`` = (local prefix, uri prefix))."""
+    if not path_map:
+        return frame
+    local, uri = path_map
+    local = re.sub(r"^file:/*", "/", local)
+    pattern = "^file:/*" + re.escape(local.lstrip("/"))
+    return frame.withColumn("source_file", F.regexp_replace("source_file", pattern, uri.replace("\\", "\\\\")))
+
+
+def rejects(frame: DataFrame, reason: Column | str) -> DataFrame:
+    """Quarantine rows (source_file, reason, raw_record) for every row of ``frame``."""
+    reason_col = F.col(reason) if isinstance(reason, str) else reason
+    cols = set(frame.columns)
+    source = F.col("source_file") if "source_file" in cols else F.lit(None).cast("string")
+    raw = F.col("raw_record") if "raw_record" in cols else F.to_json(F.struct(*[F.col(c) for c in frame.columns]))
+    return frame.select(source.alias("source_file"), reason_col.alias("reason"), raw.alias("raw_record"))
+
+
+def empty_rejects(spark: SparkSession) -> DataFrame:
+    """An empty quarantine frame."""
+    return spark.createDataFrame([], string_struct(REJECT_COLUMNS))
+
+
+def union_rejects(parts: Iterable[DataFrame]) -> DataFrame:
+    """Union of quarantine frames (at least one)."""
+    parts = list(parts)
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    return out
+
+
+def split_by_reason(frame: DataFrame, reason: Column) -> tuple[DataFrame, DataFrame]:
+    """(rows whose reason is null, quarantine rows for the others)."""
+    # Checkpointing cuts the plan: both outputs reuse one evaluation and later stages stay small enough
+    # for whole-stage codegen (long chained plans otherwise exceed the JVM's 64 KB method limit).
+    tagged = frame.withColumn("_reason", reason).localCheckpoint(eager=False)
+    good = tagged.where(F.col("_reason").isNull()).drop("_reason")
+    bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
+    return good, bad
+
+
+def parse_json_lines(
+    lines: DataFrame, fields: Sequence[str], allowed: Iterable[str] | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """Parse JSON-lines into string columns ``fields``; malformed lines and unknown keys are quarantined."""
+    allowed_keys = sorted(set(allowed if allowed is not None else fields))
+    schema = string_struct(fields, CORRUPT)
+    parsed = lines.select(
+        *LINEAGE,
+        F.from_json("raw_record", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}).alias("_p"),
+        F.map_keys(F.from_json("raw_record", "map<string,string>")).alias("_keys"),
+    )
+    unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(k) for k in allowed_keys]))
+    reason = (
+        F.when(F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_keys").isNull(), "malformed_json")
+        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
+        .otherwise(F.lit(None))
+    )
+    good, bad = split_by_reason(parsed, reason)
+    return good.select(*LINEAGE, *[F.col(f"_p.{f}").alias(f) for f in fields]), bad
+
+
+def normalise_header(name: str) -> str:
+    """Snake-case a source column header: 'OperDay' -> 'oper_day', 'Settlement Type' -> 'settlement_type'."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.strip().strip('"'))
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_").lower()
+
+
+def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFrame, DataFrame]:
+    """Parse CSV-with-header lines into string columns ``expected`` (headers snake-cased, order checked).
+
+    A file whose header differs from ``expected`` has all its rows quarantined with the unknown or
+    missing columns named; a row with the wrong number of fields is quarantined as malformed.
+    """
+    expected = list(expected)
+    header_udf_input = F.split(F.col("raw_record"), ",")
+    headers = lines.where(F.col("line_no") == 0).select(
+        "source_file", F.transform(header_udf_input, lambda h: _normalise_header_col(h)).alias("_header")
+    )
+    exp = F.array(*[F.lit(c) for c in expected])
+    body = lines.where(F.col("line_no") > 0).join(headers, "source_file", "left")
+    schema = string_struct(expected, CORRUPT)
+    parsed = body.select(
+        *LINEAGE,
+        "_header",
+        F.from_csv(
+            "raw_record", schema.simpleString(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+        ).alias("_p"),
+    )
+    unknown = F.array_except("_header", exp)
+    missing = F.array_except(exp, "_header")
+    reason = (
+        F.when(F.col("_header").isNull(), "missing_header")
+        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(unknown, ",")))
+        .when(F.size(missing) > 0, F.concat(F.lit("missing_columns:"), F.array_join(missing, ",")))
+        .when(F.col("_header") != exp, "unexpected_column_order")
+        .when(F.col(f"_p.{CORRUPT}").isNotNull(), "malformed_csv:wrong_field_count")
+        .otherwise(F.lit(None))
+    )
+    good, bad = split_by_reason(parsed, reason)
+    return good.select(*LINEAGE, *[F.col(f"_p.{c}").alias(c) for c in expected]), bad
+
+
+def _normalise_header_col(col: Column) -> Column:
+    # Column-expression twin of normalise_header (runs inside Spark, no Python UDF).
+    c = F.regexp_replace(F.trim(col), '"', "")
+    c = F.regexp_replace(c, "([a-z0-9])([A-Z])", "$1_$2")
+    c = F.regexp_replace(c, "([A-Z]+)([A-Z][a-z])", "$1_$2")
+    c = F.regexp_replace(c, "[^0-9a-zA-Z]+", "_")
+    return F.lower(F.regexp_replace(c, "^_+|_+$", ""))
+
+
+def cast_columns(
+    frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()
+) -> tuple[DataFrame, DataFrame]:
+    """Cast string columns to ``types``; values that do not cast and missing required values are quarantined."""
+    required = set(required)
+    checks = []
+    for name, dtype in types.items():
+        raw = F.trim(F.col(name)) if isinstance(frame.schema[name].dataType, StringType) else F.col(name)
+        present = (
+            raw.isNotNull() & (raw != "") if isinstance(frame.schema[name].dataType, StringType) else raw.isNotNull()
+        )
+        casted = raw.cast(dtype)
+        checks.append(F.when(present & casted.isNull(), F.lit(f"invalid_type:{name}")))
+        if name in required:
+            checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
+    reason = F.concat_ws("; ", *checks) if checks else F.lit("")
+    tagged = frame.withColumn("_reason", F.when(reason != "", reason)).localCheckpoint(eager=False)
+    good = tagged.where(F.col("_reason").isNull()).drop("_reason")
+    bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
+    for name, dtype in types.items():
+        src = F.trim(F.col(name)) if isinstance(frame.schema[name].dataType, StringType) else F.col(name)
+        good = good.withColumn(name, F.when(src != "", src).cast(dtype) if _is_str(frame, name) else src.cast(dtype))
+    return good, bad
+
+
+def _is_str(frame: DataFrame, name: str) -> bool:
+    return isinstance(frame.schema[name].dataType, StringType)

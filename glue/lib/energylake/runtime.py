@@ -1,0 +1,499 @@
+"""Job runtime shared by every Glue job: arguments, Spark, staged or direct S3 I/O, versioned writes,
+catalog publish, bookmarks and row accounting. The same job script runs on AWS Glue and locally.
+
+On Glue (``awsglue`` importable) arguments come from ``getResolvedOptions``, Spark reads and writes
+s3:// directly and ``Job.init/commit`` are called. Locally the same ``--name value`` arguments are
+parsed, inputs are downloaded through boto3 into a staging directory (no hadoop-aws jars needed),
+Spark runs on local files and outputs are uploaded back. In both cases the catalog switch happens
+only after the data of a partition is fully written, and bookmarks live under ``--state_path``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import json
+import logging
+import math
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from energylake import parse
+from energylake.catalog import Catalog, partition_path
+from energylake.contracts import DatasetContract, get_contract
+from energylake.dedup import merge_with_existing
+from energylake.schema import struct_type
+from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
+
+log = logging.getLogger("energylake.job")
+ROWS_PER_FILE = int(os.environ.get("LAKE_ROWS_PER_FILE", "1000000"))
+
+
+class ArgumentError(ValueError):
+    """A job argument is missing or invalid; the message names it."""
+
+
+@dataclass
+class JobMetrics:
+    """Row accounting of one job run (logged as JSON and written under --state_path)."""
+
+    job_name: str
+    run_id: str
+    status: str = "running"
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_quarantined: int = 0
+    rows_deduplicated: int = 0
+    rows_aggregated: int = 0  # input rows folded into aggregates (curated jobs)
+    kind: str = "records"  # "records": 1:1 row jobs; "aggregate": curated builds (rows_written = output rows)
+    input_objects: int = 0
+    outputs: dict[str, int] = field(default_factory=dict)  # table -> rows in the partitions written this run
+    partitions_written: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    duration_s: float = 0.0
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def balanced(self) -> bool:
+        """Every row read is written, aggregated, quarantined or counted as a duplicate."""
+        if self.kind == "aggregate":
+            return self.rows_read == self.rows_aggregated
+        return self.rows_read == self.rows_written + self.rows_quarantined + self.rows_deduplicated
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict (JSON-serialisable) including the balance check."""
+        return {**asdict(self), "balanced": self.balanced}
+
+
+def glue_available() -> bool:
+    """True inside the AWS Glue runtime (the awsglue package is importable)."""
+    return importlib.util.find_spec("awsglue") is not None
+
+
+def parse_args(argv: Sequence[str], required: Sequence[str], optional: dict[str, str] | None = None) -> dict[str, str]:
+    """Resolve ``--name value`` arguments like Glue's getResolvedOptions; ArgumentError names what is missing."""
+    optional = dict(optional or {})
+    values: dict[str, str] = {}
+    if glue_available():
+        from awsglue.utils import getResolvedOptions
+
+        present = [n for n in optional if f"--{n}" in argv]
+        values.update(getResolvedOptions(list(argv), [*required, *present]))
+    else:
+        items = list(argv[1:])
+        i = 0
+        while i < len(items):
+            token = items[i]
+            if not token.startswith("--"):
+                raise ArgumentError(f"unexpected argument {token!r}: arguments are --name value pairs")
+            name, eq, inline = token[2:].partition("=")
+            if eq:
+                values[name] = inline
+                i += 1
+            elif i + 1 < len(items) and not items[i + 1].startswith("--"):
+                values[name] = items[i + 1]
+                i += 2
+            else:
+                raise ArgumentError(f"argument --{name} needs a value")
+        missing = [n for n in required if n not in values]
+        if missing:
+            raise ArgumentError("missing required argument " + ", ".join(f"--{n}" for n in missing))
+    for name, default in optional.items():
+        values.setdefault(name, default)
+    for name, value in values.items():
+        if name.endswith("_path") and value and not value.startswith(("s3://", "s3a://")):
+            raise ArgumentError(f"argument --{name} must be an s3:// URI, got {value!r}")
+    return values
+
+
+@dataclass
+class JobContext:
+    """Everything a job script needs: args, Spark, I/O, catalog, bookmarks and metrics."""
+
+    name: str
+    args: dict[str, str]
+    spark: SparkSession
+    metrics: JobMetrics
+    staged: bool
+    storage: Storage = field(default_factory=Storage)
+    catalog: Catalog = field(default_factory=Catalog)
+    staging_dir: Path | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC).replace(tzinfo=None))
+    _bookmark: dict[str, Any] = field(default_factory=dict)
+    _pending_inputs: list[ObjectInfo] = field(default_factory=list)
+    _pending_sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    _glue_job: Any = None
+    _writes: int = 0
+
+    @property
+    def run_id(self) -> str:
+        """Unique id of this run (also the version directory name of everything it writes)."""
+        return self.metrics.run_id
+
+    # ---- state -------------------------------------------------------------------------------
+    def state_uri(self, *parts: str) -> str:
+        """A URI under --state_path."""
+        return join_uri(self.args["state_path"], *parts)
+
+    def load_bookmark(self) -> None:
+        """Read this job's bookmark (processed input objects and source versions)."""
+        self._bookmark = self.storage.get_json(self.state_uri("bookmarks", f"{self.name}.json")) or {
+            "processed": {},
+            "sources": {},
+        }
+
+    def save_bookmark(self) -> None:
+        """Record the inputs and source versions consumed by this (successful) run."""
+        processed = self._bookmark.setdefault("processed", {})
+        for obj in self._pending_inputs:
+            processed[obj.uri] = obj.etag
+        self._bookmark.setdefault("sources", {}).update(self._pending_sources)
+        self._bookmark["last_run_id"] = self.run_id
+        self.storage.put_json(self.state_uri("bookmarks", f"{self.name}.json"), self._bookmark)
+
+    # ---- inputs ------------------------------------------------------------------------------
+    def new_inputs(self, prefix_uri: str, suffixes: Sequence[str] = ()) -> list[ObjectInfo]:
+        """Objects under the prefix not yet processed (new key or changed ETag); fails if the path is missing."""
+        if not self.storage.bucket_exists(prefix_uri):
+            raise ArgumentError(f"input path {prefix_uri} does not exist (bucket missing)")
+        objects = [o for o in self.storage.list(prefix_uri) if not suffixes or o.uri.endswith(tuple(suffixes))]
+        processed = self._bookmark.get("processed", {})
+        fresh = [o for o in objects if processed.get(o.uri) != o.etag]
+        self._pending_inputs.extend(fresh)
+        self.metrics.input_objects += len(fresh)
+        return fresh
+
+    def _paths(self, objects: Sequence[ObjectInfo]) -> tuple[list[str], tuple[str, str] | None]:
+        if not self.staged:
+            return [o.uri for o in objects], None
+        assert self.staging_dir is not None
+        base = self.staging_dir / "in"
+        paths = []
+        for obj in objects:
+            bucket, key = parse_s3_uri(obj.uri)
+            paths.append(str(self.storage.download(obj, base / bucket / key)))
+        return paths, (str(base) + "/", "s3://")
+
+    def read_lines(self, objects: Sequence[ObjectInfo]) -> DataFrame:
+        """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
+        paths, path_map = self._paths(objects)
+        return parse.read_lines(self.spark, paths, path_map)
+
+    def read_files(self, objects: Sequence[ObjectInfo]) -> DataFrame:
+        """Whole objects as rows with lineage."""
+        paths, path_map = self._paths(objects)
+        return parse.read_files(self.spark, paths, path_map)
+
+    # ---- tables ------------------------------------------------------------------------------
+    def _local_dir(self, uri: str) -> str:
+        assert self.staging_dir is not None
+        bucket, key = parse_s3_uri(uri)
+        target = self.staging_dir / "tables" / bucket / key
+        if not target.exists():
+            for obj in self.storage.list(uri.rstrip("/") + "/"):
+                _, okey = parse_s3_uri(obj.uri)
+                self.storage.download(obj, self.staging_dir / "tables" / bucket / okey)
+            target.mkdir(parents=True, exist_ok=True)
+        return str(target)
+
+    def read_table(
+        self, contract: DatasetContract, database: str, partitions: Sequence[tuple[str, ...]] | None = None
+    ) -> DataFrame | None:
+        """Current rows of a catalog table (only ``partitions`` when given); None when it has no data."""
+        if contract.partition_by:
+            current = self.catalog.partitions(database, contract.name)
+            wanted = current if partitions is None else {p: current[p] for p in partitions if p in current}
+            frames = []
+            for values, location in sorted(wanted.items()):
+                path = self._local_dir(location) if self.staged else location
+                frame = self.spark.read.schema(struct_type(contract, partitions=False)).parquet(path)
+                for col, value in zip(contract.partition_columns, values, strict=True):
+                    frame = frame.withColumn(col.name, F.lit(value).cast(col.type))
+                frames.append(frame)
+            if not frames:
+                return None
+            out = frames[0]
+            for frame in frames[1:]:
+                out = out.unionByName(frame)
+            return out.select(*[c.name for c in contract.columns])
+        location = self.catalog.table_location(database, contract.name)
+        if not location or "/v=" not in location:
+            return None
+        path = self._local_dir(location) if self.staged else location
+        return self.spark.read.schema(struct_type(contract)).parquet(path)
+
+    def source_changes(self, contract: DatasetContract, database: str) -> list[tuple[str, ...]] | None:
+        """Partitions of a source table whose version changed since this job's last run (bookmark for
+        catalog inputs); [] when nothing changed, [()] for a changed unpartitioned table."""
+        key = f"{database}.{contract.name}"
+        seen = self._bookmark.get("sources", {}).get(key, {})
+        if contract.partition_by:
+            current = {"|".join(v): loc for v, loc in self.catalog.partitions(database, contract.name).items()}
+        else:
+            loc = self.catalog.table_location(database, contract.name)
+            current = {"": loc} if loc and "/v=" in loc else {}
+        self._pending_sources[key] = current
+        changed = [k for k, loc in current.items() if seen.get(k) != loc]
+        removed = [k for k in seen if k not in current]
+        return [tuple(k.split("|")) if k else () for k in sorted({*changed, *removed})]
+
+    def changed_dates(self, contract: DatasetContract, database: str) -> set[str]:
+        """Dates (first partition value) of a date-partitioned source whose version changed since the last run."""
+        return {values[0] for values in self.source_changes(contract, database) if values}
+
+    def read_dates(
+        self, contract: DatasetContract, database: str, dates: set[str], where: dict[str, str] | None = None
+    ) -> DataFrame | None:
+        """Rows of the partitions whose first value is in ``dates`` (and whose other values match ``where``)."""
+        names = list(contract.partition_by)
+        wanted = []
+        for values in self.catalog.partitions(database, contract.name):
+            if values[0] not in dates:
+                continue
+            if where and any(values[names.index(k)] != v for k, v in where.items()):
+                continue
+            wanted.append(values)
+        return self.read_table(contract, database, wanted) if wanted else None
+
+    def write_partitions(
+        self,
+        frame: DataFrame,
+        contract: DatasetContract,
+        database: str,
+        output_root: str,
+        drop: Sequence[tuple[str, ...]] = (),
+    ) -> int:
+        """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
+
+        Each partition goes to ``<root>/<col>=<v>/v=<run_id>/``; only after all files are written is the
+        catalog location switched (the atomic publish), then older versions are deleted. Partitions in
+        ``drop`` with no rows in ``frame`` are removed from the catalog. Returns rows written.
+        """
+        names = [c.name for c in contract.columns]
+        parts = list(contract.partition_by)
+        frame = frame.select(*names).localCheckpoint()
+        rows = frame.count()
+        root = output_root.rstrip("/") + "/"
+        self.catalog.register_table(
+            contract, database, root if parts else self.catalog_location_or(root, contract, database)
+        )
+        values = [tuple(str(v) for v in r) for r in frame.select(*parts).distinct().collect()] if parts else [()]
+        if rows == 0 and not parts:
+            values = []
+        self._writes += 1
+        version = f"{self.run_id}-{self._writes}"  # a partition written twice in one run gets two versions
+        if values:
+            n_files = max(1, math.ceil(rows / ROWS_PER_FILE))
+            out = frame.withColumn("v", F.lit(version))
+            out = out.repartition(n_files, *[F.col(p) for p in parts]) if parts else out.coalesce(n_files)
+            writer = out.write.option("maxRecordsPerFile", ROWS_PER_FILE).partitionBy(*parts, "v").mode("append")
+            if self.staged:
+                assert self.staging_dir is not None
+                local = self.staging_dir / "out" / f"{contract.name}-{self._writes}"
+                writer.parquet(str(local))
+                self._upload(local, root, version)
+            else:
+                writer.parquet(root)
+        for value in values:
+            base = join_uri(root, partition_path(parts, value)) if parts else root.rstrip("/")
+            location = join_uri(base, f"v={version}") + "/"
+            if parts:
+                self.catalog.put_partition(contract, database, value, location)
+            else:
+                self.catalog.register_table(contract, database, location)
+            self._collect_garbage(base + "/", location)
+        written = {tuple(v) for v in values}
+        for value in drop:
+            if (
+                parts
+                and tuple(value) not in written
+                and tuple(value) in self.catalog.partitions(database, contract.name)
+            ):
+                self.catalog.delete_partition(contract, database, tuple(value))
+                self._collect_garbage(join_uri(root, partition_path(parts, value)) + "/", None)
+        self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
+        self.metrics.partitions_written += len(values)
+        return rows
+
+    def catalog_location_or(self, default: str, contract: DatasetContract, database: str) -> str:
+        """The table's current location if registered (so registering never hides published data)."""
+        return self.catalog.table_location(database, contract.name) or default
+
+    def _upload(self, local: Path, root: str, version: str) -> None:
+        for path in sorted(local.rglob("*.parquet")):
+            rel = path.relative_to(local).as_posix()
+            if f"v={version}/" in rel:
+                self.storage.upload_file(path, join_uri(root, rel))
+
+    def _collect_garbage(self, base: str, keep: str | None) -> None:
+        """Delete superseded version directories under a partition (best effort, after the publish)."""
+        bucket, _ = parse_s3_uri(base)
+        for obj in self.storage.list(base):
+            _, key = parse_s3_uri(obj.uri)
+            rel = key[len(parse_s3_uri(base)[1]) :]
+            if not rel.startswith("v="):
+                continue
+            if keep is None or not obj.uri.startswith(keep):
+                self.storage.s3.delete_object(Bucket=bucket, Key=key)
+
+    def merge_into(
+        self,
+        new: DataFrame,
+        contract: DatasetContract,
+        database: str,
+        output_root: str,
+        order: Sequence[Any],
+    ) -> tuple[int, int]:
+        """Late-data-safe upsert: merge new rows into the partitions they touch and rewrite those partitions.
+
+        Returns (new rows written, new rows dropped as duplicates of a winning row).
+        """
+        new = new.localCheckpoint()
+        parts = list(contract.partition_by)
+        touched = [tuple(str(v) for v in r) for r in new.select(*parts).distinct().collect()] if parts else None
+        existing = self.read_table(contract, database, touched)
+        merged, dropped = merge_with_existing(new, existing, contract.primary_key, order)
+        merged = merged.localCheckpoint()
+        dropped_n = dropped.count()
+        new_n = new.count()
+        self.write_partitions(merged, contract, database, output_root)
+        return new_n - dropped_n, dropped_n
+
+    def load(
+        self,
+        valid: DataFrame,
+        rejects: DataFrame,
+        contract: DatasetContract,
+        database: str,
+        output_root: str,
+        order: Sequence[Any],
+    ) -> None:
+        """Record-job tail: quarantine rejects, merge valid rows into their partitions, count everything."""
+        valid = valid.localCheckpoint()
+        n_valid = valid.count()
+        quarantined = self.quarantine(rejects, contract.name)
+        written, dropped = self.merge_into(valid, contract, database, output_root, order) if n_valid else (0, 0)
+        self.metrics.rows_read += n_valid + quarantined
+        self.metrics.rows_written += written
+        self.metrics.rows_deduplicated += dropped
+        self.metrics.details[contract.name] = {
+            "read": n_valid + quarantined,
+            "written": written,
+            "quarantined": quarantined,
+            "deduplicated": dropped,
+        }
+
+    def quarantine(self, rejects: DataFrame, dataset: str) -> int:
+        """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates)."""
+        contract = get_contract("quarantine_records")
+        rows = rejects.select(
+            F.lit(self.name).alias("job_name"),
+            F.lit(self.run_id).alias("run_id"),
+            "source_file",
+            "reason",
+            "raw_record",
+            F.lit(self.now).cast("timestamp").alias("quarantined_ts"),
+            F.lit(dataset).alias("dataset"),
+            F.lit(self.now.date()).cast("date").alias("quarantine_date"),
+        ).localCheckpoint()
+        count = rows.count()
+        self.metrics.rows_quarantined += count
+        if count:
+            keyed = rows.withColumn(
+                "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
+            )
+            parts = list(contract.partition_by)
+            touched = [tuple(str(v) for v in r) for r in keyed.select(*parts).distinct().collect()]
+            existing = self.read_table(contract, self.args["quarantine_database"], touched)
+            if existing is not None:
+                existing = existing.withColumn(
+                    "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
+                )
+            # The earliest quarantine of the same record is kept, so re-runs do not duplicate it.
+            merged, _ = merge_with_existing(keyed, existing, ["_key"], [F.col("quarantined_ts").asc()])
+            self.write_partitions(
+                merged.drop("_key"), contract, self.args["quarantine_database"], self.args["quarantine_path"]
+            )
+        return count
+
+
+def _glue_job(spark: SparkSession, name: str, args: dict[str, str]) -> tuple[Any, SparkSession]:
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+
+    glue_context = GlueContext(spark.sparkContext)
+    job = Job(glue_context)
+    job.init(name, args)
+    return job, glue_context.spark_session
+
+
+@contextlib.contextmanager
+def job_context(
+    argv: Sequence[str], required: Sequence[str], optional: dict[str, str] | None = None
+) -> Iterator[JobContext]:
+    """Run a job body with resolved args, Spark, bookmarks and metrics; commits only on success."""
+    defaults = {
+        "JOB_NAME": Path(argv[0]).stem if argv else "job",
+        "state_path": "",
+        "quarantine_path": "",
+        "quarantine_database": get_contract("quarantine_records").glue_database(),
+        **(optional or {}),
+    }
+    args = parse_args(argv, required, defaults)
+    for name in ("state_path", "quarantine_path"):
+        if not args.get(name):
+            raise ArgumentError(f"missing required argument --{name}")
+    name = args["JOB_NAME"]
+    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    metrics = JobMetrics(job_name=name, run_id=run_id, started_at=datetime.now(UTC).isoformat())
+    on_glue = glue_available()
+    staged = not on_glue and os.environ.get("LAKE_IO_MODE", "staged") == "staged"
+    if on_glue:
+        spark = SparkSession.builder.getOrCreate()
+    else:
+        try:
+            from lakectl.spark import local_spark  # the local runner's Glue-like session
+        except ImportError:
+            spark = SparkSession.builder.getOrCreate()
+        else:
+            spark = local_spark(f"glue-{name}")
+    staging = Path(tempfile.mkdtemp(prefix=f"lake-{name}-", dir=os.environ.get("LAKE_STAGING_DIR"))) if staged else None
+    ctx = JobContext(name=name, args=args, spark=spark, metrics=metrics, staged=staged, staging_dir=staging)
+    if on_glue:
+        ctx._glue_job, ctx.spark = _glue_job(spark, name, args)
+    started = time.monotonic()
+    ctx.load_bookmark()
+    try:
+        yield ctx
+        ctx.save_bookmark()
+        metrics.status = "succeeded"
+    except BaseException as exc:
+        metrics.status = "failed"
+        metrics.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise
+    finally:
+        metrics.finished_at = datetime.now(UTC).isoformat()
+        metrics.duration_s = round(time.monotonic() - started, 3)
+        with contextlib.suppress(Exception):
+            ctx.storage.put_json(ctx.state_uri("metrics", name, f"{run_id}.json"), metrics.to_dict())
+            if metrics.status == "succeeded":
+                ctx.storage.put_json(ctx.state_uri("metrics", name, "latest.json"), metrics.to_dict())
+        print(json.dumps({"job_metrics": metrics.to_dict()}, default=str), file=sys.stderr)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        if ctx._glue_job is not None and metrics.status == "succeeded":
+            ctx._glue_job.commit()

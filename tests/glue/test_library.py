@@ -1,0 +1,281 @@
+"""Unit tests of the energylake library functions on small in-memory DataFrames (shared Spark session)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, StructType, TimestampType
+
+from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry, units
+from energylake.catalog import escape_path_name, partition_path, table_input
+from energylake.contracts import get_contract
+from energylake.dedup import deduplicate, merge_with_existing, winner_order
+from energylake.runtime import ArgumentError, JobMetrics, parse_args
+from energylake.schema import spark_type, struct_type
+from tests.glue import fixtures
+
+NOW = datetime(2024, 7, 16, 0, 0)
+
+
+def _lines(spark, tmp_path: Path, name: str, text: str):
+    path = tmp_path / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return parse.read_lines(spark, [str(path)], (str(tmp_path) + "/", "s3://bucket/"))
+
+
+def test_struct_type_follows_contract():
+    schema = struct_type(get_contract("trading_transactions"))
+    assert schema["energy_mwh"].dataType.simpleString() == "decimal(14,4)"
+    assert not schema["transaction_id"].nullable
+    assert "transaction_date" not in struct_type(get_contract("trading_transactions"), partitions=False).names
+    assert spark_type("timestamp") == TimestampType()
+    with pytest.raises(ValueError, match="varchar"):
+        spark_type("varchar")
+
+
+def test_read_lines_maps_staged_paths_to_s3_uris(spark, tmp_path):
+    lines = _lines(spark, tmp_path, "raw/a.json", '{"a": 1}\n\n{"a": 2}\n')
+    rows = lines.orderBy("line_no").collect()
+    assert [r.line_no for r in rows] == [0, 2]
+    assert rows[0].source_file == "s3://bucket/raw/a.json"
+
+
+def test_parse_json_lines_quarantines_malformed_and_unknown(spark, tmp_path):
+    lines = _lines(spark, tmp_path, "a.json", '{"a": "1", "b": 2}\n{"a": 1, "zz": 3}\n{oops\n')
+    good, bad = parse.parse_json_lines(lines, ["a", "b"])
+    assert [(r.a, r.b) for r in good.collect()] == [("1", "2")]
+    assert sorted(r.reason for r in bad.collect()) == ["malformed_json", "unknown_columns:zz"]
+
+
+def test_parse_csv_lines_checks_header_and_field_count(spark, tmp_path):
+    lines = _lines(spark, tmp_path, "a.csv", 'OperDay,HourEnding\n07/15/2024,"01:00"\n07/15/2024\n')
+    good, bad = parse.parse_csv_lines(lines, ["oper_day", "hour_ending"])
+    assert [(r.oper_day, r.hour_ending) for r in good.collect()] == [("07/15/2024", "01:00")]
+    assert [r.reason for r in bad.collect()] == ["malformed_csv:wrong_field_count"]
+    lines = _lines(spark, tmp_path, "b.csv", "OperDay,Extra\n1,2\n")
+    _, bad = parse.parse_csv_lines(lines, ["oper_day", "hour_ending"])
+    assert [r.reason for r in bad.collect()] == ["unknown_columns:extra"]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("OperDay", "oper_day"), ("DSTFlag", "dst_flag"), ("Settlement Type", "settlement_type"), ("0:15", "0_15")],
+)
+def test_normalise_header(header, expected):
+    assert parse.normalise_header(header) == expected
+
+
+def test_cast_columns_quarantines_wrong_types_and_missing_required(spark):
+    frame = spark.createDataFrame([("1.5", "x"), ("abc", "y"), (None, "z")], "v string, k string")
+    good, bad = parse.cast_columns(frame.withColumn("raw_record", F.col("k")), {"v": DoubleType()}, required=["v"])
+    assert [r.v for r in good.collect()] == [1.5]
+    assert sorted(r.reason for r in bad.collect()) == ["invalid_type:v", "missing_required:v"]
+
+
+def test_apply_quality_reports_every_failing_rule(spark):
+    contract = get_contract("weather_hourly")
+    schema = struct_type(contract)
+    ts = datetime(2024, 7, 15, 1)
+    rows = [
+        ("S", ts, 20.0, 5.0, 8.0, 500.0, 10.0, "archive", ts, date(2024, 7, 15)),
+        ("S", ts, 99.0, 5.0, 8.0, 500.0, 101.0, "guess", ts, date(2024, 7, 15)),
+    ]
+    good, bad = quality.apply_quality(spark.createDataFrame(rows, schema), contract)
+    assert good.count() == 1
+    reason = bad.collect()[0].reason
+    assert "temperature_c" in reason and "cloud_cover_pct" in reason and "not_allowed:data_kind=guess" in reason
+
+
+def test_deduplicate_keeps_latest_ingest_then_stable_tiebreak(spark):
+    frame = spark.createDataFrame(
+        [("d", 1.0, datetime(2024, 1, 1, 1), "s3://b/2", 0), ("d", 2.0, datetime(2024, 1, 1, 2), "s3://b/1", 0),
+         ("e", 3.0, datetime(2024, 1, 1, 1), "s3://b/2", 0), ("e", 4.0, datetime(2024, 1, 1, 1), "s3://b/1", 5)],
+        "k string, v double, ingested_ts timestamp, source_file string, line_no int",
+    )  # fmt: skip
+    winners, losers = deduplicate(frame, ["k"], winner_order(frame))
+    assert sorted((r.k, r.v) for r in winners.collect()) == [("d", 2.0), ("e", 4.0)]
+    assert losers.count() == 2
+
+
+def test_merge_with_existing_replaces_and_keeps_untouched_rows(spark):
+    existing = spark.createDataFrame(
+        [("a", 1.0, datetime(2024, 1, 1)), ("b", 2.0, datetime(2024, 1, 1))],
+        "k string, v double, ingested_ts timestamp",
+    )
+    new = spark.createDataFrame(
+        [("a", 9.0, datetime(2024, 1, 2)), ("c", 3.0, datetime(2024, 1, 2))],
+        "k string, v double, ingested_ts timestamp",
+    )
+    merged, dropped = merge_with_existing(new, existing, ["k"], winner_order(new))
+    expected = spark.createDataFrame(
+        [("a", 9.0, datetime(2024, 1, 2)), ("b", 2.0, datetime(2024, 1, 1)), ("c", 3.0, datetime(2024, 1, 2))],
+        "k string, v double, ingested_ts timestamp",
+    )
+    assert_df_equality(merged, expected, ignore_row_order=True, ignore_nullable=True)
+    assert dropped.count() == 0
+    stale = spark.createDataFrame([("a", 0.0, datetime(2023, 1, 1))], "k string, v double, ingested_ts timestamp")
+    _, dropped = merge_with_existing(stale, existing, ["k"], winner_order(stale))
+    assert dropped.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "metric", "expected"),
+    [(212.0, "°F", "battery_temperature", 100.0), (14.5038, "psi", "hydraulic_pressure", 1.0),
+     (1500.0, "kW", "active_power", 1.5), (36.0, "km/h", "wind_speed", 10.0), (0.9, "", "power_factor", 0.9),
+     (1.0, "furlong", "wind_speed", None), (1.0, "bar", "battery_temperature", None)],
+)  # fmt: skip
+def test_unit_conversion(spark, value, unit, metric, expected):
+    converted, _ = units.to_canonical(F.lit(value), F.lit(unit), F.lit(metric))
+    got = spark.range(1).select(converted.alias("v")).first().v
+    assert got == (pytest.approx(expected, rel=1e-4) if expected is not None else None)
+
+
+def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
+    text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
+    valid, bad = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)
+    assert valid.count() == 13 + 10 and bad.count() == 5
+    assert {r.metric for r in valid.collect()} == {
+        "power_factor",
+        "battery_temperature",
+        "hydraulic_pressure",
+        "active_power",
+        "wind_speed",
+        "rotor_speed",
+    }
+    kw = valid.where("device_id = 'SF-TAYGETE-T01'").first()
+    assert kw.value == pytest.approx(0.8) and kw.unit == "MW" and kw.site_id == "SF-TAYGETE"
+
+
+def test_ercot_system_load_converts_central_time_to_utc(spark, tmp_path):
+    body = fixtures.system_load_csv("11/03/2024", range(1, 4), bad_row=False) + "11/03/2024,02:00,1,1,1,1,1,1,1,1,8,Y\n"
+    valid, bad = ercot.system_load(_lines(spark, tmp_path, "l.csv", body), NOW)
+    total = {(r.hour_ending, r.dst_flag): r.interval_start_ts for r in valid.where("weather_zone = 'TOTAL'").collect()}
+    assert total[(1, False)] == datetime(2024, 11, 3, 5)  # 00:00 CDT
+    assert total[(2, True)] - total[(2, False)] == (datetime(2024, 1, 1, 1) - datetime(2024, 1, 1))
+    assert bad.count() == 0
+
+
+def test_ercot_prices_and_fuel_mix(spark, tmp_path):
+    prices, bad = ercot.settlement_prices(_lines(spark, tmp_path, "p.csv", fixtures.spp_csv()), NOW)
+    assert prices.count() == 36 and bad.count() == 0
+    first = prices.orderBy("interval_start_ts").first()
+    assert first.interval_start_ts == datetime(2024, 7, 15, 14)  # HE10 interval 1 = 09:00 CDT
+    fuel, bad = ercot.fuel_mix(_lines(spark, tmp_path, "f.csv", fixtures.fuel_mix_csv()), NOW)
+    assert fuel.count() == 3 * 96 and bad.count() == 0
+
+
+def test_openmeteo_weather_hourly_and_winner(spark, tmp_path):
+    base = tmp_path / "openmeteo"
+    for kind, offset in (("forecast", 5.0), ("archive", 0.0)):
+        p = base / kind / "WF-ROSCOE" / "2024" / "07" / "16" / "0100.json"
+        p.parent.mkdir(parents=True)
+        p.write_text(fixtures.openmeteo_json(hours=2, kind_offset=offset))
+    files = parse.read_files(spark, [str(p) for p in sorted(base.rglob("*.json"))], (str(tmp_path) + "/", "s3://l/"))
+    valid, bad = openmeteo.weather_hourly(files, NOW)
+    assert valid.count() == 4 and bad.count() == 0
+    winners, dropped = openmeteo.dedupe_weather(valid)
+    assert {r.data_kind for r in winners.collect()} == {"archive"} and dropped.count() == 2
+
+
+def _changes(spark, rows):
+    contract = get_contract("trading_customers")
+    schema = StructType(
+        [
+            StructField("op", StringType()),
+            StructField("dms_commit_ts", TimestampType()),
+            *struct_type(contract).fields,
+            StructField("source_file", StringType()),
+            StructField("line_no", IntegerType()),
+        ]
+    )
+    full = []
+    for op, ts, cid, name, updated, src, line in rows:
+        full.append((op, ts, cid, name, None, None, None, "residential", "COAST", updated, updated, src, line))
+    return spark.createDataFrame(full, schema)
+
+
+def test_apply_cdc_orders_by_commit_time_and_deletes(spark):
+    contract = get_contract("trading_customers")
+    t = datetime(2024, 7, 15, 9)
+    load = _changes(
+        spark, [("I", t, 1, "A", t, "s3://x/LOAD00000001.csv", 1), ("I", t, 2, "B", t, "s3://x/LOAD00000001.csv", 2)]
+    )
+    first = cdc.apply_cdc(None, load, contract)
+    assert first.state.count() == 2
+    t2, t3 = datetime(2024, 7, 15, 10), datetime(2024, 7, 15, 11)
+    batch = _changes(spark, [
+        ("U", t3, 1, "A3", t3, "s3://x/20240715-100000000.csv", 1),  # later commit, earlier file
+        ("U", t2, 1, "A2", t2, "s3://x/20240715-110000000.csv", 1),
+        ("D", t2, 2, "B", t, "s3://x/20240715-110000000.csv", 2),
+    ])  # fmt: skip
+    result = cdc.apply_cdc(first.state, batch, contract)
+    assert [(r.customer_id, r.name) for r in result.state.collect()] == [(1, "A3")]
+    assert result.superseded.count() == 1 and result.applied.count() == 2
+
+
+def test_parse_dms_quarantines_unknown_op_and_missing_key(spark, tmp_path):
+    later, _ = fixtures.dms_cdc_transactions()
+    changes, bad = cdc.parse_dms(_lines(spark, tmp_path, "c.csv", later), get_contract("trading_transactions"))
+    assert changes.count() == 2
+    assert sorted(r.reason.split(":")[0] for r in bad.collect()) == ["missing_required", "unknown_op"]
+    assert "transaction_date" in changes.columns
+
+
+def test_curated_builds(spark, tmp_path):
+    readings, _ = telemetry.telemetry_readings(
+        _lines(spark, tmp_path, "t.json", "\n".join(fixtures.device_telemetry_lines())), NOW
+    )
+    weather = spark.createDataFrame([], struct_type(get_contract("weather_hourly")))
+    gen, rejects = curated.site_hourly_generation(readings, weather, curated.load_sites(spark))
+    assert {r.site_id for r in gen.collect()} == {"WF-PAPALOTE", "SF-TAYGETE"} and rejects.count() == 0
+    daily = curated.windfarm_daily_metrics(readings)
+    rotor = daily.where("metric = 'rotor_speed'").first()
+    assert rotor.reading_count == 3 and rotor.p95_value == pytest.approx(12.0)
+    assert daily.columns == [c.name for c in get_contract("windfarm_daily_metrics").columns]
+
+
+def test_grid_weather_and_trading_builds(spark, tmp_path):
+    load, _ = ercot.system_load(_lines(spark, tmp_path, "l.csv", fixtures.system_load_csv(bad_row=False)), NOW)
+    prices, _ = ercot.settlement_prices(_lines(spark, tmp_path, "p.csv", fixtures.spp_csv()), NOW)
+    fuel, _ = ercot.fuel_mix(_lines(spark, tmp_path, "f.csv", fixtures.fuel_mix_csv()), NOW)
+    weather = spark.createDataFrame([], struct_type(get_contract("weather_hourly")))
+    grid = curated.grid_weather_hourly(load, prices, fuel, weather)
+    assert grid.count() == 24 and grid.where("avg_hub_price_usd_mwh IS NOT NULL").count() == 3
+    tx_contract = get_contract("trading_transactions")
+    txs = {}
+    for table, body in fixtures.dms_full_load().items():
+        contract = get_contract(f"trading_{table}")
+        changes, _ = cdc.parse_dms(_lines(spark, tmp_path, f"{table}.csv", body), contract)
+        txs[table] = cdc.apply_cdc(None, changes, contract).state
+    empty_contracts = spark.createDataFrame([], struct_type(get_contract("trading_contracts")))
+    analytics = curated.client_analytics(txs["customers"], txs["transactions"], empty_contracts, txs["providers"])
+    assert analytics.count() == 3 and analytics.where("preferred_energy_type IS NULL").count() == 0
+    daily = curated.daily_energy_consumption(txs["transactions"], txs["customers"])
+    assert daily.agg(F.sum("transaction_count")).first()[0] == 8
+    assert tx_contract.partition_by == ("transaction_date",)
+
+
+def test_catalog_table_input_and_partition_paths():
+    tin = table_input(get_contract("telemetry_readings"), "s3://b/telemetry_readings/")
+    assert [k["Name"] for k in tin["PartitionKeys"]] == ["event_date", "metric"]
+    assert "event_date" not in [c["Name"] for c in tin["StorageDescriptor"]["Columns"]]
+    assert partition_path(["d", "m"], ["2024-07-15", "a/b"]) == "d=2024-07-15/m=a%2Fb"
+    assert escape_path_name("x:y") == "x%3Ay"
+
+
+def test_parse_args_and_metrics():
+    args = parse_args(["job.py", "--input_path", "s3://b/in/", "--n=3"], ["input_path"], {"tables": "x"})
+    assert args == {"input_path": "s3://b/in/", "n": "3", "tables": "x"}
+    with pytest.raises(ArgumentError, match="missing required argument --output_path"):
+        parse_args(["job.py"], ["output_path"])
+    with pytest.raises(ArgumentError, match="--input_path needs a value"):
+        parse_args(["job.py", "--input_path"], [])
+    m = JobMetrics("j", "r", rows_read=5, rows_written=3, rows_quarantined=1, rows_deduplicated=1)
+    assert m.balanced and json.loads(json.dumps(m.to_dict()))["balanced"]
+    assert not JobMetrics("j", "r", rows_read=5, rows_written=3).balanced
