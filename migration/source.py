@@ -368,3 +368,19 @@ def generate_changes(conn: psycopg.Connection, seed: int = 11, batches: int = 40
     finally:
         conn.autocommit = was_autocommit
     return summary
+
+
+def create_database(server: LocalPostgres, name: str) -> str:
+    """Create database ``name`` on a local server (one source per test or demo run); returns its DSN."""
+    with server.connect(autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.dsn.replace(f"dbname={server.database}", f"dbname={name}")
+
+
+def drop_replication_slots(dsn: str) -> int:
+    """Drop every replication slot of the DSN's database (a forgotten slot pins WAL forever); returns how many."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = current_database()"
+        ).fetchall()
+    return len(rows)
