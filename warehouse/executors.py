@@ -131,7 +131,9 @@ class LocalWarehouse:
                 continue
             declared = entry.get("meta", {}).get("content_length")
             if declared is None:
-                raise ValueError(f"COPY: manifest entry {entry['url']} lacks meta.content_length (required for Parquet)")
+                raise ValueError(
+                    f"COPY: manifest entry {entry['url']} lacks meta.content_length (required for Parquet)"
+                )
             if declared != len(data):
                 raise ValueError(f"COPY: {entry['url']} is {len(data)} bytes, manifest says {declared}")
             table = pq.read_table(io.BytesIO(data))

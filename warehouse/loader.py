@@ -225,5 +225,3 @@ def load_datasets(
 def statements_sql(statements: Sequence[Statement], dialect: str = "redshift") -> str:
     """The statements as one script (for review or for running by hand)."""
     return ";\n".join(s.sql(dialect) for s in statements) + ";\n"
-
-

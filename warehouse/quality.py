@@ -117,7 +117,11 @@ def run_gate(
         known = inputs[parent].table.column(key)
         orphans = pc.unique(pc.filter(refs, pc.invert(pc.is_in(refs, value_set=known.combine_chunks()))))
         sample = orphans.to_pylist()[:5]
-        add(CheckResult(child, f"fk_{col}", len(orphans) == 0, f"{len(orphans)} {col} values missing in {parent}: {sample}"))
+        add(
+            CheckResult(
+                child, f"fk_{col}", len(orphans) == 0, f"{len(orphans)} {col} values missing in {parent}: {sample}"
+            )
+        )
     return report
 
 

@@ -11,7 +11,7 @@ def test_parse_tuple_handles_quotes_nulls_and_old_key():
         "amt[numeric]:2.5000 tags[text[]]:'{a,b}' blob[text]:unchanged-toast-datum"
     )
     assert old == {"id": "1"}
-    assert new["id"] == "2" and new["name"] == "O'Brien, \"x\"\nnext" and new["email"] is None
+    assert new["id"] == "2" and new["name"] == 'O\'Brien, "x"\nnext' and new["email"] is None
     assert new["amt"] == "2.5000" and new["tags"] == "{a,b}" and new["blob"] is UNCHANGED_TOAST
 
 

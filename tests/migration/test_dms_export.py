@@ -96,7 +96,7 @@ def test_bad_cdc_records_are_quarantined_by_the_apply():
             f"I,2024-01-02 00:00:00.000001,1,{good}",
             f"X,2024-01-02 00:00:00.000002,2,{good}",  # unknown Op
             f"U,2024-01-02 00:00:00.000003,,{good}",  # missing key
-            f"U,2024-01-02 00:00:00.000004,3,2024-01-01 00:00:00,Windy LLC,wind,lots,WEST,,x,y",  # bad values
+            "U,2024-01-02 00:00:00.000004,3,2024-01-01 00:00:00,Windy LLC,wind,lots,WEST,,x,y",  # bad values
             f"U,2024-01-02 00:00:00.000005,1,{good.replace('Windy', 'Gusty')}",
         ]
     )
