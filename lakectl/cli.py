@@ -28,6 +28,9 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="start, stop or check the embedded AWS emulator")
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
+    from migration.cli import register as register_migration
+
+    register_migration(sub)
     return parser
 
 
