@@ -30,11 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
     emu.set_defaults(func=_emulator)
     # Area sub-commands: one register(sub) per module, one line each so branches merge cleanly.
     from lakectl import athena_local, governance, policy_audit, runner
+    from migration import cli as migration_cli
 
     governance.register(sub)
     athena_local.register(sub)
     policy_audit.register(sub)
     runner.register(sub)
+    migration_cli.register(sub)
     return parser
 
 

@@ -1,0 +1,151 @@
+"""lakectl sub-commands for the migration and warehouse areas (registered from lakectl.cli.build_parser)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+import psycopg
+
+SOURCE_PORT_ENV, WAREHOUSE_PORT_ENV = "LAKE_SOURCE_PG_PORT", "LAKE_WAREHOUSE_PG_PORT"
+LOCAL_COPY_ROLE = "arn:aws:iam::000000000000:role/energylake-local-redshift-copy"  # local placeholder, never used
+
+
+def local_source():
+    """The local on-prem source server (.local/postgres/source, port LAKE_SOURCE_PG_PORT or 55432), started."""
+    from migration.source import start_source
+
+    return start_source(port=int(os.environ.get(SOURCE_PORT_ENV, "55432")))
+
+
+def local_warehouse_server():
+    """The local Redshift stand-in server (.local/postgres/warehouse, port LAKE_WAREHOUSE_PG_PORT or 55439)."""
+    from lakectl.postgres import LocalPostgres
+    from lakectl.settings import STATE_DIR
+
+    return LocalPostgres(
+        STATE_DIR / "postgres" / "warehouse", port=int(os.environ.get(WAREHOUSE_PORT_ENV, "55439"))
+    ).start()
+
+
+def warehouse_executor():
+    """Redshift Data API when REDSHIFT_WORKGROUP or REDSHIFT_CLUSTER_ID is set, else the local stand-in."""
+    from warehouse.executors import LocalWarehouse, RedshiftDataApi
+
+    if os.environ.get("REDSHIFT_WORKGROUP") or os.environ.get("REDSHIFT_CLUSTER_ID"):
+        return RedshiftDataApi(
+            database=os.environ.get("REDSHIFT_DATABASE", "lake"),
+            workgroup_name=os.environ.get("REDSHIFT_WORKGROUP"),
+            cluster_identifier=os.environ.get("REDSHIFT_CLUSTER_ID"),
+            secret_arn=os.environ.get("REDSHIFT_SECRET_ARN"),
+            db_user=os.environ.get("REDSHIFT_DB_USER"),
+        )
+    return LocalWarehouse(local_warehouse_server().dsn)
+
+
+def exporter():
+    """The DMS exporter wired to the local source and the lake buckets (names from the environment)."""
+    from migration.dms.exporter import DmsExporter
+    from migration.storage import S3Store, bucket_name, ensure_bucket
+
+    for zone in ("landing", "transform", "artifacts"):
+        ensure_bucket(bucket_name(zone))
+    return DmsExporter(
+        local_source().dsn,
+        S3Store(bucket_name("landing")),
+        S3Store(bucket_name("artifacts")),
+        S3Store(bucket_name("transform"), "quarantine"),
+    )
+
+
+def _source(args: argparse.Namespace) -> int:
+    from migration.source import create_schema, generate_changes, generate_sample_data
+
+    server = local_source()
+    if args.action == "start":
+        print(f"source PostgreSQL ready: {server.dsn}")
+    elif args.action == "stop":
+        server.stop()
+    elif args.action == "seed":
+        with psycopg.connect(server.dsn) as conn:
+            create_schema(conn, drop=True)
+            print(json.dumps(generate_sample_data(conn, seed=args.seed, size=args.size)))
+    else:
+        with psycopg.connect(server.dsn) as conn:
+            summary = generate_changes(conn, seed=args.seed, batches=args.batches)
+        print(json.dumps({f"{t}.{op}": n for (t, op), n in sorted(summary.operations.items())}))
+    return 0
+
+
+def _dms(args: argparse.Namespace) -> int:
+    from migration.dms.apply import apply_dms_to_transform
+    from migration.dms.exporter import summarize
+    from migration.storage import S3Store, bucket_name
+
+    result = exporter().run()
+    print(json.dumps(summarize(result)))
+    if args.apply:
+        results = apply_dms_to_transform(
+            S3Store(bucket_name("landing")),
+            S3Store(bucket_name("transform")),
+            quarantine_store=S3Store(bucket_name("transform"), "quarantine"),
+        )
+        print(
+            json.dumps(
+                {
+                    k: {"rows_in": v.rows_in, "rows_out": v.rows_out, "quarantined": v.quarantined}
+                    for k, v in results.items()
+                }
+            )
+        )
+    return 0
+
+
+def _sct(args: argparse.Namespace) -> int:
+    from lakectl.settings import STATE_DIR
+    from migration.sct import convert, write_outputs
+    from migration.storage import bucket_name
+
+    with psycopg.connect(local_source().dsn) as conn:
+        result = convert(conn, "trading", transform_bucket=bucket_name("transform"))
+    for path in write_outputs(result, Path(args.out or STATE_DIR / "sct"), "trading"):
+        print(path)
+    return 1 if any(f.severity == "error" for f in result.findings) else 0
+
+
+def _warehouse(args: argparse.Namespace) -> int:
+    from migration.storage import S3Store, bucket_name
+    from warehouse.loader import load_datasets, setup_warehouse
+
+    executor = warehouse_executor()
+    setup_warehouse(executor)
+    if args.action == "load":
+        result = load_datasets(
+            executor,
+            stores={"transform": S3Store(bucket_name("transform")), "curated": S3Store(bucket_name("curated"))},
+            manifest_store=S3Store(bucket_name("artifacts"), "state/redshift/manifests"),
+            iam_role=os.environ.get("REDSHIFT_COPY_ROLE_ARN", LOCAL_COPY_ROLE),
+        )
+        print(json.dumps({"run_id": result.run_id, "rows": result.rows, "statements": result.statements}))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the source, dms-export, sct and warehouse sub-commands to lakectl."""
+    src = sub.add_parser("source", help="local on-prem trading PostgreSQL: start, stop, seed, changes")
+    src.add_argument("action", choices=["start", "stop", "seed", "changes"])
+    src.add_argument("--seed", type=int, default=7)
+    src.add_argument("--size", type=int, default=1, help="scale factor (1 = 1200 transactions)")
+    src.add_argument("--batches", type=int, default=40, help="source transactions for `changes`")
+    src.set_defaults(func=_source)
+    dms = sub.add_parser("dms-export", help="DMS-compatible full load + CDC into the landing bucket")
+    dms.add_argument("--apply", action="store_true", help="also run the reference CDC apply into transform")
+    dms.set_defaults(func=_dms)
+    sct = sub.add_parser("sct", help="convert the source schema: Redshift DDL, Glue tables, assessment")
+    sct.add_argument("--out", default=None, help="output directory (default .local/sct)")
+    sct.set_defaults(func=_sct)
+    wh = sub.add_parser("warehouse", help="set up the warehouse or run curated-to-redshift")
+    wh.add_argument("action", choices=["setup", "load"])
+    wh.set_defaults(func=_warehouse)

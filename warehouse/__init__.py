@@ -1,0 +1,1 @@
+"""Redshift warehouse: DDL from the dataset contracts, COPY + MERGE loader, stored procedures, quality gate."""
