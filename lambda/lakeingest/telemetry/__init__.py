@@ -1,0 +1,1 @@
+"""Telemetry: record validation/normalisation, the Firehose transformation Lambda, simulators and local delivery."""
