@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from lakectl import emulator
+from lakectl import ingest as ingest_cmd
 
 
 def _emulator(args: argparse.Namespace) -> int:
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu = sub.add_parser("emulator", help="start, stop or check the embedded AWS emulator")
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
+    ingest_cmd.register(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Local-only helpers (never packaged into a Lambda): the recorded-response replay server."""
