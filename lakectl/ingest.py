@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from lakectl.settings import REPO_ROOT, emulator_env
 from lakeingest.common.sites import Site, parse_sites, sites_to_json
-from lakeingest.telemetry.producers import Produced
+from lakeingest.simulators.producers import Produced
 
 FIXTURES = REPO_ROOT / "tests" / "ingest" / "fixtures"
 SITES_CSV = REPO_ROOT / "glue" / "lib" / "energylake" / "reference" / "sites.csv"
@@ -129,7 +129,7 @@ def _step_openmeteo(cfg: IngestConfig, base_env: dict[str, str], sites: list[Sit
 
 
 def _produce(cfg: IngestConfig, source: str, sites: list[Site]) -> list[Produced]:
-    from lakeingest.telemetry import producers
+    from lakeingest.simulators import producers
 
     common = {"start": cfg.start, "steps": cfg.steps, "interval_s": cfg.interval_s, "bad_every": cfg.bad_every}
     if source == "windfarm":
@@ -138,8 +138,8 @@ def _produce(cfg: IngestConfig, source: str, sites: list[Site]) -> list[Produced
 
 
 def _step_produce(cfg: IngestConfig, source: str, sites: list[Site], advance: Any) -> dict[str, Any]:
-    from lakeingest.telemetry import kinesis as kin
-    from lakeingest.telemetry import mqtt
+    from lakeingest.simulators import kinesis as kin
+    from lakeingest.simulators import mqtt
 
     records = _produce(cfg, source, sites)
     client = boto3.client("kinesis")
@@ -149,8 +149,8 @@ def _step_produce(cfg: IngestConfig, source: str, sites: list[Site], advance: An
 
 
 def _step_deliver(cfg: IngestConfig, source: str) -> dict[str, Any]:
+    from lakeingest.local.delivery import LocalFirehose
     from lakeingest.telemetry import transform
-    from lakeingest.telemetry.delivery import LocalFirehose
 
     with _environ({"ERROR_REASONS_BUCKET": cfg.bucket("raw")}):
         report = LocalFirehose(
@@ -286,7 +286,7 @@ def run_ingest(
     emulator's AWS_ENDPOINT_URL or real AWS credentials).
     """
     from lakeingest.local.replay import ReplayServer
-    from lakeingest.telemetry import kinesis as kin
+    from lakeingest.simulators import kinesis as kin
 
     cfg = config or IngestConfig()
     env = emulator_env(endpoint_url) if endpoint_url else {}

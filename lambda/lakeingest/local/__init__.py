@@ -1,1 +1,1 @@
-"""Local-only helpers (never packaged into a Lambda): the recorded-response replay server."""
+"""Local-only helpers (never packaged into a Lambda): replay server, Firehose delivery step, PDF fixture."""

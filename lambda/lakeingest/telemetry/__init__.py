@@ -1,1 +1,1 @@
-"""Telemetry: record validation/normalisation, the Firehose transformation Lambda, simulators and local delivery."""
+"""Telemetry: record validation/normalisation and the Firehose transformation Lambda."""

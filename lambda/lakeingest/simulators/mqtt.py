@@ -10,7 +10,7 @@ import os
 from collections.abc import Iterable
 from urllib.parse import urlparse
 
-from lakeingest.telemetry.producers import Produced
+from lakeingest.simulators.producers import Produced
 
 
 def broker_configured() -> bool:

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from lakeingest.telemetry.producers import Produced
+from lakeingest.simulators.producers import Produced
 
 MAX_BATCH = 500  # PutRecords limit
 

@@ -108,7 +108,9 @@ class LocalFirehose:
 
     def _event(self, shard_id: str, batch: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
         return {
-            "invocationId": str(uuid.uuid5(uuid.NAMESPACE_OID, f"{self.stream_name}/{batch[0]['SequenceNumber']}")),
+            "invocationId": str(
+                uuid.uuid5(uuid.NAMESPACE_OID, f"{self.stream_name}/{shard_id}/{batch[0]['SequenceNumber']}")
+            ),
             "deliveryStreamArn": f"arn:aws:firehose:local:000000000000:deliverystream/{self.delivery_stream_name}",
             "sourceKinesisStreamArn": stream_arn,
             "region": "local",
@@ -129,10 +131,10 @@ class LocalFirehose:
             ],
         }
 
-    def _object_name(self, arrival: datetime, first_seq: str) -> str:
+    def _object_name(self, arrival: datetime, shard_id: str, first_seq: str) -> str:
         # Firehose's object name: <stream>-<version>-<YYYY-MM-DD-HH-MM-SS>-<random>; ours is derived from the
-        # first sequence number so a re-run after a crash overwrites instead of duplicating.
-        token = uuid.uuid5(uuid.NAMESPACE_OID, f"{self.delivery_stream_name}/{first_seq}")
+        # shard and first sequence number so a re-run after a crash overwrites instead of duplicating.
+        token = uuid.uuid5(uuid.NAMESPACE_OID, f"{self.delivery_stream_name}/{shard_id}/{first_seq}")
         return f"{self.delivery_stream_name}-1-{arrival:%Y-%m-%d-%H-%M-%S}-{token}"
 
     def deliver(self) -> DeliveryReport:
@@ -187,10 +189,10 @@ class LocalFirehose:
                 report.failed += 1
         first_seq = batch[0]["SequenceNumber"]
         for hour, lines in ok_lines.items():
-            key = telemetry_prefix(self.source, hour) + self._object_name(hour, first_seq)
+            key = telemetry_prefix(self.source, hour) + self._object_name(hour, shard_id, first_seq)
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(lines))
             report.objects.append(key)
         for hour, lines in errors.items():
-            key = error_prefix(self.source, "processing-failed", hour) + self._object_name(hour, first_seq)
+            key = error_prefix(self.source, "processing-failed", hour) + self._object_name(hour, shard_id, first_seq)
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(lines))
             report.error_objects.append(key)
