@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
     # Area sub-commands: one register(sub) per module, one line each so branches merge cleanly.
-    from lakectl import athena_local, governance, policy_audit, runner
+    from lakectl import athena_local, governance, ingest, policy_audit, runner
     from migration import cli as migration_cli
 
     governance.register(sub)
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     policy_audit.register(sub)
     runner.register(sub)
     migration_cli.register(sub)
+    ingest.register(sub)
     return parser
 
 

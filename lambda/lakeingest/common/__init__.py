@@ -1,0 +1,1 @@
+"""Code shared by every ingestion function: configuration, HTTP with retries, idempotent S3 writes, key layouts."""

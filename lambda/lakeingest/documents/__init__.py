@@ -1,0 +1,1 @@
+"""Document path: PDFs landed by SFTP (Transfer Family) in landing ``documents/`` → text/forms JSON in raw."""

@@ -1,0 +1,1 @@
+"""ERCOT public-report ingestion (EventBridge schedule → ERCOT MIS → landing bucket)."""

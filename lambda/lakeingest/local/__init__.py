@@ -1,0 +1,1 @@
+"""Local-only helpers (never packaged into a Lambda): replay server, Firehose delivery step, PDF fixture."""

@@ -1,0 +1,1 @@
+"""Open-Meteo hourly forecast and archive ingestion (EventBridge schedule → Open-Meteo → landing bucket)."""

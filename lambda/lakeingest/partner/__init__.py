@@ -1,0 +1,1 @@
+"""Partner meter readings: API Gateway (schema, size, API key) → Kinesis → one raw object per reading."""

@@ -1,0 +1,145 @@
+"""Deterministic telemetry simulators: the seed wind-farm producer and the richer IoT device simulator.
+
+Same seed and start time → the same records, byte for byte. ``bad_every=n`` replaces every n-th
+record with a realistic malformed one (truncated JSON, missing field, unknown metric, bad timestamp,
+foreign device id, non-numeric value) so the error path is exercised and counted end to end.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from lakeingest.common.keys import iso_z
+from lakeingest.common.sites import Site
+
+
+@dataclass(frozen=True)
+class Produced:
+    """One record as sent: partition key, payload, and whether the simulator meant it to be valid."""
+
+    partition_key: str
+    data: bytes
+    valid: bool
+
+
+def device_ids(site: Site, count: int) -> list[str]:
+    """``<site_id>-T<nn>`` ids for a site's first ``count`` devices."""
+    return [f"{site.site_id}-T{n:02d}" for n in range(1, count + 1)]
+
+
+def _malformed(rnd: random.Random, good: dict, kind: str) -> bytes:
+    """A deterministic bad variant of a good record."""
+    choice = rnd.randrange(6)
+    doc = dict(good)
+    if choice == 0:
+        return json.dumps(doc).encode()[:-7]  # truncated in transit
+    if choice == 1:
+        doc.pop("date" if kind == "seed" else "ts")
+    elif choice == 2:
+        if kind == "seed":
+            doc["type"] = "vibration"
+        else:
+            doc["metrics"] = {**doc["metrics"], "gearbox_vibration_mm_s": 3.1}
+    elif choice == 3:
+        doc["date" if kind == "seed" else "ts"] = "15/01/2024 10:00"
+    elif choice == 4:
+        doc["id" if kind == "seed" else "device_id"] = "turbine-7"
+    else:
+        if kind == "seed":
+            doc["data"] = "n/a"
+        else:
+            doc["metrics"] = {**doc["metrics"], "active_power_mw": "offline"}
+    return json.dumps(doc).encode()
+
+
+def windfarm_records(
+    sites: list[Site],
+    *,
+    start: datetime,
+    seed: int = 42,
+    turbines_per_site: int = 3,
+    steps: int = 12,
+    interval_s: int = 300,
+    bad_every: int = 0,
+) -> Iterator[Produced]:
+    """Seed-format readings: power factor, battery temperature (°C) and hydraulic pressure (bar) per turbine."""
+    rnd = random.Random(seed)
+    n = 0
+    for step in range(steps):
+        at = start + timedelta(seconds=step * interval_s)
+        for site in (s for s in sites if s.site_type == "wind"):
+            for device in device_ids(site, turbines_per_site):
+                values = {
+                    "powerFactor": round(min(1.0, 0.93 + rnd.gauss(0.04, 0.015)), 4),
+                    "temperature": round(24 + 8 * math.sin(step / 20) + rnd.gauss(0, 1.5), 2),
+                    "hydraulicPressure": round(rnd.gauss(185, 6), 2),
+                }
+                for kind, value in values.items():
+                    n += 1
+                    good = {"id": device, "data": value, "type": kind, "date": iso_z(at)}
+                    if bad_every and n % bad_every == 0:
+                        yield Produced(device, _malformed(rnd, good, "seed"), False)
+                    else:
+                        yield Produced(device, json.dumps(good).encode(), True)
+
+
+def device_records(
+    sites: list[Site],
+    *,
+    start: datetime,
+    seed: int = 43,
+    devices_per_site: int = 2,
+    steps: int = 12,
+    interval_s: int = 300,
+    bad_every: int = 0,
+) -> Iterator[Produced]:
+    """Rich device telemetry for wind turbines and solar inverters (irradiance only at solar sites)."""
+    rnd = random.Random(seed)
+    n = 0
+    for step in range(steps):
+        at = start + timedelta(seconds=step * interval_s)
+        hour = at.hour + at.minute / 60
+        for site in sites:
+            for device in device_ids(site, devices_per_site):
+                n += 1
+                if site.site_type == "wind":
+                    wind = max(0.0, rnd.gauss(8.5, 2.5))
+                    # a 2-3 MW turbine's power curve: cubic between cut-in (3 m/s) and rated (12 m/s)
+                    power = 0.0 if wind < 3 else min(2.5, 2.5 * ((wind - 3) / 9) ** 3)
+                    metrics = {
+                        "active_power_mw": round(power, 4),
+                        "wind_speed_ms": round(wind, 2),
+                        "rotor_speed_rpm": round(0 if wind < 3 else min(16.0, 6 + wind * 0.8), 2),
+                        "power_factor": round(min(1.0, rnd.gauss(0.97, 0.01)), 4),
+                        "battery_temperature_c": round(rnd.gauss(28, 3), 2),
+                        "hydraulic_pressure_bar": round(rnd.gauss(185, 6), 2),
+                        "irradiance_wm2": None,
+                    }
+                else:
+                    sun = max(0.0, math.sin((hour - 12 - 7) / 11 * math.pi))  # UTC-6 local solar day
+                    irr = round(max(0.0, 950 * sun + rnd.gauss(0, 20)) if sun > 0 else 0.0, 1)
+                    metrics = {
+                        "active_power_mw": round(3.0 * irr / 1000, 4),
+                        "wind_speed_ms": round(max(0.0, rnd.gauss(4, 1.5)), 2),
+                        "rotor_speed_rpm": None,
+                        "power_factor": round(min(1.0, rnd.gauss(0.99, 0.005)), 4),
+                        "battery_temperature_c": round(rnd.gauss(31, 4), 2),
+                        "hydraulic_pressure_bar": None,
+                        "irradiance_wm2": irr,
+                    }
+                good = {
+                    "device_id": device,
+                    "site_id": site.site_id,
+                    "ts": iso_z(at),
+                    "metrics": metrics,
+                    "firmware": "4.2.1",
+                }
+                if bad_every and n % bad_every == 0:
+                    yield Produced(device, _malformed(rnd, good, "device"), False)
+                else:
+                    yield Produced(device, json.dumps(good).encode(), True)

@@ -1,0 +1,1 @@
+"""Telemetry: record validation/normalisation and the Firehose transformation Lambda."""
