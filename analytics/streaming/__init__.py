@@ -29,7 +29,9 @@ def run_bounded(input_path: str | Path, out_dir: str | Path, timeout_s: int = 60
     """Run the streaming SQL on a bounded JSON-lines input; returns ``{sink name: <out_dir>/<sink>.jsonl}``."""
     python = flink_python()
     if python is None:
-        raise RuntimeError(f"PyFlink not found: run `make setup` (creates {FLINK_VENV}) or pip install apache-flink~=1.20")
+        raise RuntimeError(
+            f"PyFlink not found: run `make setup` (creates {FLINK_VENV}) or pip install apache-flink~=1.20"
+        )
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(

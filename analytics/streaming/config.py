@@ -18,7 +18,13 @@ SQL_DIR = PACKAGE_DIR / "sql"
 RULES_PATH = PACKAGE_DIR / "rules.yaml"
 
 #: Output tables of the job, in statement-set order.
-SINKS: tuple[str, ...] = ("device_aggregates", "site_aggregates", "telemetry_alerts", "late_readings", "rejected_records")
+SINKS: tuple[str, ...] = (
+    "device_aggregates",
+    "site_aggregates",
+    "telemetry_alerts",
+    "late_readings",
+    "rejected_records",
+)
 
 # Event time: `ts` (device format) or `date` (seed format), ISO-8601 UTC with 'Z', '+00:00' or no suffix.
 # Any other offset fails to parse and the record is rejected with a reason rather than mis-timed.

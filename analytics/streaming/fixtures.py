@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-START = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
-SEED_METRICS = {"powerFactor": "power_factor", "temperature": "battery_temperature", "hydraulicPressure": "hydraulic_pressure"}
+START = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+SEED_METRICS = {
+    "powerFactor": "power_factor",
+    "temperature": "battery_temperature",
+    "hydraulicPressure": "hydraulic_pressure",
+}
 
 
 def _iso(ts: datetime, rng: random.Random) -> str:
@@ -43,9 +47,18 @@ def generate_telemetry(seed: int = 7, minutes: int = 6) -> list[str]:
             for device in ("WF-ROSCOE-T01", "WF-ROSCOE-T02", "WF-ROSCOE-T03"):
                 for kind in SEED_METRICS:
                     ts = base + timedelta(milliseconds=rng.randrange(0, 11_000))
-                    rec = {"id": device, "data": _seed_value(kind, device, minute, rng), "type": kind, "date": _iso(ts, rng)}
+                    rec = {
+                        "id": device,
+                        "data": _seed_value(kind, device, minute, rng),
+                        "type": kind,
+                        "date": _iso(ts, rng),
+                    }
                     events.append((ts, json.dumps(rec)))
-            for device, kind in (("WF-PAPALOTE-T01", "wind"), ("WF-PAPALOTE-T02", "wind"), ("SF-ROADRUNNER-T01", "solar")):
+            for device, kind in (
+                ("WF-PAPALOTE-T01", "wind"),
+                ("WF-PAPALOTE-T02", "wind"),
+                ("SF-ROADRUNNER-T01", "solar"),
+            ):
                 ts = base + timedelta(milliseconds=rng.randrange(0, 11_000))
                 metrics: dict[str, float | None] = {
                     "active_power_mw": round(rng.uniform(0.5, 3.0), 3),
@@ -64,7 +77,12 @@ def generate_telemetry(seed: int = 7, minutes: int = 6) -> list[str]:
                     metrics["irradiance_wm2"] = round(rng.uniform(300.0, 950.0), 1)
                 if rng.random() < 0.15:
                     metrics["power_factor"] = None  # sensors drop out: a missing metric is not a reading
-                rec = {"device_id": device, "site_id": device.rsplit("-T", 1)[0], "ts": _iso(ts, rng), "metrics": metrics}
+                rec = {
+                    "device_id": device,
+                    "site_id": device.rsplit("-T", 1)[0],
+                    "ts": _iso(ts, rng),
+                    "metrics": metrics,
+                }
                 rec["firmware"] = "2.4.1"
                 events.append((ts, json.dumps(rec)))
     # Arrival order = event order, except ~10% that are delayed by 5-100 s (some stay inside the lateness).
@@ -78,7 +96,9 @@ def generate_telemetry(seed: int = 7, minutes: int = 6) -> list[str]:
         "this is not json",
         json.dumps({"id": "WF-ROSCOE-T01", "data": 31.0, "type": "temperature"}),  # no timestamp
         json.dumps({"id": "ROSCOE1", "data": 0.95, "type": "powerFactor", "date": "2024-05-01T12:01:00Z"}),  # no site
-        json.dumps({"device_id": "WF-PAPALOTE-T01", "ts": "2024-05-01T07:02:00-05:00", "metrics": {"active_power_mw": 1.0}}),
+        json.dumps(
+            {"device_id": "WF-PAPALOTE-T01", "ts": "2024-05-01T07:02:00-05:00", "metrics": {"active_power_mw": 1.0}}
+        ),
         json.dumps({"id": "WF-ROSCOE-T02", "data": 3.2, "type": "vibration", "date": "2024-05-01T12:02:30Z"}),
         json.dumps({"id": "WF-ROSCOE-T03", "data": "n/a", "type": "hydraulicPressure", "date": "2024-05-01T12:03:00Z"}),
         json.dumps({"site_id": "WF-ROSCOE", "ts": "2024-05-01T12:03:10Z", "metrics": {"active_power_mw": 2.0}}),

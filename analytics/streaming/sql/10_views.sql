@@ -45,29 +45,22 @@ FROM (
 );
 
 -- Accepted records, one row per metric reading (names and units as in the telemetry_readings contract).
--- A UNION ALL rather than CROSS JOIN UNNEST(ARRAY[ROW(...)]): Flink 1.20's planner mistypes nullable ROW fields
--- there ("Conversion to relational algebra failed to preserve datatypes").
+-- One operator on purpose: a UNION ALL of per-metric selects would feed the window operator through several
+-- edges, whose watermarks interleave with records nondeterministically; and CROSS JOIN UNNEST(ARRAY[ROW(..)])
+-- is mistyped by Flink 1.20's planner for nullable fields. A MAP has neither problem.
 CREATE TEMPORARY VIEW telemetry_readings AS
-SELECT device_id, site_id, 'active_power' AS metric, active_power AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND active_power IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'wind_speed' AS metric, wind_speed AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND wind_speed IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'rotor_speed' AS metric, rotor_speed AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND rotor_speed IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'power_factor' AS metric, power_factor AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND power_factor IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'battery_temperature' AS metric, battery_temperature AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND battery_temperature IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'hydraulic_pressure' AS metric, hydraulic_pressure AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND hydraulic_pressure IS NOT NULL
-UNION ALL
-SELECT device_id, site_id, 'irradiance' AS metric, irradiance AS `value`, event_ts
-FROM telemetry_parsed WHERE reject_reason IS NULL AND irradiance IS NOT NULL;
+SELECT p.device_id, p.site_id, r.metric, r.metric_value AS `value`, p.event_ts
+FROM telemetry_parsed AS p
+CROSS JOIN UNNEST(MAP[
+  'active_power', p.active_power,
+  'wind_speed', p.wind_speed,
+  'rotor_speed', p.rotor_speed,
+  'power_factor', p.power_factor,
+  'battery_temperature', p.battery_temperature,
+  'hydraulic_pressure', p.hydraulic_pressure,
+  'irradiance', p.irradiance
+]) AS r (metric, metric_value)
+WHERE p.reject_reason IS NULL AND r.metric_value IS NOT NULL;
 
 -- 1-minute tumbling event-time windows per device and metric; alerts are derived from these windows.
 CREATE TEMPORARY VIEW device_windows AS
