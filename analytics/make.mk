@@ -28,6 +28,7 @@ flink-run: setup ## Run the Flink SQL job on the generated telemetry fixture int
 
 flink-package: setup ## Managed Flink zip (FLINK_CONNECTOR_JAR=<flink-sql-connector-aws-kinesis-streams-5.x-1.20.jar>)
 	$(PY) -m analytics.streaming.package $(ANALYTICS_BUILD)/flink/telemetry-analytics.zip \
+		--consumers-zip $(ANALYTICS_BUILD)/flink/stream-consumers.zip \
 		$(if $(FLINK_CONNECTOR_JAR),--connector-jar $(FLINK_CONNECTOR_JAR),--allow-missing-connector)
 
 train: setup ## Train the generation forecast (FORECAST_DATA=<parquet dir|s3://...>, default: synthetic sample)

@@ -42,12 +42,27 @@ def build_zip(target: str | Path, connector_jars: list[Path]) -> Path:
     return target
 
 
+def build_consumers_zip(target: str | Path) -> Path:
+    """The Lambda zip for the Kinesis consumers (handlers analytics.streaming.consumers.*; boto3 is in the runtime)."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (
+            ("analytics/__init__.py", b""),
+            ("analytics/streaming/__init__.py", (PACKAGE_DIR / "__init__.py").read_bytes()),
+            ("analytics/streaming/consumers.py", (PACKAGE_DIR / "consumers.py").read_bytes()),
+        ):
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    return target
+
+
 def main(argv: list[str] | None = None) -> int:
     """CLI: build the zip; refuse to pretend it is deployable when the connector JAR is missing."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("target")
     parser.add_argument("--connector-jar", action="append", default=[], type=Path)
     parser.add_argument("--allow-missing-connector", action="store_true")
+    parser.add_argument("--consumers-zip", type=Path, help="also write the Lambda consumers zip here")
     args = parser.parse_args(argv)
     missing = [str(j) for j in args.connector_jar if not j.is_file()]
     if missing:
@@ -60,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     path = build_zip(args.target, args.connector_jar)
     note = "" if args.connector_jar else " (WITHOUT the Kinesis connector: not deployable)"
     print(f"wrote {path}{note}")
+    if args.consumers_zip:
+        print(f"wrote {build_consumers_zip(args.consumers_zip)}")
     return 0
 
 
