@@ -83,9 +83,9 @@ resource "aws_sagemaker_model" "forecast" {
 }
 
 resource "aws_sagemaker_endpoint_configuration" "forecast" {
-  count       = var.enabled ? 1 : 0
-  name        = "${var.name_prefix}-generation-forecast"
-  tags        = var.tags
+  count = var.enabled ? 1 : 0
+  name  = "${var.name_prefix}-generation-forecast"
+  tags  = var.tags
 
   production_variants {
     variant_name = "primary"
