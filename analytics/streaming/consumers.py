@@ -66,9 +66,33 @@ def timestream_write_client() -> Any:
     return boto3.client("timestream-write", endpoint_url=endpoint)  # None on AWS: discovery as usual
 
 
+def alert_record(alert: dict[str, Any]) -> dict[str, Any]:
+    """A multi-measure Timestream record for an alert row (operations dashboard's alert panels)."""
+    record = timestream_record({**alert, "avg_value": None})
+    record["Dimensions"] = [
+        {"Name": d, "Value": str(alert[d])} for d in ("device_id", "site_id", "metric", "alert_type", "severity")
+    ]
+    record["MeasureName"] = "alert"
+    record["MeasureValues"] = [
+        {"Name": "observed_value", "Value": str(alert["observed_value"]), "Type": "DOUBLE"},
+        {"Name": "threshold", "Value": str(alert["threshold"]), "Type": "DOUBLE"},
+        {"Name": "reading_count", "Value": str(alert["reading_count"]), "Type": "BIGINT"},
+    ]
+    return record
+
+
+def _write(client: Any, table: str, records: list[dict[str, Any]]) -> None:
+    for start in range(0, len(records), 100):  # WriteRecords takes at most 100 records per call
+        client.write_records(
+            DatabaseName=os.environ["TIMESTREAM_DATABASE"], TableName=table, Records=records[start : start + 100]
+        )
+
+
 def alerts_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
-    """Publish every alert of the batch to the SNS topic in ALERTS_TOPIC_ARN."""
+    """Publish every alert to the SNS topic ALERTS_TOPIC_ARN (and to Timestream when ALERTS_TABLE is set)."""
     rows, failures = decode_records(event)
+    if rows and os.environ.get("ALERTS_TABLE"):
+        _write(timestream_write_client(), os.environ["ALERTS_TABLE"], [alert_record(r) for r in rows])
     sns = boto3.client("sns")
     for row in rows:
         subject, body = alert_message(row)
@@ -90,8 +114,5 @@ def aggregates_handler(event: dict[str, Any], _context: Any = None) -> dict[str,
         table = os.environ["DEVICE_TABLE"] if row.get("device_id") else os.environ["SITE_TABLE"]
         by_table.setdefault(table, []).append(timestream_record(row))
     for table, records in by_table.items():
-        for start in range(0, len(records), 100):  # WriteRecords takes at most 100 records
-            client.write_records(
-                DatabaseName=os.environ["TIMESTREAM_DATABASE"], TableName=table, Records=records[start : start + 100]
-            )
+        _write(client, table, records)
     return {"batchItemFailures": failures}

@@ -36,6 +36,11 @@ def test_alerts_are_published_and_bad_records_reported(aws, monkeypatch):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     monkeypatch.setenv("ALERTS_TOPIC_ARN", topic)
+    tsw = consumers.timestream_write_client()
+    tsw.create_database(DatabaseName="energylake")
+    tsw.create_table(DatabaseName="energylake", TableName="telemetry_alerts")
+    monkeypatch.setenv("TIMESTREAM_DATABASE", "energylake")
+    monkeypatch.setenv("ALERTS_TABLE", "telemetry_alerts")
     result = consumers.alerts_handler(_event([ALERT, b"not json"]))
     assert result == {"batchItemFailures": [{"itemIdentifier": "1"}]}
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
@@ -43,6 +48,9 @@ def test_alerts_are_published_and_bad_records_reported(aws, monkeypatch):
     body = json.loads(messages[0]["Body"])
     assert body["Subject"] == "[CRITICAL] battery_over_temperature on WF-ROSCOE-T01"
     assert "observed 51.470, threshold 45.000" in body["Message"]
+    record = consumers.alert_record(ALERT)
+    assert {d["Name"]: d["Value"] for d in record["Dimensions"]}["alert_type"] == "battery_over_temperature"
+    assert record["Time"] == "1714564920000"
 
 
 def test_aggregates_are_written_to_timestream(aws, monkeypatch):
