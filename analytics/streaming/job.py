@@ -7,6 +7,7 @@ main environment, so it lives in ``.venv-flink`` (``make setup``); ``analytics.s
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
@@ -68,6 +69,7 @@ def run_bounded_job(
     """Run the job to completion on a bounded JSON-lines input; write ``<out_dir>/<sink>.jsonl`` per sink."""
     out = Path(out_dir)
     raw_dir = out / "_flink"
+    shutil.rmtree(raw_dir, ignore_errors=True)  # the filesystem sink adds part files: a rerun must not double rows
     t_env = create_table_env(bounded_local=True)
     build_statement_set(
         t_env, filesystem_connectors(Path(input_path).resolve(), raw_dir.resolve()), rules
