@@ -1,0 +1,38 @@
+# analytics/: Managed Flink SQL job, generation forecast, dashboards. Included by the root Makefile.
+
+FLINK_VENV ?= .venv-flink
+FLINK_REQUIREMENTS := analytics/streaming/requirements-flink.txt
+ANALYTICS_BUILD ?= build
+FORECAST_DATA ?=
+FLINK_CONNECTOR_JAR ?=
+
+.PHONY: setup-flink test-analytics flink-run flink-package train dashboards
+
+# PyFlink 1.20 gets its own venv (its apache-beam pins numpy<1.25 and pyarrow<12); `make setup` builds it too.
+setup: $(FLINK_VENV)/.installed
+
+setup-flink: $(FLINK_VENV)/.installed ## PyFlink 1.20 in .venv-flink (about 700 MB, 1.5-3 min from PyPI)
+
+$(FLINK_VENV)/.installed: $(FLINK_REQUIREMENTS)
+	@[ -x $(FLINK_VENV)/bin/python ] || $(PYTHON_BIN) -m venv $(FLINK_VENV)
+	$(FLINK_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(FLINK_VENV)/bin/python -m pip install --quiet -r $(FLINK_REQUIREMENTS)
+	@touch $@
+
+test-analytics: setup ## Streaming (real PyFlink), forecast and dashboard tests
+	$(PY) -m pytest tests/analytics -m "not slow" $(PYTEST_ARGS)
+
+flink-run: setup ## Run the Flink SQL job on the generated telemetry fixture into build/streaming/
+	$(PY) -c "from analytics.streaming.fixtures import write_telemetry; write_telemetry('$(ANALYTICS_BUILD)/streaming/telemetry.jsonl')"
+	PYTHONPATH=. $(FLINK_VENV)/bin/python -m analytics.streaming.local $(ANALYTICS_BUILD)/streaming/telemetry.jsonl $(ANALYTICS_BUILD)/streaming/out
+
+flink-package: setup ## Managed Flink zip (FLINK_CONNECTOR_JAR=<flink-sql-connector-aws-kinesis-streams-5.x-1.20.jar>)
+	$(PY) -m analytics.streaming.package $(ANALYTICS_BUILD)/flink/telemetry-analytics.zip \
+		--consumers-zip $(ANALYTICS_BUILD)/flink/stream-consumers.zip \
+		$(if $(FLINK_CONNECTOR_JAR),--connector-jar $(FLINK_CONNECTOR_JAR),--allow-missing-connector)
+
+train: setup ## Train the generation forecast (FORECAST_DATA=<parquet dir|s3://...>, default: synthetic sample)
+	$(PY) -m analytics.forecast.train --output $(ANALYTICS_BUILD)/forecast $(if $(FORECAST_DATA),--data $(FORECAST_DATA))
+
+dashboards: setup ## Render the Grafana dashboard panels to PNG from local data into build/dashboards/
+	$(PY) -m analytics.dashboards --out $(ANALYTICS_BUILD)/dashboards

@@ -1,0 +1,168 @@
+"""Streaming job settings and SQL rendering; pure Python, shared by the Flink app, the local run and tests.
+
+The SQL lives in ``sql/*.sql``. Only connector options (``${..._options}``), partitioning and the thresholds of
+``rules.yaml`` are substituted, so the deployed job and the local bounded run execute the same statements.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+SQL_DIR = PACKAGE_DIR / "sql"
+RULES_PATH = PACKAGE_DIR / "rules.yaml"
+
+#: Output tables of the job, in statement-set order.
+SINKS: tuple[str, ...] = (
+    "device_aggregates",
+    "site_aggregates",
+    "telemetry_alerts",
+    "late_readings",
+    "rejected_records",
+)
+
+# Event time: `ts` (device format) or `date` (seed format), ISO-8601 UTC with 'Z', '+00:00' or no suffix.
+# Any other offset fails to parse and the record is rejected with a reason rather than mis-timed.
+PARSED_TS_SQL = (
+    "TO_TIMESTAMP(REGEXP_REPLACE(REPLACE(COALESCE(JSON_VALUE(payload, '$.ts'), JSON_VALUE(payload, '$.date')), "
+    "'T', ' '), '(Z|\\+00:00)$', ''))"
+)
+
+
+@dataclass(frozen=True)
+class StreamingRules:
+    """Window size, allowed lateness and alert thresholds (from rules.yaml)."""
+
+    window_minutes: int
+    allowed_lateness_seconds: int
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+
+def load_rules(path: Path = RULES_PATH) -> StreamingRules:
+    """Read and validate rules.yaml; a bad file fails with the file and field named."""
+    raw = yaml.safe_load(path.read_text()) or {}
+    required = {"battery_max_c", "hydraulic_min_bar", "hydraulic_max_bar", "power_factor_min"}
+    thresholds = raw.get("thresholds") or {}
+    missing = required - set(thresholds)
+    if missing:
+        raise ValueError(f"{path}: thresholds is missing {sorted(missing)}")
+    if raw.get("window_minutes") != 1:
+        raise ValueError(f"{path}: window_minutes must be 1 (the SQL windows and lateness test are 1-minute)")
+    lateness = raw.get("allowed_lateness_seconds")
+    if not isinstance(lateness, int) or lateness < 0:
+        raise ValueError(f"{path}: allowed_lateness_seconds must be a non-negative integer")
+    if thresholds["hydraulic_min_bar"] >= thresholds["hydraulic_max_bar"]:
+        raise ValueError(f"{path}: thresholds.hydraulic_min_bar must be below hydraulic_max_bar")
+    return StreamingRules(1, lateness, {k: float(v) for k, v in thresholds.items()})
+
+
+def with_options(options: dict[str, str]) -> str:
+    """Render a connector option map as the body of a SQL WITH clause."""
+    for key, value in options.items():
+        if "'" in key or "'" in str(value):
+            raise ValueError(f"connector option {key!r} must not contain a quote")
+    return ",\n  ".join(f"'{k}' = '{v}'" for k, v in options.items())
+
+
+@dataclass(frozen=True)
+class Connectors:
+    """Connector options of the source and of each sink, plus optional sink partitioning columns."""
+
+    source: dict[str, str]
+    sinks: dict[str, dict[str, str]]
+    partition_by: dict[str, str] = field(default_factory=dict)
+
+
+def filesystem_connectors(input_path: str | Path, out_dir: str | Path) -> Connectors:
+    """Bounded local run: read a newline-delimited JSON file (or directory), write JSON-lines per sink."""
+    source = {"connector": "filesystem", "path": str(input_path), "format": "raw"}
+    sinks = {
+        name: {
+            "connector": "filesystem",
+            "path": str(Path(out_dir) / name),
+            "format": "json",
+            "json.timestamp-format.standard": "ISO-8601",
+        }
+        for name in SINKS
+    }
+    return Connectors(source, sinks)
+
+
+def kinesis_connectors(
+    region: str,
+    input_stream_arn: str,
+    aggregates_stream_arn: str,
+    alerts_stream_arn: str,
+    errors_stream_arn: str,
+    init_position: str = "LATEST",
+) -> Connectors:
+    """Deployed run: Kinesis source and sinks (flink-connector-aws-kinesis-streams 5.x option names)."""
+
+    def sink(arn: str) -> dict[str, str]:
+        return {
+            "connector": "kinesis",
+            "stream.arn": arn,
+            "aws.region": region,
+            "format": "json",
+            "json.timestamp-format.standard": "ISO-8601",
+        }
+
+    source = {
+        "connector": "kinesis",
+        "stream.arn": input_stream_arn,
+        "aws.region": region,
+        "source.init.position": init_position,
+        "format": "raw",
+    }
+    sinks = {
+        "device_aggregates": sink(aggregates_stream_arn),
+        "site_aggregates": sink(aggregates_stream_arn),
+        "telemetry_alerts": sink(alerts_stream_arn),
+        "late_readings": sink(errors_stream_arn),
+        "rejected_records": sink(errors_stream_arn),
+    }
+    # Kinesis partition keys: keep a site's records on one shard so consumers see them in order.
+    partition_by = {"device_aggregates": "site_id", "site_aggregates": "site_id", "telemetry_alerts": "site_id"}
+    return Connectors(source, sinks, partition_by)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a SQL file into statements on ';' at the end of a line (SQL comments removed)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*$", body, flags=re.MULTILINE) if s.strip()]
+
+
+def substitute(text: str, values: dict[str, Any], source: str) -> str:
+    """Replace ${name} placeholders (JSON paths like '$.id' are left alone); unknown names fail clearly."""
+
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in values:
+            raise ValueError(f"{source}: unknown placeholder ${{{name}}}")
+        return str(values[name])
+
+    return re.sub(r"\$\{(\w+)\}", value, text)
+
+
+def render_statements(connectors: Connectors, rules: StreamingRules | None = None) -> list[str]:
+    """All statements of the job (DDL, views, then the INSERTs), rendered for the given connectors."""
+    rules = rules or load_rules()
+    values: dict[str, Any] = {
+        "parsed_ts": PARSED_TS_SQL,
+        "allowed_lateness_seconds": rules.allowed_lateness_seconds,
+        "source_options": with_options(connectors.source),
+        **{k: repr(v) for k, v in rules.thresholds.items()},
+    }
+    for name in SINKS:
+        values[f"{name}_options"] = with_options(connectors.sinks[name])
+        column = connectors.partition_by.get(name)
+        values[f"{name}_partitioning"] = f"PARTITIONED BY ({column})" if column else ""
+    statements: list[str] = []
+    for path in sorted(SQL_DIR.glob("*.sql")):
+        statements.extend(split_statements(substitute(path.read_text(), values, path.name)))
+    return statements

@@ -1,0 +1,388 @@
+# Managed Service for Apache Flink running analytics/streaming (PyFlink SQL), its Kinesis outputs and the
+# consumers: aggregates → Lambda → Timestream, alerts → Lambda → SNS, late/rejected → Firehose → S3.
+
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
+
+locals {
+  region        = data.aws_region.current.name
+  timestream_db = replace("${var.name_prefix}-telemetry", "-", "_")
+  outputs       = toset(["aggregates", "alerts", "errors"])
+}
+
+resource "aws_kinesis_stream" "output" {
+  for_each         = local.outputs
+  name             = "${var.name_prefix}-telemetry-${each.key}"
+  shard_count      = var.output_shard_count
+  retention_period = 24
+  encryption_type  = "KMS"
+  kms_key_id       = var.kms_key_arn
+  tags             = var.tags
+}
+
+resource "aws_s3_object" "application" {
+  bucket      = var.artifacts_bucket_id
+  key         = "analytics/flink/telemetry-analytics-${filemd5(var.application_zip_path)}.zip"
+  source      = var.application_zip_path
+  kms_key_id  = var.kms_key_arn
+  source_hash = filemd5(var.application_zip_path)
+  tags        = var.tags
+}
+
+resource "aws_cloudwatch_log_group" "flink" {
+  name              = "/aws/kinesis-analytics/${var.name_prefix}-telemetry-analytics"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_cloudwatch_log_stream" "flink" {
+  name           = "application"
+  log_group_name = aws_cloudwatch_log_group.flink.name
+}
+
+data "aws_iam_policy_document" "flink_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["kinesisanalytics.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "flink" {
+  statement {
+    sid       = "ReadTelemetry"
+    actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer", "kinesis:RegisterStreamConsumer"]
+    resources = [var.input_stream_arn, "${var.input_stream_arn}/*"]
+  }
+  statement {
+    sid       = "WriteOutputs"
+    actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:PutRecord", "kinesis:PutRecords", "kinesis:ListShards"]
+    resources = [for s in aws_kinesis_stream.output : s.arn]
+  }
+  statement {
+    sid       = "ReadCode"
+    actions   = ["s3:GetObject", "s3:GetObjectVersion"]
+    resources = ["${var.artifacts_bucket_arn}/analytics/flink/*"]
+  }
+  statement {
+    sid       = "Kms"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    sid       = "Logs"
+    actions   = ["logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+    resources = [aws_cloudwatch_log_group.flink.arn, "${aws_cloudwatch_log_group.flink.arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "flink" {
+  name               = "${var.name_prefix}-flink-telemetry"
+  assume_role_policy = data.aws_iam_policy_document.flink_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "flink" {
+  name   = "telemetry-analytics"
+  role   = aws_iam_role.flink.id
+  policy = data.aws_iam_policy_document.flink.json
+}
+
+resource "aws_kinesisanalyticsv2_application" "telemetry" {
+  name                   = "${var.name_prefix}-telemetry-analytics"
+  runtime_environment    = "FLINK-1_20"
+  service_execution_role = aws_iam_role.flink.arn
+  start_application      = var.start_application
+  tags                   = var.tags
+
+  application_configuration {
+    application_code_configuration {
+      code_content_type = "ZIPFILE"
+      code_content {
+        s3_content_location {
+          bucket_arn = var.artifacts_bucket_arn
+          file_key   = aws_s3_object.application.key
+        }
+      }
+    }
+
+    environment_properties {
+      # How Managed Flink starts a Python job: main.py at the zip root, connector JAR on the classpath.
+      property_group {
+        property_group_id = "kinesis.analytics.flink.run.options"
+        property_map = {
+          python  = "main.py"
+          jarfile = "lib/${var.connector_jar_name}"
+        }
+      }
+      # Read by analytics/streaming/app.py.
+      property_group {
+        property_group_id = "StreamingJob"
+        property_map = {
+          "aws.region"            = local.region
+          "input.stream.arn"      = var.input_stream_arn
+          "aggregates.stream.arn" = aws_kinesis_stream.output["aggregates"].arn
+          "alerts.stream.arn"     = aws_kinesis_stream.output["alerts"].arn
+          "errors.stream.arn"     = aws_kinesis_stream.output["errors"].arn
+          "source.init.position"  = "LATEST"
+        }
+      }
+    }
+
+    flink_application_configuration {
+      checkpoint_configuration {
+        configuration_type = "DEFAULT"
+      }
+      monitoring_configuration {
+        configuration_type = "CUSTOM"
+        log_level          = "INFO"
+        metrics_level      = "APPLICATION"
+      }
+      parallelism_configuration {
+        configuration_type   = "CUSTOM"
+        parallelism          = var.parallelism
+        parallelism_per_kpu  = 1
+        auto_scaling_enabled = true
+      }
+    }
+
+    application_snapshot_configuration {
+      snapshots_enabled = true
+    }
+  }
+
+  cloudwatch_logging_options {
+    log_stream_arn = aws_cloudwatch_log_stream.flink.arn
+  }
+}
+
+# ---- alerts: Kinesis → Lambda → SNS ---------------------------------------------------------------------
+
+resource "aws_sns_topic" "alerts" {
+  name              = "${var.name_prefix}-telemetry-alerts"
+  kms_master_key_id = var.kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each  = toset(var.alert_email_subscriptions)
+  topic_arn = aws_sns_topic.alerts.arn
+  protocol  = "email"
+  endpoint  = each.value
+}
+
+data "aws_iam_policy_document" "lambda_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role" "consumer" {
+  for_each           = toset(["alerts", "aggregates"])
+  name               = "${var.name_prefix}-telemetry-${each.key}-consumer"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  tags               = var.tags
+}
+
+data "aws_iam_policy_document" "consumer" {
+  for_each = toset(["alerts", "aggregates"])
+  statement {
+    actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:ListStreams"]
+    resources = [aws_kinesis_stream.output[each.key].arn]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:aws:logs:${local.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/lambda/${var.name_prefix}-telemetry-${each.key}-consumer:*"]
+  }
+  dynamic "statement" {
+    for_each = each.key == "alerts" ? [1] : []
+    content {
+      actions   = ["sns:Publish"]
+      resources = [aws_sns_topic.alerts.arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.enable_timestream ? [1] : []
+    content {
+      actions   = ["timestream:WriteRecords"]
+      resources = [for t in aws_timestreamwrite_table.aggregates : t.arn]
+    }
+  }
+  dynamic "statement" {
+    for_each = var.enable_timestream ? [1] : []
+    content {
+      actions   = ["timestream:DescribeEndpoints"]
+      resources = ["*"] # DescribeEndpoints has no resource-level permissions
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "consumer" {
+  for_each = toset(["alerts", "aggregates"])
+  name     = "consume-${each.key}"
+  role     = aws_iam_role.consumer[each.key].id
+  policy   = data.aws_iam_policy_document.consumer[each.key].json
+}
+
+resource "aws_cloudwatch_log_group" "consumer" {
+  for_each          = toset(["alerts", "aggregates"])
+  name              = "/aws/lambda/${var.name_prefix}-telemetry-${each.key}-consumer"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.kms_key_arn
+  tags              = var.tags
+}
+
+locals {
+  consumers = merge(
+    {
+      alerts = {
+        handler = "analytics.streaming.consumers.alerts_handler"
+        env = merge(
+          { ALERTS_TOPIC_ARN = aws_sns_topic.alerts.arn },
+          var.enable_timestream ? { TIMESTREAM_DATABASE = local.timestream_db, ALERTS_TABLE = "telemetry_alerts" } : {}
+        )
+      }
+    },
+    var.enable_timestream ? {
+      aggregates = {
+        handler = "analytics.streaming.consumers.aggregates_handler"
+        env = {
+          TIMESTREAM_DATABASE = local.timestream_db
+          DEVICE_TABLE        = "device_aggregates"
+          SITE_TABLE          = "site_aggregates"
+        }
+      }
+    } : {}
+  )
+}
+
+resource "aws_lambda_function" "consumer" {
+  for_each         = local.consumers
+  function_name    = "${var.name_prefix}-telemetry-${each.key}-consumer"
+  role             = aws_iam_role.consumer[each.key].arn
+  runtime          = "python3.11"
+  handler          = each.value.handler
+  filename         = var.consumers_zip_path
+  source_code_hash = filebase64sha256(var.consumers_zip_path)
+  timeout          = 60
+  kms_key_arn      = var.kms_key_arn
+  tags             = var.tags
+  environment {
+    variables = each.value.env
+  }
+  tracing_config {
+    mode = "Active"
+  }
+  depends_on = [aws_cloudwatch_log_group.consumer]
+}
+
+resource "aws_lambda_event_source_mapping" "consumer" {
+  for_each                       = local.consumers
+  function_name                  = aws_lambda_function.consumer[each.key].arn
+  event_source_arn               = aws_kinesis_stream.output[each.key].arn
+  starting_position              = "LATEST"
+  batch_size                     = 100
+  maximum_retry_attempts         = 3
+  bisect_batch_on_function_error = true
+  function_response_types        = ["ReportBatchItemFailures"]
+}
+
+# ---- aggregates store: Timestream (feature-flagged) --------------------------------------------------------
+
+resource "aws_timestreamwrite_database" "telemetry" {
+  count         = var.enable_timestream ? 1 : 0
+  database_name = local.timestream_db
+  kms_key_id    = var.kms_key_arn
+  tags          = var.tags
+}
+
+resource "aws_timestreamwrite_table" "aggregates" {
+  for_each      = var.enable_timestream ? toset(["device_aggregates", "site_aggregates", "telemetry_alerts"]) : toset([])
+  database_name = aws_timestreamwrite_database.telemetry[0].database_name
+  table_name    = each.key
+  retention_properties {
+    memory_store_retention_period_in_hours  = 24
+    magnetic_store_retention_period_in_days = 365
+  }
+  magnetic_store_write_properties {
+    enable_magnetic_store_writes = true # late corrections of older windows
+  }
+  tags = var.tags
+}
+
+# ---- late and rejected records: Kinesis → Firehose → S3 errors/streaming/ -----------------------------------
+
+data "aws_iam_policy_document" "firehose_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["firehose.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "firehose" {
+  statement {
+    actions   = ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"]
+    resources = [aws_kinesis_stream.output["errors"].arn]
+  }
+  statement {
+    actions   = ["s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:PutObject"]
+    resources = [var.errors_bucket_arn, "${var.errors_bucket_arn}/errors/streaming/*"]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+}
+
+resource "aws_iam_role" "firehose" {
+  name               = "${var.name_prefix}-telemetry-errors-firehose"
+  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "firehose" {
+  name   = "deliver-streaming-errors"
+  role   = aws_iam_role.firehose.id
+  policy = data.aws_iam_policy_document.firehose.json
+}
+
+resource "aws_kinesis_firehose_delivery_stream" "errors" {
+  name        = "${var.name_prefix}-telemetry-streaming-errors"
+  destination = "extended_s3"
+  tags        = var.tags
+
+  kinesis_source_configuration {
+    kinesis_stream_arn = aws_kinesis_stream.output["errors"].arn
+    role_arn           = aws_iam_role.firehose.arn
+  }
+
+  extended_s3_configuration {
+    role_arn            = aws_iam_role.firehose.arn
+    bucket_arn          = var.errors_bucket_arn
+    kms_key_arn         = var.kms_key_arn
+    prefix              = "errors/streaming/flink/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+    error_output_prefix = "errors/streaming/firehose-!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+    buffering_interval  = 300
+    buffering_size      = 64
+    compression_format  = "GZIP"
+  }
+}

@@ -1,0 +1,87 @@
+variable "name_prefix" {
+  description = "Resource name prefix, e.g. energylake-dev."
+  type        = string
+}
+
+variable "input_stream_arn" {
+  description = "ARN of the telemetry Kinesis stream the Flink job reads (from the streaming_ingestion module)."
+  type        = string
+}
+
+variable "artifacts_bucket_id" {
+  description = "Artifacts bucket name; the application and Lambda zips are uploaded under analytics/."
+  type        = string
+}
+
+variable "artifacts_bucket_arn" {
+  description = "Artifacts bucket ARN."
+  type        = string
+}
+
+variable "errors_bucket_arn" {
+  description = "Bucket receiving late and rejected records under errors/streaming/ (the raw bucket)."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key for streams, topic, logs, Timestream and Firehose."
+  type        = string
+}
+
+variable "application_zip_path" {
+  description = "Local path of the Managed Flink zip (`make flink-package FLINK_CONNECTOR_JAR=...`)."
+  type        = string
+}
+
+variable "consumers_zip_path" {
+  description = "Local path of the Lambda consumers zip (`make flink-package`)."
+  type        = string
+}
+
+variable "connector_jar_name" {
+  description = "File name of the Kinesis SQL connector JAR inside the zip's lib/ directory."
+  type        = string
+  default     = "flink-sql-connector-aws-kinesis-streams-5.0.0-1.20.jar"
+}
+
+variable "parallelism" {
+  description = "Flink parallelism (KPUs scale with it)."
+  type        = number
+  default     = 1
+}
+
+variable "start_application" {
+  description = "Start the Flink application after deployment."
+  type        = bool
+  default     = false
+}
+
+variable "enable_timestream" {
+  description = "Create the Timestream database/tables and the aggregates Lambda (operations dashboard source)."
+  type        = bool
+  default     = true
+}
+
+variable "alert_email_subscriptions" {
+  description = "E-mail addresses subscribed to the alerts topic."
+  type        = list(string)
+  default     = []
+}
+
+variable "output_shard_count" {
+  description = "Shards of each output stream."
+  type        = number
+  default     = 1
+}
+
+variable "log_retention_days" {
+  description = "CloudWatch log retention."
+  type        = number
+  default     = 30
+}
+
+variable "tags" {
+  description = "Tags for every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,14 @@
+output "workspace_endpoint" {
+  description = "Grafana URL (null when disabled)."
+  value       = var.enabled ? aws_grafana_workspace.this[0].endpoint : null
+}
+
+output "workspace_id" {
+  description = "Workspace id (null when disabled)."
+  value       = var.enabled ? aws_grafana_workspace.this[0].id : null
+}
+
+output "dashboard_files" {
+  description = "Dashboard JSON models to import (paths relative to the repository root)."
+  value       = ["analytics/dashboards/operations.json", "analytics/dashboards/business.json"]
+}

@@ -1,0 +1,105 @@
+# The generation forecast served by SageMaker (scikit-learn container, serverless inference), behind a flag.
+# Training runs analytics/forecast/train.py as a SageMaker training job (entry point + source dir); this module
+# deploys the resulting model.tar.gz.
+
+data "aws_region" "current" {}
+
+data "aws_sagemaker_prebuilt_ecr_image" "sklearn" {
+  count           = var.enabled ? 1 : 0
+  repository_name = "sagemaker-scikit-learn"
+  image_tag       = var.sklearn_framework_version
+}
+
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["sagemaker.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "sagemaker" {
+  statement {
+    sid       = "ReadModelAndTrainingData"
+    actions   = ["s3:GetObject", "s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn, "${var.artifacts_bucket_arn}/analytics/forecast/*", var.curated_bucket_arn, "${var.curated_bucket_arn}/site_hourly_generation/*"]
+  }
+  statement {
+    sid       = "WriteModelsAndForecasts"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.artifacts_bucket_arn}/analytics/forecast/*", "${var.curated_bucket_arn}/site_generation_forecast/*"]
+  }
+  statement {
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.kms_key_arn]
+  }
+  statement {
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
+    resources = ["*"] # SageMaker container bootstrap; these actions have no useful resource scoping
+  }
+  statement {
+    actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+    resources = ["arn:aws:ecr:${data.aws_region.current.name}:*:repository/sagemaker-scikit-learn"]
+  }
+}
+
+resource "aws_iam_role" "sagemaker" {
+  count              = var.enabled ? 1 : 0
+  name               = "${var.name_prefix}-generation-forecast"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+  tags               = var.tags
+}
+
+resource "aws_iam_role_policy" "sagemaker" {
+  count  = var.enabled ? 1 : 0
+  name   = "generation-forecast"
+  role   = aws_iam_role.sagemaker[0].id
+  policy = data.aws_iam_policy_document.sagemaker.json
+}
+
+resource "aws_sagemaker_model" "forecast" {
+  count              = var.enabled ? 1 : 0
+  name               = "${var.name_prefix}-generation-forecast"
+  execution_role_arn = aws_iam_role.sagemaker[0].arn
+  tags               = var.tags
+
+  primary_container {
+    image          = data.aws_sagemaker_prebuilt_ecr_image.sklearn[0].registry_path
+    model_data_url = var.model_data_s3_uri
+    environment = {
+      SAGEMAKER_PROGRAM          = "train.py" # model_fn / predict_fn live in analytics/forecast/train.py
+      SAGEMAKER_SUBMIT_DIRECTORY = "/opt/ml/model/code"
+    }
+  }
+
+  lifecycle {
+    precondition {
+      condition     = startswith(var.model_data_s3_uri, "s3://")
+      error_message = "model_data_s3_uri must be the s3:// URI of the trained model.tar.gz when enabled = true."
+    }
+  }
+}
+
+resource "aws_sagemaker_endpoint_configuration" "forecast" {
+  count = var.enabled ? 1 : 0
+  name  = "${var.name_prefix}-generation-forecast"
+  tags  = var.tags
+
+  production_variants {
+    variant_name = "primary"
+    model_name   = aws_sagemaker_model.forecast[0].name
+    serverless_config {
+      memory_size_in_mb = var.serverless_memory_mb
+      max_concurrency   = var.serverless_max_concurrency
+    }
+  }
+}
+
+resource "aws_sagemaker_endpoint" "forecast" {
+  count                = var.enabled ? 1 : 0
+  name                 = "${var.name_prefix}-generation-forecast"
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.forecast[0].name
+  tags                 = var.tags
+}
