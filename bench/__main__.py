@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         cdc=not args.no_cdc,
         athena_queries=not args.no_athena,
         make_test=args.make_test,
-        command="python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
     )
     for name, t in res["targets"].items():
         print(f"{name:20s} {t['status']}")

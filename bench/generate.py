@@ -165,7 +165,8 @@ class _TelemetryFile:
                 else:
                     slot, lane = divmod(i, lanes)
                     i += 1
-                    offset = timedelta(milliseconds=(slot + 1) * step_ms)
+                    # The two sources share devices: device-format readings sit 1 ms off the seed grid.
+                    offset = timedelta(milliseconds=(slot + 1) * step_ms + (self.source == "devices"))
                     if offset >= window:  # the grid is full: the budget estimate was low, stop here
                         break
                     ts = _iso_ms(start + offset)
@@ -358,7 +359,7 @@ class _Trading:
         t = _dms_ts(ts)
         if table == "providers":
             return [key, f"Provider {key}", rng.choice(["wind", "solar", "hydro", "gas"]),
-                    f"{rng.uniform(5, 900):.3f}", rng.choice(WEATHER_ZONES), f"ops{key}@provider.example", t, t]  # fmt: skip
+                    f"{rng.uniform(5, 900):.3f}", rng.choice(WEATHER_ZONES), f"ops{key}@example.com", t, t]  # fmt: skip
         if table == "customers":
             return [key, f"Customer {key}", f"c{key}@mail.example", f"+1-512-555-{key % 10000:04d}",
                     f"{key} Main St, Austin TX", rng.choice(["residential", "commercial", "industrial"]),

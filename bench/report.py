@@ -31,7 +31,7 @@ def telemetry_table(res: dict[str, Any]) -> list[str]:
     ratios = res.get("telemetry_ratios", {})
     lines = [
         "| Implementation | median s | records/s | MB/s | MB/s per core | peak RSS MiB | output files | output MiB "
-        "| rows out | quarantined | duplicates | rows balance | × naive | × DuckDB |",
+        "| rows out | quarantined | duplicates | rows balance | x naive | x DuckDB |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:-:|---:|---:|",
     ]
     for name, s in res.get("telemetry", {}).items():
@@ -43,7 +43,8 @@ def telemetry_table(res: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {label} | {_f(s['seconds'])} | {_f(s['records_per_s'], 0)} | {_f(s['mb_per_s'])} "
             f"| {_f(s['mb_per_s_per_core'])} | {_mib(s['peak_rss_bytes'])} | {_f(o['files'])} | {_mib(o['bytes'])} "
-            f"| {_f(c['rows_out'])} | {_f(c['quarantined'])} | {_f(c['duplicates'])} | {'yes' if s['balanced'] else 'NO'} "
+            f"| {_f(c['rows_out'])} | {_f(c['quarantined'])} | {_f(c['duplicates'])} "
+            f"| {'yes' if s['balanced'] else 'NO'} "
             f"| {_f(ratios.get(f'{name}_vs_naive'))} | {_f(ratios.get(f'{name}_vs_duckdb'))} |"
         )
     return lines
@@ -69,6 +70,7 @@ def render_markdown(res: dict[str, Any]) -> str:
         f"RAM {m.get('ram_gib')} GiB; {m.get('os')}",
         f"- Load average at start: {m.get('load_avg_at_start')} (the machine is shared; numbers are noisy)",
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()),
+        f"- Project library measured: `{res.get('project_library')}`",
         f"- Per-core figures divide by {res.get('cores_used')} cores: every engine was given all of them "
         "(Spark `local[N]`, DuckDB `threads=N`).",
         "",

@@ -193,6 +193,7 @@ def run_bench(
         "runs": runs,
         "machine": machine(),
         "cores_used": cores,
+        "project_library": _project_library(),
     }
     data = workdir / f"data-s{seed}-{parse_size(size)}"
     manifest = data / "manifest.json"
@@ -317,6 +318,13 @@ def _cdc(data: Path, workdir: Path, runs: int, scratch: Path, cores: int) -> dic
                        "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
                        "counts": r["runs"][-1]["counts"]}  # fmt: skip
     return out
+
+
+def _project_library() -> str:
+    """Where the energylake package under test was imported from (BENCH_PROJECT_LIB can point elsewhere)."""
+    import energylake
+
+    return str(Path(energylake.__file__).parent)
 
 
 def _log(msg: str) -> None:

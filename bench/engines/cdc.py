@@ -46,7 +46,8 @@ def duckdb_apply(input_root: str, output: Path, threads: int | None = None) -> R
         rows_out += con.execute(f"""
             COPY (
                 SELECT {casts}{part} FROM ch
-                QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _kind DESC, dms_commit_ts DESC, filename DESC) = 1
+                QUALIFY row_number() OVER (
+                    PARTITION BY {key} ORDER BY _kind DESC, dms_commit_ts DESC, filename DESC) = 1
                     AND Op <> 'D'
             ) TO '{target}' ({opts})
         """).fetchone()[0]  # type: ignore[index]
