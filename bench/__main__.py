@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
         cdc=not args.no_cdc,
         athena_queries=not args.no_athena,
         make_test=args.make_test,
-        command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+        command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
     )
     for name, t in res["targets"].items():
         print(f"{name:20s} {t['status']}")
