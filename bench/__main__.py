@@ -1,0 +1,59 @@
+"""python -m bench [run|generate] ...: the benchmark's command line (`make bench` calls `run`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from bench.generate import generate
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run the benchmark or only the generator."""
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run", help="run the whole benchmark and write BENCHMARKS.md")
+    run.add_argument("--size", default="1GB")
+    run.add_argument("--seed", type=int, default=7)
+    run.add_argument("--runs", type=int, default=3)
+    run.add_argument("--workdir", type=Path, default=None)
+    run.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
+    run.add_argument("--engines", default="project,naive,duckdb")
+    run.add_argument("--no-incremental", action="store_true")
+    run.add_argument("--no-cdc", action="store_true")
+    run.add_argument("--no-athena", action="store_true")
+    run.add_argument("--make-test", action="store_true", help="also time `make test` (slow)")
+    gen = sub.add_parser("generate", help="only generate the input data")
+    gen.add_argument("out", type=Path)
+    gen.add_argument("--size", default="1GB")
+    gen.add_argument("--seed", type=int, default=7)
+    gen.add_argument("--days", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.cmd == "generate":
+        stats = generate(args.out, seed=args.seed, size=args.size, days=args.days)
+        print(f"{stats.total_bytes} bytes in {sum(stats.files.values())} files under {args.out}")
+        return 0
+    from bench.run import run_bench
+
+    res = run_bench(
+        size=args.size,
+        seed=args.seed,
+        runs=args.runs,
+        workdir=args.workdir,
+        report=args.report,
+        engines=tuple(e for e in args.engines.split(",") if e),
+        incremental=not args.no_incremental,
+        cdc=not args.no_cdc,
+        athena_queries=not args.no_athena,
+        make_test=args.make_test,
+        command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
+    )
+    for name, t in res["targets"].items():
+        print(f"{name:20s} {t['status']}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The three implementations of telemetry raw->transform compared by the benchmark."""

@@ -1,0 +1,121 @@
+"""Measurement helpers: peak RSS of a process tree, output file statistics, medians, machine description."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import threading
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+MIB = 1024 * 1024
+SMALL_FILE = 32 * MIB
+BIG_PARTITION = 128 * MIB
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident bytes of a process and all its descendants (the Spark JVM and Python workers included)."""
+    try:
+        root = psutil.Process(pid or os.getpid())
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+class PeakRss:
+    """Samples tree_rss() on a thread every `interval` seconds; `peak` is the maximum seen while running."""
+
+    def __init__(self, pid: int | None = None, interval: float = 0.1) -> None:
+        self.pid = pid
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, tree_rss(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> PeakRss:
+        self.peak = tree_rss(self.pid)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss(self.pid))
+
+
+def output_stats(root: Path | str, suffix: str = ".parquet") -> dict[str, Any]:
+    """File count, bytes, size spread and the small-file check of a partitioned Parquet tree."""
+    root = Path(root)
+    files = [p for p in root.rglob(f"*{suffix}") if p.is_file()] if root.exists() else []
+    sizes = sorted(p.stat().st_size for p in files)
+    by_partition: dict[str, list[int]] = defaultdict(list)
+    for p in files:
+        by_partition[p.parent.relative_to(root).as_posix()].append(p.stat().st_size)
+    big = {k: v for k, v in by_partition.items() if sum(v) >= BIG_PARTITION}
+    small_in_big = sum(1 for v in big.values() for s in v if s < SMALL_FILE)
+    return {
+        "files": len(files),
+        "bytes": sum(sizes),
+        "partitions": len(by_partition),
+        "min_file_bytes": sizes[0] if sizes else 0,
+        "median_file_bytes": int(statistics.median(sizes)) if sizes else 0,
+        "max_file_bytes": sizes[-1] if sizes else 0,
+        "max_partition_bytes": max((sum(v) for v in by_partition.values()), default=0),
+        "partitions_ge_128mib": len(big),
+        "small_files_in_big_partitions": small_in_big,
+    }
+
+
+def input_bytes(files: list[str]) -> int:
+    """Total size of the input files."""
+    return sum(os.path.getsize(f) for f in files)
+
+
+def median(values: list[float]) -> float:
+    """Median (the benchmark's summary statistic over repeated runs)."""
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def machine() -> dict[str, Any]:
+    """CPU model, cores, RAM and the versions that matter to the numbers."""
+    cpu = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    java = subprocess.run(["java", "-version"], capture_output=True, text=True, check=False).stderr.splitlines()
+    versions: dict[str, str] = {"python": platform.python_version(), "java": java[0] if java else "none"}
+    for mod in ("pyspark", "duckdb", "pyarrow", "psutil"):
+        try:
+            versions[mod] = __import__(mod).__version__
+        except ImportError:
+            versions[mod] = "not installed"
+    return {
+        "cpu": cpu,
+        "logical_cores": os.cpu_count(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "ram_gib": round(psutil.virtual_memory().total / 1024**3, 1),
+        "os": f"{platform.system()} {platform.release()}",
+        "load_avg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "versions": versions,
+    }

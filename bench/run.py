@@ -1,0 +1,331 @@
+"""`make bench`: generate the input once, run every engine in a child process, summarise, write the report."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import athena
+from bench.engines import project
+from bench.generate import MIB, generate, generate_history, parse_size
+from bench.measure import machine, median
+from bench.report import render_markdown
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TELEMETRY_ENGINES = ("project", "naive", "duckdb")
+# Glue pricing assumptions of the projection (stated in the report).
+GLUE = {"vcpu_per_dpu": 4, "usd_per_dpu_hour": 0.44, "min_billed_seconds": 60, "workers": 2, "runs_per_day": 24}
+DAILY_GB = 100
+
+
+def _files(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.rglob("*") if p.is_file())
+
+
+def _worker(spec: dict[str, Any], scratch: Path) -> dict[str, Any]:
+    """Run bench.worker in a child process (its own peak RSS, its own JVM) and read its result."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    spec_path = scratch / f"{spec['name']}.spec.json"
+    result_path = scratch / f"{spec['name']}.result.json"
+    spec_path.write_text(json.dumps(spec))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.worker", str(spec_path), str(result_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(line for line in proc.stderr.splitlines() if "WARN" not in line)[-2000:]
+        return {"engine": spec["engine"], "error": tail or f"exit {proc.returncode}", "runs": []}
+    return json.loads(result_path.read_text())
+
+
+def summarise(result: dict[str, Any], input_bytes: int, cores: int) -> dict[str, Any]:
+    """Medians over runs plus throughput per core."""
+    runs = result.get("runs") or []
+    if not runs:
+        return {"available": False, "reason": result.get("error") or result.get("reason", "no runs")}
+    seconds = median([r["seconds"] for r in runs])
+    counts = runs[-1]["counts"]
+    return {
+        "available": True,
+        "runs": len(runs),
+        "seconds": seconds,
+        "seconds_all": [round(r["seconds"], 3) for r in runs],
+        "records_per_s": counts["records_in"] / seconds,
+        "mb_per_s": input_bytes / MIB / seconds,
+        "mb_per_s_per_core": input_bytes / MIB / seconds / cores,
+        "records_per_s_per_core": counts["records_in"] / seconds / cores,
+        "peak_rss_bytes": int(median([r["peak_rss_bytes"] for r in runs])),
+        "counts": counts,
+        "balanced": all(r["balanced"] for r in runs),
+        "output": runs[-1]["output"],
+    }
+
+
+def compare_outputs(outputs: dict[str, Path]) -> dict[str, Any]:
+    """Row-set comparison of the engines' outputs (compared columns, DuckDB EXCEPT ALL both ways)."""
+    import duckdb
+
+    from bench.semantics import COMPARED_COLUMNS
+
+    cols = ", ".join(COMPARED_COLUMNS)
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    views = {}
+    for name, path in outputs.items():
+        if path.exists() and any(path.rglob("*.parquet")):
+            con.execute(
+                f"CREATE VIEW {name} AS SELECT {cols} FROM read_parquet('{path}/**/*.parquet', hive_partitioning=true,"
+                " hive_types_autocast=true)"
+            )
+            views[name] = con.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # type: ignore[index]
+    out: dict[str, Any] = {"rows": views, "differences": {}}
+    names = sorted(views)
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            diff = con.execute(
+                f"SELECT (SELECT count(*) FROM (SELECT * FROM {a} EXCEPT ALL SELECT * FROM {b})) + "
+                f"(SELECT count(*) FROM (SELECT * FROM {b} EXCEPT ALL SELECT * FROM {a}))"
+            ).fetchone()[0]  # type: ignore[index]
+            out["differences"][f"{a} vs {b}"] = diff
+    return out
+
+
+def glue_projection(mb_per_s_per_core: float | None) -> dict[str, Any]:
+    """Glue DPU-hours and dollars per day for DAILY_GB from the measured per-core throughput."""
+    if not mb_per_s_per_core:
+        return {"available": False, "assumptions": GLUE}
+    core_seconds = DAILY_GB * 1024 / mb_per_s_per_core
+    dpu_seconds_needed = core_seconds / GLUE["vcpu_per_dpu"]
+    per_run = dpu_seconds_needed / GLUE["runs_per_day"]
+    run_wall = max(per_run / GLUE["workers"], GLUE["min_billed_seconds"])  # all workers billed for the run
+    dpu_hours = GLUE["runs_per_day"] * GLUE["workers"] * run_wall / 3600
+    return {
+        "available": True,
+        "assumptions": GLUE,
+        "mb_per_s_per_core": mb_per_s_per_core,
+        "daily_gb": DAILY_GB,
+        "core_hours_per_day": core_seconds / 3600,
+        "dpu_hours_per_day": dpu_hours,
+        "usd_per_day": dpu_hours * GLUE["usd_per_dpu_hour"],
+        "usd_per_month": dpu_hours * GLUE["usd_per_dpu_hour"] * 30,
+        "run_wall_seconds": run_wall,
+    }
+
+
+def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The issue's targets, each met / not met / not measured, with the measured value."""
+    tel = res["telemetry"]
+    p, n, d = tel.get("project", {}), tel.get("naive", {}), tel.get("duckdb", {})
+    out: dict[str, dict[str, Any]] = {}
+
+    def verdict(ok: bool | None, value: Any, goal: str, note: str = "") -> dict[str, Any]:
+        status = "not measured" if ok is None else ("met" if ok else "not met")
+        return {"status": status, "value": value, "goal": goal, "note": note}
+
+    both = p.get("available") and n.get("available")
+    vs_naive = n["seconds"] / p["seconds"] if both else None
+    out["project_vs_naive"] = verdict(None if vs_naive is None else vs_naive >= 3, vs_naive, ">= 3x naive throughput")
+    both = p.get("available") and d.get("available")
+    vs_duck = p["seconds"] / d["seconds"] if both else None
+    out["project_vs_duckdb"] = verdict(
+        None if vs_duck is None else vs_duck <= 2, vs_duck, "DuckDB per-core throughput <= 2x project's"
+    )
+    inc = res.get("incremental", {})
+    ratio = inc.get("ratio")
+    out["incremental"] = verdict(None if ratio is None else ratio <= 1.2, ratio, "day-31/day-2 time <= 1.2")
+    ath = res.get("athena", {})
+    share = ath.get("scan_share")
+    out["named_queries"] = verdict(None if share is None else share <= 0.02, share, "<= 2% of raw-JSON bytes")
+    out_stats = p.get("output") if p.get("available") else None
+    if out_stats is None:
+        out["small_files"] = verdict(None, None, "no file < 32 MiB in partitions >= 128 MiB")
+    else:
+        note = "" if out_stats["partitions_ge_128mib"] else "no partition reached 128 MiB at this input size"
+        out["small_files"] = verdict(
+            out_stats["small_files_in_big_partitions"] == 0,
+            out_stats["small_files_in_big_partitions"],
+            "no file < 32 MiB in partitions >= 128 MiB",
+            note,
+        )
+    return out
+
+
+def time_make_test() -> dict[str, Any]:
+    """Wall time of `make test` (slow; only with --make-test)."""
+    start = time.perf_counter()
+    proc = subprocess.run(["make", "test"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
+    summary = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
+    return {"seconds": time.perf_counter() - start, "exit_code": proc.returncode, "summary": summary}
+
+
+def run_bench(
+    size: str = "1GB",
+    seed: int = 7,
+    runs: int = 3,
+    workdir: Path | None = None,
+    results_dir: Path | None = None,
+    report: Path | None = None,
+    engines: tuple[str, ...] = TELEMETRY_ENGINES,
+    incremental: bool = True,
+    cdc: bool = True,
+    athena_queries: bool = True,
+    make_test: bool = False,
+    command: str = "",
+) -> dict[str, Any]:
+    """The whole benchmark; returns the results dict (also written as JSON and rendered to markdown)."""
+    workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
+    results_dir = Path(results_dir or REPO_ROOT / "bench" / "results")
+    cores = os.cpu_count() or 1
+    res: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "size": size,
+        "seed": seed,
+        "runs": runs,
+        "machine": machine(),
+        "cores_used": cores,
+        "project_library": _project_library(),
+    }
+    data = workdir / f"data-s{seed}-{parse_size(size)}"
+    manifest = data / "manifest.json"
+    if not manifest.exists():
+        _log(f"generating {size} of input under {data}")
+        generate(data, seed=seed, size=size)
+    res["input"] = json.loads(manifest.read_text())
+    tel_root = data / "raw" / "telemetry"
+    files = _files(tel_root)
+    in_bytes = sum(os.path.getsize(f) for f in files)
+    res["telemetry_input"] = {"files": len(files), "bytes": in_bytes, "records": sum(
+        v for k, v in res["input"]["records"].items() if k.startswith("telemetry/"))}  # fmt: skip
+    scratch = workdir / "scratch"
+    res["telemetry"] = {}
+    outputs = {}
+    for engine in engines:
+        if engine == "project" and (why := project.available()):
+            res["telemetry"][engine] = {"available": False, "reason": why}
+            continue
+        _log(f"telemetry: {engine} x{runs}")
+        out = workdir / "out" / engine
+        spec = {"name": engine, "engine": engine, "files": files, "input_root": str(tel_root), "output": str(out),
+                "runs": runs, "threads": cores, "keep_outputs": False}  # fmt: skip
+        res["telemetry"][engine] = summarise(_worker(spec, scratch), in_bytes, cores)
+        outputs[engine] = out / f"run{runs - 1}" / "data"
+    res["telemetry_ratios"] = _ratios(res["telemetry"])
+    res["output_comparison"] = compare_outputs(outputs)
+    if incremental:
+        res["incremental"] = _incremental(workdir, seed, size, runs, scratch)
+    if cdc:
+        res["cdc"] = _cdc(data, workdir, runs, scratch, cores)
+    if athena_queries:
+        _log("athena named queries: bytes scanned")
+        res["athena"] = athena.measure(data, workdir / "out", outputs.get("project") or outputs.get("duckdb"))
+    if make_test:
+        _log("make test (timed)")
+        res["make_test"] = time_make_test()
+    p = res["telemetry"].get("project", {})
+    res["glue_projection"] = glue_projection(p.get("mb_per_s_per_core") if p.get("available") else None)
+    res["targets"] = targets(res)
+    res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = res["started"].replace(":", "").replace("-", "")[:15]
+    (results_dir / f"bench-{stamp}-{size}.json").write_text(json.dumps(res, indent=2, default=str))
+    (results_dir / "latest.json").write_text(json.dumps(res, indent=2, default=str))
+    if report:
+        Path(report).write_text(render_markdown(res))
+    return res
+
+
+def _ratios(tel: dict[str, Any]) -> dict[str, float | None]:
+    """Throughput of each engine relative to the naive baseline and to DuckDB (same input, so time ratios)."""
+    out: dict[str, float | None] = {}
+    for name, s in tel.items():
+        for base in ("naive", "duckdb"):
+            b = tel.get(base, {})
+            ok = s.get("available") and b.get("available")
+            out[f"{name}_vs_{base}"] = b["seconds"] / s["seconds"] if ok else None
+    return out
+
+
+def _incremental(workdir: Path, seed: int, size: str, runs: int, scratch: Path) -> dict[str, Any]:
+    """Project job on day N after 1 day vs after 30 days of processed history (input = the day's new files)."""
+    if why := project.available():
+        return {"available": False, "reason": why}
+    per_day = max(parse_size(size) // 100, 1 * MIB)
+    root = workdir / f"history-s{seed}-{per_day}"
+    if not (root / "raw").exists():
+        _log(f"generating 31 days x {per_day // MIB} MiB of telemetry history")
+        generate_history(root, seed, per_day, days=31)
+    by_day: dict[str, list[str]] = {}
+    for f in _files(root / "raw" / "telemetry"):
+        key = "/".join(Path(f).parts[-5:-2])
+        by_day.setdefault(key, []).append(f)
+    ordered = sorted(by_day)
+    result: dict[str, Any] = {"available": True, "per_day_bytes": per_day, "days": len(ordered)}
+    for label, history_days, day in (
+        ("after_1_day", ordered[:1], ordered[1]),
+        ("after_30_days", ordered[:30], ordered[30]),
+    ):
+        hist_out = workdir / "out" / f"history-{label}"
+        if not (hist_out / "done").exists():
+            _log(f"incremental: processing {len(history_days)} day(s) of history")
+            spec = {"name": f"hist-{label}", "engine": "project", "files": [f for d in history_days for f in by_day[d]],
+                    "output": str(hist_out / "tmp"), "runs": 1, "keep_outputs": True}  # fmt: skip
+            r = _worker(spec, scratch)
+            if r.get("error"):
+                return {"available": False, "reason": r["error"]}
+            (hist_out / "tmp" / "run0").rename(hist_out / "state")
+            (hist_out / "done").touch()
+        _log(f"incremental: day {day} {label} x{runs}")
+        spec = {"name": f"inc-{label}", "engine": "project", "files": by_day[day], "output": str(workdir / "out" /
+                f"inc-{label}"), "history": str(hist_out / "state"), "runs": runs}  # fmt: skip
+        r = _worker(spec, scratch)
+        if r.get("error"):
+            return {"available": False, "reason": r["error"]}
+        result[label] = {"seconds": median([x["seconds"] for x in r["runs"]]), "day": day,
+                         "seconds_all": [round(x["seconds"], 3) for x in r["runs"]]}  # fmt: skip
+    result["ratio"] = result["after_30_days"]["seconds"] / result["after_1_day"]["seconds"]
+    return result
+
+
+def _cdc(data: Path, workdir: Path, runs: int, scratch: Path, cores: int) -> dict[str, Any]:
+    """Changes/s of applying the generated DMS batch (full load + CDC) with the project and with DuckDB."""
+    dms = data / "landing" / "dms" / "trading"
+    changes = json.loads((data / "manifest.json").read_text())["records"].get("cdc_changes", 0)
+    out: dict[str, Any] = {"changes": changes}
+    for engine in ("project_cdc", "duckdb_cdc"):
+        if engine == "project_cdc" and (why := project.cdc_available()):
+            out[engine] = {"available": False, "reason": why}
+            continue
+        _log(f"cdc: {engine} x{runs}")
+        spec = {"name": engine, "engine": engine, "input_root": str(dms), "output": str(workdir / "out" / engine),
+                "runs": runs, "threads": cores}  # fmt: skip
+        r = _worker(spec, scratch)
+        if not r.get("runs"):
+            out[engine] = {"available": False, "reason": r.get("error")}
+            continue
+        secs = median([x["seconds"] for x in r["runs"]])
+        out[engine] = {"available": True, "seconds": secs, "changes_per_s": changes / secs,
+                       "changes_per_s_per_core": changes / secs / cores,
+                       "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
+                       "counts": r["runs"][-1]["counts"]}  # fmt: skip
+    return out
+
+
+def _project_library() -> str:
+    """Where the energylake package under test was imported from (BENCH_PROJECT_LIB can point elsewhere)."""
+    import energylake
+
+    return str(Path(energylake.__file__).parent)
+
+
+def _log(msg: str) -> None:
+    print(f"[bench {datetime.now():%H:%M:%S}] {msg}", file=sys.stderr, flush=True)

@@ -1,0 +1,84 @@
+"""The report writer renders the tables, targets and projection from a results dict."""
+
+from __future__ import annotations
+
+from bench.report import render_markdown
+from bench.run import glue_projection, targets
+
+MIB = 1024 * 1024
+
+
+def _engine(seconds: float, files: int = 10) -> dict:
+    return {
+        "available": True,
+        "runs": 3,
+        "seconds": seconds,
+        "records_per_s": 1000 / seconds,
+        "mb_per_s": 100 / seconds,
+        "mb_per_s_per_core": 50 / seconds,
+        "peak_rss_bytes": 512 * MIB,
+        "counts": {"records_in": 1000, "rows_out": 950, "quarantined": 30, "duplicates": 20, "candidate_rows": 1000},
+        "balanced": True,
+        "output": {"files": files, "bytes": 40 * MIB, "partitions_ge_128mib": 0, "small_files_in_big_partitions": 0},
+    }
+
+
+def _results() -> dict:
+    res = {
+        "started": "2024-05-01T00:00:00+00:00",
+        "size": "50MB",
+        "seed": 7,
+        "runs": 3,
+        "command": "make bench BENCH_SIZE=50MB",
+        "machine": {"cpu": "Test CPU", "logical_cores": 2, "ram_gib": 24, "versions": {"duckdb": "1.0"}},
+        "cores_used": 2,
+        "telemetry_input": {"files": 48, "bytes": 100 * MIB, "records": 1000},
+        "telemetry": {
+            "project": _engine(10.0),
+            "naive": _engine(40.0, files=300),
+            "duckdb": _engine(4.0),
+        },
+        "telemetry_ratios": {"project_vs_naive": 4.0, "project_vs_duckdb": 0.4},
+        "incremental": {"available": False, "reason": "disabled"},
+        "athena": {"available": True, "curated_bytes": 10, "raw_json_bytes": 1000, "scan_share": 0.01, "queries": {}},
+    }
+    res["glue_projection"] = glue_projection(res["telemetry"]["project"]["mb_per_s_per_core"])
+    res["targets"] = targets(res)
+    return res
+
+
+def test_table_has_one_row_per_engine_with_ratios() -> None:
+    md = render_markdown(_results())
+    rows = [ln for ln in md.splitlines() if ln.startswith("| Project job") or ln.startswith("| Naive")]
+    assert len(rows) == 2
+    assert "| 10.00 |" in rows[0] and "| 4.00 | 0.40 |" in rows[0]
+    assert "Test CPU" in md and "make bench BENCH_SIZE=50MB" in md
+
+
+def test_targets_are_judged_from_the_numbers() -> None:
+    t = _results()["targets"]
+    assert t["project_vs_naive"]["status"] == "met"  # 40 s vs 10 s
+    assert t["project_vs_duckdb"]["status"] == "not met"  # 10 s vs 4 s is 2.5x
+    assert t["incremental"]["status"] == "not measured"
+    assert t["named_queries"]["status"] == "met"
+    assert t["small_files"]["status"] == "met" and "no partition reached" in t["small_files"]["note"]
+
+
+def test_unavailable_engine_is_reported_not_hidden() -> None:
+    res = _results()
+    res["telemetry"]["project"] = {"available": False, "reason": "project entry point not found"}
+    res["glue_projection"] = glue_projection(None)
+    res["targets"] = targets(res)
+    md = render_markdown(res)
+    assert "not run: project entry point not found" in md
+    assert res["targets"]["project_vs_naive"]["status"] == "not measured"
+    assert "Not projected" in md
+
+
+def test_glue_projection_follows_the_stated_assumptions() -> None:
+    g = glue_projection(10.0)  # 10 MB/s per core -> 102400 MB / 10 = 10240 core-s
+    assert round(g["core_hours_per_day"], 3) == round(10240 / 3600, 3)
+    # per hourly run: 10240/4/24 = 106.7 DPU-s over 2 workers = 53.3 s -> billed the 60 s minimum
+    assert g["run_wall_seconds"] == 60
+    assert round(g["dpu_hours_per_day"], 4) == round(24 * 2 * 60 / 3600, 4)
+    assert round(g["usd_per_day"], 4) == round(g["dpu_hours_per_day"] * 0.44, 4)
