@@ -29,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu.add_argument("action", choices=["start", "stop", "status"])
     emu.set_defaults(func=_emulator)
     # Area sub-commands: one register(sub) per module, one line each so branches merge cleanly.
+    from analytics import cli as analytics_cli
     from lakectl import athena_local, governance, ingest, policy_audit, runner
     from migration import cli as migration_cli
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     runner.register(sub)
     migration_cli.register(sub)
     ingest.register(sub)
+    analytics_cli.register(sub)
     return parser
 
 
