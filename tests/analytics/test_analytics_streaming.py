@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import analytics_streaming_reference as streaming_reference
 import pandas as pd
 import pytest
 
@@ -18,6 +17,8 @@ from analytics.streaming.config import (
     render_statements,
 )
 from analytics.streaming.fixtures import generate_telemetry, write_telemetry
+
+from . import analytics_streaming_reference as streaming_reference
 
 KEYS = {
     "device_aggregates": ["window_start", "device_id", "metric"],

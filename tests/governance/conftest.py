@@ -6,10 +6,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from gov_fixtures import register_catalog_table, write_dataset
 
 from energylake.contracts import get_contract, load_contracts
 from lakectl.governance import validate
+
+from .gov_fixtures import register_catalog_table, write_dataset
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from pathlib import Path
 import boto3
 import pyarrow.parquet as pq
 import pytest
-from gov_fixtures import expected_rows
 
 from energylake.contracts import get_contract, load_contracts
 from lakectl.athena_local import (
@@ -20,6 +19,8 @@ from lakectl.athena_local import (
     run_query,
 )
 from lakectl.governance import AccessDenied
+
+from .gov_fixtures import expected_rows
 
 QUERIES = Path(__file__).parent / "queries"
 GEN = get_contract("site_hourly_generation")

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gov_fixtures import ROWS, expected_rows, write_dataset
 
 from energylake.contracts import get_contract
 from lakectl.governance import AccessDenied, PersonaSession, read_as
 from lakectl.lake_tables import TableLocationError, files_from_location
+
+from .gov_fixtures import ROWS, expected_rows, write_dataset
 
 CLIENTS = get_contract("client_analytics")
 

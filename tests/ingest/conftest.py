@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import boto3
 import pytest
-from ingest_helpers import ARTIFACTS, LANDING, RAW
+
+from .ingest_helpers import ARTIFACTS, LANDING, RAW
 
 
 @pytest.fixture

@@ -6,10 +6,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from ingest_helpers import FIXTURES, LANDING, RAW, keys
 
 from lakeingest.documents import handler as ocr
 from lakeingest.local.documents import settlement_statement_pdf
+
+from .ingest_helpers import FIXTURES, LANDING, RAW, keys
 
 
 def _event(key: str) -> dict:

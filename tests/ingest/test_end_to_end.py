@@ -11,8 +11,6 @@ import json
 import re
 from datetime import UTC, datetime
 
-from ingest_helpers import ARTIFACTS, FIXTURES, LANDING, RAW, keys
-
 from lakectl.ingest import IngestConfig, run_ingest
 from lakectl.settings import REPO_ROOT
 from lakeingest.common.sites import parse_sites
@@ -20,6 +18,8 @@ from lakeingest.local.delivery import LocalFirehose
 from lakeingest.simulators import kinesis as kin
 from lakeingest.simulators import producers
 from lakeingest.telemetry import transform
+
+from .ingest_helpers import ARTIFACTS, FIXTURES, LANDING, RAW, keys
 
 SITES = parse_sites((REPO_ROOT / "glue/lib/energylake/reference/sites.csv").read_text())
 START = datetime(2024, 1, 15, tzinfo=UTC)

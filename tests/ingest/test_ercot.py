@@ -7,12 +7,13 @@ import zipfile
 
 import pytest
 import responses
-from ingest_helpers import FIXTURES, LANDING, keys
 
 from lakeingest.common.config import ConfigError
 from lakeingest.common.http import HttpError
 from lakeingest.ercot import handler as ercot
 from lakeingest.ercot.reports import REPORTS, LayoutChangedError
+
+from .ingest_helpers import FIXTURES, LANDING, keys
 
 LIST = "https://mis.test/misapp/servlets/IceDocListJsonWS"
 DOWNLOAD = "https://mis.test/misdownload/servlets/mirDownload"

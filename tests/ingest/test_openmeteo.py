@@ -6,10 +6,11 @@ import json
 
 import pytest
 import responses
-from ingest_helpers import FIXTURES, LANDING, keys
 
 from lakeingest.common.config import ConfigError
 from lakeingest.openmeteo import handler as openmeteo
+
+from .ingest_helpers import FIXTURES, LANDING, keys
 
 FORECAST, ARCHIVE = "https://om.test/v1/forecast", "https://om.test/v1/archive"
 SITES = [

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from ingest_helpers import RAW, keys
 
 from lakectl.ingest import kinesis_event_record
 from lakeingest.partner import api, writer
 from lakeingest.simulators.kinesis import ensure_stream
+
+from .ingest_helpers import RAW, keys
 
 STREAM = "energylake-local-partner-readings"
 READING = {

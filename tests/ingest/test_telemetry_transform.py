@@ -7,10 +7,11 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from ingest_helpers import RAW, keys
 
 from lakeingest.telemetry import transform
 from lakeingest.telemetry.records import DEVICE_METRICS, InvalidRecord, normalise
+
+from .ingest_helpers import RAW, keys
 
 NOW = datetime(2024, 1, 15, 12, tzinfo=UTC)
 
