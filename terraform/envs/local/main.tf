@@ -22,6 +22,7 @@ resource "aws_vpc" "lake" {
   cidr_block           = "10.42.0.0/16"
   enable_dns_support   = true
   enable_dns_hostnames = true
+  tags                 = local.tags
 }
 
 resource "aws_default_security_group" "lake" {
@@ -114,7 +115,9 @@ module "streaming" {
   enable_timestream = false
   # moto's IoT has no ListTagsForResource, which the provider calls for every topic rule.
   enable_iot_rules = false
-  tags             = local.tags
+  # moto's CreateStream ignores Tags.
+  enable_stream_tags = false
+  tags               = local.tags
 }
 
 module "migration" {

@@ -11,7 +11,6 @@ provider "aws" {
   # Safety net: refuse to run unless the endpoint answers as an emulator account (moto, LocalStack),
   # so a missing AWS_ENDPOINT_URL can never apply the local settings to a real account.
   allowed_account_ids = var.emulator_account_ids
-  default_tags {
-    tags = local.tags
-  }
+  # No default_tags here: moto drops tags on some create calls (Kinesis), so tags are passed per module
+  # and left off where the emulator loses them. envs/dev uses default_tags.
 }

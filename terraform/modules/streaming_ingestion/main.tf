@@ -41,7 +41,7 @@ resource "aws_kinesis_stream" "this" {
     stream_mode = "PROVISIONED"
   }
   shard_level_metrics = ["IncomingRecords", "IteratorAgeMilliseconds"]
-  tags                = var.tags
+  tags                = var.enable_stream_tags ? var.tags : {}
 }
 
 resource "aws_lambda_event_source_mapping" "partner" {

@@ -113,6 +113,12 @@ variable "enable_partner_api" {
   default     = true
 }
 
+variable "enable_stream_tags" {
+  description = "Tag the Kinesis streams (moto's CreateStream drops tags, which would show as drift)."
+  type        = bool
+  default     = true
+}
+
 variable "log_retention_days" {
   description = "Retention of Firehose and API Gateway log groups."
   type        = number
