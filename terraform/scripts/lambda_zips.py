@@ -44,8 +44,10 @@ def main(repo: Path, state_dir: Path) -> str:
     package_root = repo / "lambda" / "lakeingest"
     for name in functions:
         _deterministic_zip(package_root, out / f"{name}.zip")
-    print(f"lambda_zips: build/lambda incomplete; using source-only zips in {out} (run `make package` for real ones)",
-          file=sys.stderr)
+    print(
+        f"lambda_zips: build/lambda incomplete; using source-only zips in {out} (run `make package` for real ones)",
+        file=sys.stderr,
+    )
     return str(out)
 
 
