@@ -91,7 +91,6 @@ module "batch_ingestion" {
   lambda_zip_dir     = local.lambda_zip_dir
   sites_csv_path     = "${local.repo}/glue/lib/energylake/reference/sites.csv"
   schedules_enabled  = false # ingestion runs on demand locally (`make ingest`)
-  log_retention_days = 7
   # moto's Transfer Family lacks tagging (the provider reads tags back).
   enable_sftp = false
   # moto does not return DeadLetterConfig on GetFunction.
@@ -110,7 +109,6 @@ module "streaming" {
   enable_partner_writer     = local.has_lambdas
   partner_model_schema      = fileexists("${local.partner_dir}/meter_reading.schema.json") ? file("${local.partner_dir}/meter_reading.schema.json") : null
   partner_request_template  = fileexists("${local.partner_dir}/kinesis_put_record.vtl") ? file("${local.partner_dir}/kinesis_put_record.vtl") : null
-  log_retention_days        = 7
   # The provider reaches Timestream through endpoint discovery, which bypasses AWS_ENDPOINT_URL.
   enable_timestream = false
   # moto's IoT has no ListTagsForResource, which the provider calls for every topic rule.

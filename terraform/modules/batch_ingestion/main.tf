@@ -290,7 +290,7 @@ resource "aws_transfer_server" "sftp" {
   identity_provider_type = "SERVICE_MANAGED"
   domain                 = "S3"
   endpoint_type          = "PUBLIC"
-  security_policy_name   = "TransferSecurityPolicy-2024-01"
+  security_policy_name   = "TransferSecurityPolicy-2025-03" # newest policy of AWS provider 5.100
   logging_role           = aws_iam_role.sftp_logging[0].arn
   tags                   = merge(var.tags, { Name = "${local.name}-documents" })
 }

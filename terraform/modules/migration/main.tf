@@ -141,6 +141,7 @@ resource "aws_dms_endpoint" "source" {
   engine_name                     = "postgres"
   database_name                   = var.source_db.database
   ssl_mode                        = "require"
+  kms_key_arn                     = var.kms_key_arn
   secrets_manager_arn             = aws_secretsmanager_secret.source.arn
   secrets_manager_access_role_arn = aws_iam_role.dms.arn
   tags                            = var.tags
@@ -159,6 +160,7 @@ resource "aws_dms_s3_endpoint" "target" {
   timestamp_column_name             = "dms_commit_ts"
   cdc_inserts_and_updates           = false # keep deletes: the CDC apply needs D rows
   encryption_mode                   = "SSE_KMS"
+  kms_key_arn                       = var.kms_key_arn
   server_side_encryption_kms_key_id = var.kms_key_arn
   date_partition_enabled            = false
   compression_type                  = "NONE"

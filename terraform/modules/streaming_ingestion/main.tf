@@ -338,6 +338,9 @@ resource "aws_api_gateway_rest_api" "partner" {
   endpoint_configuration {
     types = ["REGIONAL"]
   }
+  lifecycle {
+    create_before_destroy = true
+  }
   tags = var.tags
 }
 
@@ -440,11 +443,64 @@ resource "aws_api_gateway_stage" "v1" {
   deployment_id        = aws_api_gateway_deployment.partner[0].id
   stage_name           = "v1"
   xray_tracing_enabled = true
+  depends_on           = [aws_api_gateway_account.this]
   access_log_settings {
     destination_arn = aws_cloudwatch_log_group.api[0].arn
     format          = jsonencode({ requestId = "$context.requestId", apiKeyId = "$context.identity.apiKeyId", status = "$context.status", error = "$context.error.message", validationError = "$context.error.validationErrorString" })
   }
   tags = var.tags
+}
+
+# Execution logging of errors (request validation failures, integration errors) and metrics per method.
+resource "aws_api_gateway_method_settings" "all" {
+  #checkov:skip=CKV_AWS_225:POST /readings writes data; caching its responses would acknowledge writes that never happened.
+  count       = local.partner_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.partner[0].id
+  stage_name  = aws_api_gateway_stage.v1[0].stage_name
+  method_path = "*/*"
+  settings {
+    metrics_enabled    = true
+    logging_level      = "ERROR"
+    data_trace_enabled = false # bodies may carry partner data
+  }
+  depends_on = [aws_api_gateway_account.this]
+}
+
+# API Gateway writes access/execution logs through one account-level role (a regional singleton: set
+# manage_apigw_account = false if another stack already owns it).
+resource "aws_iam_role" "apigw_logs" {
+  count = local.partner_api && var.manage_apigw_account ? 1 : 0
+  name  = "${local.name}-apigw-cloudwatch"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "apigateway.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "apigw_logs" {
+  count = local.partner_api && var.manage_apigw_account ? 1 : 0
+  name  = "write-api-logs"
+  role  = aws_iam_role.apigw_logs[0].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "ApiGatewayLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
+      Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
+    }]
+  })
+}
+
+resource "aws_api_gateway_account" "this" {
+  count               = local.partner_api && var.manage_apigw_account ? 1 : 0
+  cloudwatch_role_arn = aws_iam_role.apigw_logs[0].arn
+  depends_on          = [aws_iam_role_policy.apigw_logs]
 }
 
 resource "aws_api_gateway_usage_plan" "partner" {

@@ -113,6 +113,12 @@ variable "enable_partner_api" {
   default     = true
 }
 
+variable "manage_apigw_account" {
+  description = "Manage the regional API Gateway account setting (CloudWatch role for API logs)."
+  type        = bool
+  default     = true
+}
+
 variable "enable_stream_tags" {
   description = "Tag the Kinesis streams (moto's CreateStream drops tags, which would show as drift)."
   type        = bool

@@ -84,7 +84,11 @@ run "firehose_partitions_by_event_hour_without_small_files" {
     error_message = "the integration puts into the partner stream"
   }
   assert {
-    condition = alltrue([for p in concat(aws_iam_role_policy.firehose, aws_iam_role_policy.iot, aws_iam_role_policy.apigw) : alltrue([for s in jsondecode(p.policy).Statement :
+    condition     = aws_api_gateway_method_settings.all[0].settings[0].logging_level == "ERROR" && !aws_api_gateway_method_settings.all[0].settings[0].data_trace_enabled
+    error_message = "API errors are logged without request bodies"
+  }
+  assert {
+    condition = alltrue([for p in concat(aws_iam_role_policy.firehose, aws_iam_role_policy.iot, aws_iam_role_policy.apigw, aws_iam_role_policy.apigw_logs) : alltrue([for s in jsondecode(p.policy).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])])
     error_message = "no IAM statement may allow * on *"
   }
