@@ -41,7 +41,9 @@ def port_in_use(port: int) -> bool:
 
 def is_emulator(endpoint_url: str) -> bool:
     """True when the endpoint answers like moto or LocalStack (so it can be reused)."""
-    for probe in ("/moto-api/data.json", "/_localstack/health"):
+    # /moto-api/ (dashboard) rather than /moto-api/data.json: the latter serialises every resource and
+    # answers 500 once some resource types exist (e.g. after a Terraform apply of the whole lake).
+    for probe in ("/moto-api/", "/_localstack/health"):
         with contextlib.suppress(requests.RequestException):
             if requests.get(endpoint_url + probe, timeout=2).status_code == 200:
                 return True

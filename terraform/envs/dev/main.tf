@@ -1,0 +1,135 @@
+# Dev environment on real AWS: every module with every feature on (the enable_* flags keep their
+# secure defaults; only envs/local turns some off for the emulator).
+
+locals {
+  repo        = abspath("${path.root}/../../..")
+  tags        = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
+  partner_dir = "${local.repo}/lambda/lakeingest/partner"
+  ingestion_sources = [
+    "${local.repo}/lambda/functions.json",
+    "${local.partner_dir}/meter_reading.schema.json",
+    "${local.partner_dir}/kinesis_put_record.vtl",
+  ]
+}
+
+# Dev deploys every component: missing ingestion sources are an error at plan time, not a silent skip.
+resource "terraform_data" "ingestion_sources" {
+  input = local.ingestion_sources
+  lifecycle {
+    precondition {
+      condition     = alltrue([for f in local.ingestion_sources : fileexists(f)])
+      error_message = "Missing ingestion sources (lambda/): ${join(", ", [for f in local.ingestion_sources : f if !fileexists(f)])}"
+    }
+  }
+}
+
+module "storage" {
+  source = "../../modules/data_lake_storage"
+  prefix = var.prefix
+  env    = var.env
+  tags   = local.tags
+}
+
+module "glue" {
+  source             = "../../modules/glue_catalog_etl"
+  prefix             = var.prefix
+  env                = var.env
+  bucket_names       = module.storage.bucket_names
+  kms_key_arn        = module.storage.kms_key_arn
+  contracts_dir      = "${local.repo}/glue/lib/energylake/datasets"
+  jobs_manifest      = "${local.repo}/glue/jobs/jobs.yaml"
+  job_scripts_dir    = "${local.repo}/glue/jobs"
+  library_wheel_path = var.library_wheel_path
+  workflow_schedule  = var.workflow_schedule
+  tags               = local.tags
+}
+
+module "lake_formation" {
+  source                     = "../../modules/lake_formation"
+  prefix                     = var.prefix
+  env                        = var.env
+  governance_dir             = "${local.repo}/lakeformation"
+  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  database_names             = module.glue.database_names
+  table_names                = module.glue.tables
+  bucket_arns                = module.storage.bucket_arns
+  admin_arns                 = var.lake_admin_arns
+  persona_trusted_principals = var.persona_trusted_principals
+  role_name_prefix           = "${var.env}-"
+  tags                       = local.tags
+}
+
+module "batch_ingestion" {
+  source             = "../../modules/batch_ingestion"
+  prefix             = var.prefix
+  env                = var.env
+  bucket_names       = module.storage.bucket_names
+  kms_key_arn        = module.storage.kms_key_arn
+  functions_manifest = local.ingestion_sources[0]
+  lambda_zip_dir     = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
+  sites_csv_path     = "${local.repo}/glue/lib/energylake/reference/sites.csv"
+  sftp_users         = var.sftp_users
+  tags               = local.tags
+}
+
+module "streaming" {
+  source                    = "../../modules/streaming_ingestion"
+  prefix                    = var.prefix
+  env                       = var.env
+  raw_bucket                = module.storage.bucket_names["raw"]
+  kms_key_arn               = module.storage.kms_key_arn
+  transform_lambda_arn      = module.batch_ingestion.function_arns["telemetry_transform"]
+  partner_writer_lambda_arn = module.batch_ingestion.function_arns["partner_writer"]
+  enable_partner_writer     = true
+  partner_model_schema      = try(file(local.ingestion_sources[1]), null) # presence enforced above
+  partner_request_template  = try(file(local.ingestion_sources[2]), null)
+  tags                      = local.tags
+}
+
+module "migration" {
+  source             = "../../modules/migration"
+  prefix             = var.prefix
+  env                = var.env
+  landing_bucket     = module.storage.bucket_names["landing"]
+  kms_key_arn        = module.storage.kms_key_arn
+  vpc_id             = var.vpc_id
+  subnet_ids         = var.private_subnet_ids
+  source_cidr_blocks = var.source_cidr_blocks
+  source_db          = var.source_db
+  tags               = local.tags
+}
+
+module "redshift" {
+  source             = "../../modules/redshift"
+  prefix             = var.prefix
+  env                = var.env
+  kms_key_arn        = module.storage.kms_key_arn
+  vpc_id             = var.vpc_id
+  subnet_ids         = var.private_subnet_ids
+  client_cidr_blocks = var.redshift_client_cidr_blocks
+  copy_bucket_arns   = [module.storage.bucket_arns["curated"], module.storage.bucket_arns["transform"]]
+  tags               = local.tags
+}
+
+module "monitoring" {
+  source                = "../../modules/monitoring"
+  prefix                = var.prefix
+  env                   = var.env
+  kms_key_arn           = module.storage.kms_key_arn
+  alert_emails          = var.alert_emails
+  glue_job_names        = values(module.glue.job_names)
+  lambda_function_names = values(module.batch_ingestion.function_names)
+  kinesis_stream_names  = values(module.streaming.stream_names)
+  firehose_names        = values(module.streaming.firehose_names)
+  dms_task_arns         = compact([module.migration.replication_task_arn])
+  tags                  = local.tags
+}
+
+module "athena" {
+  source         = "../../modules/athena"
+  prefix         = var.prefix
+  env            = var.env
+  results_bucket = module.storage.bucket_names["artifacts"]
+  kms_key_arn    = module.storage.kms_key_arn
+  tags           = local.tags
+}

@@ -1,0 +1,94 @@
+variable "region" {
+  description = "AWS region of the lake."
+  type        = string
+  default     = "us-east-1"
+}
+
+variable "allowed_account_ids" {
+  description = "Accounts this environment may be applied to (guards against the wrong profile)."
+  type        = list(string)
+  default     = null
+}
+
+variable "prefix" {
+  description = "Name prefix (buckets are <prefix>-<env>-<zone>; bucket names are global, so make it unique)."
+  type        = string
+  default     = "energylake"
+}
+
+variable "env" {
+  description = "Environment name."
+  type        = string
+  default     = "dev"
+}
+
+variable "vpc_id" {
+  description = "VPC for DMS and Redshift."
+  type        = string
+}
+
+variable "private_subnet_ids" {
+  description = "Private subnets in two AZs for DMS and Redshift."
+  type        = list(string)
+}
+
+variable "lake_admin_arns" {
+  description = "Lake Formation administrators (e.g. the deployment role and a break-glass role)."
+  type        = list(string)
+}
+
+variable "persona_trusted_principals" {
+  description = "Principals allowed to assume the persona roles (SSO permission-set roles, account root)."
+  type        = list(string)
+}
+
+variable "alert_emails" {
+  description = "Recipients of lake alerts."
+  type        = list(string)
+  default     = []
+}
+
+variable "source_db" {
+  description = "On-prem trading PostgreSQL (password set in the Secrets Manager secret out of band)."
+  type = object({
+    host     = string
+    port     = number
+    database = string
+    username = string
+  })
+}
+
+variable "source_cidr_blocks" {
+  description = "Networks of the on-prem database (reached over VPN/Direct Connect)."
+  type        = list(string)
+}
+
+variable "redshift_client_cidr_blocks" {
+  description = "Networks allowed to connect to Redshift."
+  type        = list(string)
+  default     = []
+}
+
+variable "sftp_users" {
+  description = "SFTP users (name => SSH public key) delivering documents."
+  type        = map(string)
+  default     = {}
+}
+
+variable "lambda_zip_dir" {
+  description = "Directory of <function>.zip built by `make package` (default build/lambda)."
+  type        = string
+  default     = null
+}
+
+variable "library_wheel_path" {
+  description = "energylake wheel uploaded for --extra-py-files (null to manage it outside Terraform)."
+  type        = string
+  default     = null
+}
+
+variable "workflow_schedule" {
+  description = "Cron of the Glue workflow (null = on demand)."
+  type        = string
+  default     = "cron(30 * * * ? *)"
+}

@@ -1,0 +1,105 @@
+# Catalog and jobs generated from the contracts and jobs.yaml; IAM least privilege.
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111122223333", arn = "arn:aws:iam::111122223333:role/deployer" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111122223333:role/mocked" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = { arn = "arn:aws:kms:us-east-1:111122223333:key/mocked" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:us-east-1:111122223333:mocked" }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = { arn = "arn:aws:lambda:us-east-1:111122223333:function:mocked" }
+  }
+  mock_resource "aws_kinesis_stream" {
+    defaults = { arn = "arn:aws:kinesis:us-east-1:111122223333:stream/mocked" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:us-east-1:111122223333:log-group:mocked" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:us-east-1:111122223333:mocked" }
+  }
+  mock_resource "aws_secretsmanager_secret" {
+    defaults = { arn = "arn:aws:secretsmanager:us-east-1:111122223333:secret:mocked" }
+  }
+  mock_resource "aws_dms_replication_instance" {
+    defaults = { replication_instance_arn = "arn:aws:dms:us-east-1:111122223333:rep:mocked" }
+  }
+  mock_resource "aws_dms_endpoint" {
+    defaults = { endpoint_arn = "arn:aws:dms:us-east-1:111122223333:endpoint:source" }
+  }
+  mock_resource "aws_dms_s3_endpoint" {
+    defaults = { endpoint_arn = "arn:aws:dms:us-east-1:111122223333:endpoint:target" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:us-east-1:111122223333:rule/mocked" }
+  }
+  mock_resource "aws_transfer_server" {
+    defaults = { id = "s-0123456789abcdef0", arn = "arn:aws:transfer:us-east-1:111122223333:server/s-0123456789abcdef0" }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = { id = "abc123", root_resource_id = "root123" }
+  }
+}
+
+variables {
+  env             = "test"
+  bucket_names    = { landing = "l", raw = "r", transform = "t", curated = "c", artifacts = "a" }
+  kms_key_arn     = "arn:aws:kms:us-east-1:111122223333:key/test"
+  contracts_dir   = "../../../glue/lib/energylake/datasets"
+  jobs_manifest   = "../../../glue/jobs/jobs.yaml"
+  job_scripts_dir = "../../../glue/jobs"
+}
+
+run "generated_from_data" {
+  command = apply
+
+  assert {
+    condition     = length(aws_glue_catalog_table.dataset) == length(fileset("../../../glue/lib/energylake/datasets", "*.yaml"))
+    error_message = "one table per dataset contract"
+  }
+  assert {
+    condition     = [for p in aws_glue_catalog_table.dataset["telemetry_readings"].partition_keys : p.name] == ["event_date", "metric"]
+    error_message = "partition keys come from partition_by, in order"
+  }
+  assert {
+    condition     = aws_glue_catalog_table.dataset["telemetry_readings"].parameters["projection.enabled"] == "true" && aws_glue_catalog_table.dataset["telemetry_readings"].parameters["projection.metric.type"] == "enum"
+    error_message = "telemetry_readings projects event_date (date) and metric (enum from allowed_values)"
+  }
+  assert {
+    condition     = !contains(keys(aws_glue_catalog_table.dataset["quarantine_records"].parameters), "projection.enabled")
+    error_message = "a free-form string partition (dataset) must not be projected"
+  }
+  assert {
+    condition     = aws_glue_catalog_table.dataset["trading_customers"].storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+    error_message = "tables use the Parquet SerDe"
+  }
+  assert {
+    condition     = alltrue([for j in aws_glue_job.this : j.default_arguments["--job-bookmark-option"] == "job-bookmark-enable" && startswith(j.default_arguments["--extra-py-files"], "s3://a/")])
+    error_message = "jobs run with bookmarks and the library wheel"
+  }
+  assert {
+    condition     = alltrue([for t in concat(values(aws_glue_trigger.after), [aws_glue_trigger.start]) : t.workflow_name == aws_glue_workflow.lake.name]) && length(aws_glue_trigger.after) == length([for j in local.jobs : j if length(j.after) > 0])
+    error_message = "one conditional trigger per job with `after`, all in the one workflow"
+  }
+  assert {
+    condition     = strcontains(local.dq_rulesets["telemetry_readings"], "ColumnValues \"value\" <= 1 where \"metric = 'power_factor'\"")
+    error_message = "conditional range rules become DQDL with a where clause"
+  }
+  assert {
+    condition = alltrue([for s in jsondecode(aws_iam_role_policy.glue.policy).Statement :
+    !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])
+    error_message = "no IAM statement may allow * on *"
+  }
+}

@@ -1,0 +1,242 @@
+# Lake Formation driven by reviewed data files: LF-tags (tags.yaml), persona roles (personas.yaml),
+# LF-TBAC grants and data cells filters (grants.yaml); column classification tags from the contracts.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  name       = "${var.prefix}-${var.env}"
+  tags_file  = "${var.governance_dir}/tags.yaml"
+  pers_file  = "${var.governance_dir}/personas.yaml"
+  grant_file = "${var.governance_dir}/grants.yaml"
+
+  lf_tags    = yamldecode(file(local.tags_file)).lf_tags
+  personas   = yamldecode(file(local.pers_file)).personas
+  grants_doc = yamldecode(file(local.grant_file))
+  grants     = try(local.grants_doc.grants, [])
+  filters    = try(local.grants_doc.data_filters, [])
+
+  contracts = { for f in fileset(var.contracts_dir, "*.yaml") : trimsuffix(f, ".yaml") => yamldecode(file("${var.contracts_dir}/${f}")) }
+
+  allowed_permissions = ["SELECT", "DESCRIBE", "INSERT", "DELETE", "ALTER"]
+
+  # ---- Validation of the grant files (file and field named in every message) ---------------------
+  grant_errors = concat(
+    [for i, g in local.grants : "${local.grant_file}: grants[${i}].persona: '${try(g.persona, "<missing>")}' is not defined in personas.yaml"
+    if !contains(keys(local.personas), try(g.persona, ""))],
+    [for i, g in local.grants : "${local.grant_file}: grants[${i}].permissions: must be a non-empty list of ${join("/", local.allowed_permissions)}"
+    if length(try(g.permissions, [])) == 0 || !alltrue([for p in try(g.permissions, []) : contains(local.allowed_permissions, p)])],
+    [for i, g in local.grants : "${local.grant_file}: grants[${i}].lf_tag_expression: must be a non-empty mapping of LF-tag keys from tags.yaml"
+    if length(try(keys(g.lf_tag_expression), [])) == 0 || !alltrue([for k in try(keys(g.lf_tag_expression), []) : contains(keys(local.lf_tags), k)])],
+    flatten([for i, g in local.grants : [for k, vs in try(g.lf_tag_expression, {}) :
+      "${local.grant_file}: grants[${i}].lf_tag_expression.${k}: values ${jsonencode(vs)} not all in tags.yaml ${jsonencode(local.lf_tags[k])}"
+    if contains(keys(local.lf_tags), k) && !alltrue([for v in try(tolist(vs), ["<not a list>"]) : contains(local.lf_tags[k], v)])]]),
+    [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].persona: '${try(f.persona, "<missing>")}' is not defined in personas.yaml"
+    if !contains(keys(local.personas), try(f.persona, ""))],
+    [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].dataset: '${try(f.dataset, "<missing>")}' has no contract"
+    if !contains(keys(local.contracts), try(f.dataset, ""))],
+    flatten([for i, f in local.filters : [for c in try(f.excluded_columns, []) :
+      "${local.grant_file}: data_filters[${i}].excluded_columns: '${c}' is not a column of ${f.dataset}"
+      if contains(keys(local.contracts), try(f.dataset, "")) && !contains([for col in local.contracts[f.dataset].columns : col.name], c)
+    ]]),
+  )
+
+  # ---- Tag assignment derived from the contracts ---------------------------------------------------
+  table_tags = { for n, c in local.contracts : n => { zone = c.zone, domain = c.domain } if contains(keys(var.table_names), n) }
+  column_classes = merge([for n, c in local.contracts : {
+    for cls in distinct([for col in c.columns : try(col.classification, "internal")]) : "${n}/${cls}" => {
+      dataset        = n
+      classification = cls
+      columns        = [for col in c.columns : col.name if try(col.classification, "internal") == cls]
+    }
+  } if contains(keys(var.table_names), n)]...)
+
+  # ---- Grants by persona ---------------------------------------------------------------------------
+  grant_map  = { for i, g in local.grants : "${g.persona}-${i}" => g if length(local.grant_errors) == 0 }
+  filter_map = { for f in local.filters : f.name => f if length(local.grant_errors) == 0 }
+  # Column names with PII per dataset, and whether each persona can reach PII (used by tests and docs).
+  pii_columns = { for n, c in local.contracts : n => [for col in c.columns : col.name if try(col.classification, "internal") == "pii"] }
+  persona_classifications = { for p in keys(local.personas) : p => distinct(flatten([
+    for g in local.grants : try(g.lf_tag_expression.classification, local.lf_tags.classification) if g.persona == p
+  ])) }
+}
+
+resource "terraform_data" "grant_files_valid" {
+  input = sha1(join("", [file(local.tags_file), file(local.pers_file), file(local.grant_file)]))
+  lifecycle {
+    precondition {
+      condition     = length(local.grant_errors) == 0
+      error_message = "Invalid Lake Formation grant files:\n${join("\n", local.grant_errors)}"
+    }
+  }
+}
+
+# ---- Settings, locations, LF-tags --------------------------------------------------------------------
+
+resource "aws_lakeformation_data_lake_settings" "this" {
+  admins = var.admin_arns
+}
+
+resource "aws_lakeformation_resource" "zone" {
+  for_each                = toset(var.registered_zones)
+  arn                     = var.bucket_arns[each.key]
+  use_service_linked_role = true
+  depends_on              = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_lf_tag" "this" {
+  for_each   = local.lf_tags
+  key        = each.key
+  values     = each.value
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_resource_lf_tags" "database" {
+  for_each = var.database_names
+  database {
+    name = each.value
+  }
+  lf_tag {
+    key   = aws_lakeformation_lf_tag.this["zone"].key
+    value = each.key
+  }
+}
+
+resource "aws_lakeformation_resource_lf_tags" "table" {
+  for_each = local.table_tags
+  table {
+    database_name = var.table_names[each.key].database
+    name          = var.table_names[each.key].name
+  }
+  lf_tag {
+    key   = aws_lakeformation_lf_tag.this["zone"].key
+    value = each.value.zone
+  }
+  lf_tag {
+    key   = aws_lakeformation_lf_tag.this["domain"].key
+    value = each.value.domain
+  }
+}
+
+resource "aws_lakeformation_resource_lf_tags" "columns" {
+  for_each = local.column_classes
+  table_with_columns {
+    database_name = var.table_names[each.value.dataset].database
+    name          = var.table_names[each.value.dataset].name
+    column_names  = each.value.columns
+  }
+  lf_tag {
+    key   = aws_lakeformation_lf_tag.this["classification"].key
+    value = each.value.classification
+  }
+  depends_on = [aws_lakeformation_resource_lf_tags.table]
+}
+
+# ---- Persona roles -------------------------------------------------------------------------------------
+
+resource "aws_iam_role" "persona" {
+  for_each    = local.personas
+  name        = "${var.role_name_prefix}${each.value.role_name}"
+  description = substr(each.value.description, 0, 1000)
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = var.persona_trusted_principals }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = merge(var.tags, { persona = each.key })
+}
+
+# Personas query through Athena; Lake Formation decides what they see.
+resource "aws_iam_role_policy" "persona" {
+  for_each = local.personas
+  name     = "lake-query"
+  role     = aws_iam_role.persona[each.key].id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid    = "CatalogRead"
+        Effect = "Allow"
+        Action = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+        Resource = concat(
+          ["arn:${data.aws_partition.current.partition}:glue:*:${data.aws_caller_identity.current.account_id}:catalog"],
+          [for d in values(var.database_names) : "arn:${data.aws_partition.current.partition}:glue:*:${data.aws_caller_identity.current.account_id}:database/${d}"],
+          [for d in values(var.database_names) : "arn:${data.aws_partition.current.partition}:glue:*:${data.aws_caller_identity.current.account_id}:table/${d}/*"],
+        )
+      },
+      {
+        # Data access is vended by Lake Formation per grant; GetDataAccess has no resource-level scoping.
+        Sid      = "LakeFormationVending"
+        Effect   = "Allow"
+        Action   = ["lakeformation:GetDataAccess"]
+        Resource = ["*"]
+      },
+    ]
+  })
+}
+
+# ---- LF-TBAC grants from grants.yaml --------------------------------------------------------------
+
+resource "aws_lakeformation_permissions" "database" {
+  for_each    = var.enable_tag_grants ? local.grant_map : {}
+  principal   = aws_iam_role.persona[each.value.persona].arn
+  permissions = ["DESCRIBE"]
+  lf_tag_policy {
+    resource_type = "DATABASE"
+    expression {
+      key    = "zone"
+      values = each.value.lf_tag_expression.zone
+    }
+  }
+  depends_on = [terraform_data.grant_files_valid, aws_lakeformation_resource_lf_tags.database]
+}
+
+resource "aws_lakeformation_permissions" "table" {
+  for_each    = var.enable_tag_grants ? local.grant_map : {}
+  principal   = aws_iam_role.persona[each.value.persona].arn
+  permissions = each.value.permissions
+  lf_tag_policy {
+    resource_type = "TABLE"
+    dynamic "expression" {
+      for_each = each.value.lf_tag_expression
+      content {
+        key    = expression.key
+        values = expression.value
+      }
+    }
+  }
+  depends_on = [terraform_data.grant_files_valid, aws_lakeformation_resource_lf_tags.columns]
+}
+
+# ---- Data cells filters (row + column security) ------------------------------------------------
+
+resource "aws_lakeformation_data_cells_filter" "this" {
+  for_each = var.enable_data_cells_filters ? local.filter_map : {}
+  table_data {
+    database_name    = var.table_names[each.value.dataset].database
+    table_name       = var.table_names[each.value.dataset].name
+    table_catalog_id = data.aws_caller_identity.current.account_id
+    name             = each.key
+    row_filter {
+      filter_expression = each.value.row_filter
+    }
+    column_wildcard {
+      excluded_column_names = try(each.value.excluded_columns, [])
+    }
+  }
+}
+
+resource "aws_lakeformation_permissions" "filter" {
+  for_each    = var.enable_data_cells_filters ? local.filter_map : {}
+  principal   = aws_iam_role.persona[each.value.persona].arn
+  permissions = ["SELECT"]
+  data_cells_filter {
+    database_name    = var.table_names[each.value.dataset].database
+    table_name       = var.table_names[each.value.dataset].name
+    table_catalog_id = data.aws_caller_identity.current.account_id
+    name             = aws_lakeformation_data_cells_filter.this[each.key].table_data[0].name
+  }
+}

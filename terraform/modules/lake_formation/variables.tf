@@ -1,0 +1,75 @@
+variable "prefix" {
+  description = "Name prefix of the lake's resources."
+  type        = string
+  default     = "energylake"
+}
+
+variable "env" {
+  description = "Environment name (local, dev, prod)."
+  type        = string
+}
+
+variable "governance_dir" {
+  description = "Directory holding tags.yaml, personas.yaml and grants.yaml (lakeformation/)."
+  type        = string
+}
+
+variable "contracts_dir" {
+  description = "Directory of the dataset contract YAML files (column classification becomes the classification LF-tag)."
+  type        = string
+}
+
+variable "database_names" {
+  description = "Glue database per zone (glue_catalog_etl.database_names)."
+  type        = map(string)
+}
+
+variable "table_names" {
+  description = "Catalog table per dataset as {database, name} (glue_catalog_etl.tables); tags wait for the tables."
+  type        = map(object({ database = string, name = string, location = string }))
+}
+
+variable "bucket_arns" {
+  description = "Bucket ARN per zone (data_lake_storage.bucket_arns); raw, transform and curated are registered."
+  type        = map(string)
+}
+
+variable "registered_zones" {
+  description = "Zones whose buckets are registered with Lake Formation."
+  type        = list(string)
+  default     = ["raw", "transform", "curated"]
+}
+
+variable "admin_arns" {
+  description = "IAM principals that administer Lake Formation (data lake admins)."
+  type        = list(string)
+}
+
+variable "persona_trusted_principals" {
+  description = "Principals allowed to assume the persona roles (e.g. an SSO permission-set role or the account root)."
+  type        = list(string)
+}
+
+variable "role_name_prefix" {
+  description = "Prefix added to the persona role names from personas.yaml (e.g. \"dev-\")."
+  type        = string
+  default     = ""
+}
+
+variable "enable_data_cells_filters" {
+  description = "Create LF data cells filters (row/column filters) from grants.yaml data_filters (moto lacks the API)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_tag_grants" {
+  description = "Create LF-TBAC grants (moto stores them but cannot list tag-policy grants back)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags added to every taggable resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,189 @@
+# Migration of the on-prem trading database: DMS full load + CDC into landing/dms/<schema>/<table>/ as
+# CSV with a header row, the Op column on every row (also full load) and the commit timestamp column
+# dms_commit_ts, exactly the layout the trading_cdc_apply Glue job reads.
+
+data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
+
+locals {
+  name       = "${var.prefix}-${var.env}"
+  partition  = data.aws_partition.current.partition
+  bucket_arn = "arn:${local.partition}:s3:::${var.landing_bucket}"
+  table_mappings = {
+    rules = [for i, t in var.tables : {
+      "rule-type"      = "selection"
+      "rule-id"        = tostring(i + 1)
+      "rule-name"      = "include-${var.schema}-${t}"
+      "object-locator" = { "schema-name" = var.schema, "table-name" = t }
+      "rule-action"    = "include"
+    }]
+  }
+}
+
+resource "aws_secretsmanager_secret" "source" {
+  #checkov:skip=CKV2_AWS_57:Rotation of the on-prem database password is owned by its DBAs; DMS reads the current value.
+  name                    = "${local.name}/dms/source-${var.schema}"
+  description             = "Connection to the on-prem ${var.schema} PostgreSQL for DMS (username, password, host, port, dbname)"
+  kms_key_id              = var.kms_key_arn
+  recovery_window_in_days = 7
+  tags                    = var.tags
+}
+
+resource "aws_secretsmanager_secret_version" "source" {
+  count     = var.source_password == null ? 0 : 1
+  secret_id = aws_secretsmanager_secret.source.id
+  secret_string = jsonencode({
+    engine   = "postgres"
+    host     = var.source_db.host
+    port     = var.source_db.port
+    dbname   = var.source_db.database
+    username = var.source_db.username
+    password = var.source_password
+  })
+}
+
+resource "aws_iam_role" "dms" {
+  name = "${local.name}-dms"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "dms.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "dms" {
+  name = "landing-and-secret"
+  role = aws_iam_role.dms.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "WriteLandingDms"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]
+        Resource = ["${local.bucket_arn}/dms/*"]
+      },
+      {
+        Sid      = "ListLanding"
+        Effect   = "Allow"
+        Action   = ["s3:ListBucket"]
+        Resource = [local.bucket_arn]
+      },
+      {
+        Sid      = "ReadSourceSecret"
+        Effect   = "Allow"
+        Action   = ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"]
+        Resource = [aws_secretsmanager_secret.source.arn]
+      },
+      {
+        Sid      = "LakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"]
+        Resource = [var.kms_key_arn]
+      },
+    ]
+  })
+}
+
+resource "aws_security_group" "dms" {
+  count       = var.enable_dms ? 1 : 0
+  name        = "${local.name}-dms"
+  description = "DMS replication instance: PostgreSQL source and HTTPS to AWS endpoints only"
+  vpc_id      = var.vpc_id
+  egress {
+    description = "Source PostgreSQL"
+    from_port   = var.source_db.port
+    to_port     = var.source_db.port
+    protocol    = "tcp"
+    cidr_blocks = var.source_cidr_blocks
+  }
+  egress {
+    description = "S3, Secrets Manager, KMS over HTTPS"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+  tags = var.tags
+}
+
+resource "aws_dms_replication_subnet_group" "this" {
+  count                                = var.enable_dms ? 1 : 0
+  replication_subnet_group_id          = "${local.name}-dms"
+  replication_subnet_group_description = "Subnets of the ${local.name} replication instance"
+  subnet_ids                           = var.subnet_ids
+  tags                                 = var.tags
+}
+
+resource "aws_dms_replication_instance" "this" {
+  count                       = var.enable_dms ? 1 : 0
+  replication_instance_id     = "${local.name}-trading"
+  replication_instance_class  = var.instance_class
+  allocated_storage           = 50
+  engine_version              = var.engine_version
+  kms_key_arn                 = var.kms_key_arn
+  publicly_accessible         = false
+  multi_az                    = false
+  auto_minor_version_upgrade  = true
+  replication_subnet_group_id = aws_dms_replication_subnet_group.this[0].id
+  vpc_security_group_ids      = [aws_security_group.dms[0].id]
+  tags                        = var.tags
+}
+
+resource "aws_dms_endpoint" "source" {
+  count                           = var.enable_dms ? 1 : 0
+  endpoint_id                     = "${local.name}-${var.schema}-source"
+  endpoint_type                   = "source"
+  engine_name                     = "postgres"
+  database_name                   = var.source_db.database
+  ssl_mode                        = "require"
+  kms_key_arn                     = var.kms_key_arn
+  secrets_manager_arn             = aws_secretsmanager_secret.source.arn
+  secrets_manager_access_role_arn = aws_iam_role.dms.arn
+  tags                            = var.tags
+}
+
+resource "aws_dms_s3_endpoint" "target" {
+  count                             = var.enable_dms ? 1 : 0
+  endpoint_id                       = "${local.name}-${var.schema}-landing"
+  endpoint_type                     = "target"
+  bucket_name                       = var.landing_bucket
+  bucket_folder                     = "dms"
+  service_access_role_arn           = aws_iam_role.dms.arn
+  data_format                       = "csv"
+  add_column_name                   = true
+  include_op_for_full_load          = true
+  timestamp_column_name             = "dms_commit_ts"
+  cdc_inserts_and_updates           = false # keep deletes: the CDC apply needs D rows
+  encryption_mode                   = "SSE_KMS"
+  kms_key_arn                       = var.kms_key_arn
+  server_side_encryption_kms_key_id = var.kms_key_arn
+  date_partition_enabled            = false
+  compression_type                  = "NONE"
+  tags                              = var.tags
+}
+
+resource "aws_dms_replication_task" "trading" {
+  count                    = var.enable_dms ? 1 : 0
+  replication_task_id      = "${local.name}-${var.schema}-full-load-cdc"
+  migration_type           = "full-load-and-cdc"
+  replication_instance_arn = aws_dms_replication_instance.this[0].replication_instance_arn
+  source_endpoint_arn      = aws_dms_endpoint.source[0].endpoint_arn
+  target_endpoint_arn      = aws_dms_s3_endpoint.target[0].endpoint_arn
+  table_mappings           = jsonencode(local.table_mappings)
+  start_replication_task   = false
+  replication_task_settings = jsonencode({
+    TargetMetadata   = { SupportLobs = true, LimitedSizeLobMode = true, LobMaxSize = 32 }
+    FullLoadSettings = { TargetTablePrepMode = "DROP_AND_CREATE" }
+    Logging          = { EnableLogging = true }
+  })
+  tags = var.tags
+  lifecycle {
+    # DMS fills in defaults for every other setting; only the ones above are managed here.
+    ignore_changes = [replication_task_settings]
+  }
+}

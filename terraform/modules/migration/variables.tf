@@ -1,0 +1,88 @@
+variable "prefix" {
+  description = "Name prefix of the lake's resources."
+  type        = string
+  default     = "energylake"
+}
+
+variable "env" {
+  description = "Environment name (local, dev, prod)."
+  type        = string
+}
+
+variable "landing_bucket" {
+  description = "Landing bucket: DMS writes dms/<schema>/<table>/ there."
+  type        = string
+}
+
+variable "kms_key_arn" {
+  description = "Lake KMS key (replication storage, S3 target, secret)."
+  type        = string
+}
+
+variable "vpc_id" {
+  description = "VPC of the replication instance."
+  type        = string
+}
+
+variable "subnet_ids" {
+  description = "Private subnets (two AZs) of the replication instance."
+  type        = list(string)
+}
+
+variable "source_cidr_blocks" {
+  description = "CIDR blocks of the source PostgreSQL (egress from the replication instance)."
+  type        = list(string)
+}
+
+variable "source_db" {
+  description = "Source PostgreSQL connection (the password lives only in Secrets Manager)."
+  type = object({
+    host     = string
+    port     = number
+    database = string
+    username = string
+  })
+}
+
+variable "source_password" {
+  description = "Password stored in the source secret; null leaves the secret value to be set out of band (recommended)."
+  type        = string
+  default     = null
+  sensitive   = true
+}
+
+variable "schema" {
+  description = "Source schema replicated to the lake."
+  type        = string
+  default     = "trading"
+}
+
+variable "tables" {
+  description = "Tables of the schema included in the task (others are excluded)."
+  type        = list(string)
+  default     = ["providers", "customers", "transactions", "contracts"]
+}
+
+variable "instance_class" {
+  description = "Replication instance class."
+  type        = string
+  default     = "dms.t3.medium"
+}
+
+variable "engine_version" {
+  description = "DMS engine version (null = AWS default)."
+  type        = string
+  default     = null
+}
+
+variable "enable_dms" {
+  description = "Create the DMS replication instance, endpoints and task."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags added to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,164 @@
+"""Terraform checks: formatting, validation, native module tests, bad grant files, and the local env on a
+fresh embedded emulator (apply, then plan again expecting no changes)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lakectl.emulator import EmbeddedEmulator
+from lakectl.settings import emulator_env
+
+REPO = Path(__file__).resolve().parents[2]
+TF_ROOT = REPO / "terraform"
+MODULES = sorted(p.parent for p in (TF_ROOT / "modules").glob("*/main.tf"))
+ENVS = sorted(p for p in (TF_ROOT / "envs").iterdir() if p.is_dir())
+MIRROR = Path("/opt/tf-plugins")
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed"),
+]
+
+
+def tf_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for terraform: offline mirror when present, no real AWS credentials leaking in."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    if MIRROR.is_dir():
+        env["TF_CLI_CONFIG_FILE"] = str(TF_ROOT / "cli.tfrc")
+    env["TF_IN_AUTOMATION"] = "1"
+    env.update(extra or {})
+    return env
+
+
+def tf(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
+) -> subprocess.CompletedProcess:
+    """Run terraform with -no-color, capturing output."""
+    return subprocess.run(
+        ["terraform", *args], cwd=cwd, env=env or tf_env(), capture_output=True, text=True, timeout=timeout
+    )
+
+
+def init(cwd: Path, *extra: str, data_dir: Path | None = None, env: dict[str, str] | None = None) -> None:
+    """terraform init (no backend unless given), failing the test with terraform's output."""
+    proc = tf(["init", "-input=false", "-no-color", *extra], cwd, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_fmt_clean() -> None:
+    proc = tf(["fmt", "-check", "-recursive", "-diff", "-no-color"], TF_ROOT)
+    assert proc.returncode == 0, f"terraform fmt would change files:\n{proc.stdout}{proc.stderr}"
+
+
+@pytest.mark.parametrize("root", ENVS + MODULES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_validate(root: Path, tmp_path: Path) -> None:
+    env = tf_env({"TF_DATA_DIR": str(tmp_path / ".terraform")})
+    init(root, "-backend=false", env=env)
+    proc = tf(["validate", "-no-color"], root, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    "module", [m for m in MODULES if list((m / "tests").glob("*.tftest.hcl"))], ids=lambda p: p.name
+)
+def test_module_security_tests(module: Path, tmp_path: Path) -> None:
+    env = tf_env({"TF_DATA_DIR": str(tmp_path / ".terraform")})
+    init(module, "-backend=false", env=env)
+    proc = tf(["test", "-no-color"], module, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert " 0 failed" in proc.stdout and "passed" in proc.stdout
+
+
+@pytest.fixture
+def emulator():
+    """A fresh moto server on a free port, just for this test (Terraform runs in a subprocess)."""
+    emu = EmbeddedEmulator().start()
+    yield emu
+    emu.stop()
+
+
+def _grants_root(tmp_path: Path, governance_dir: Path) -> Path:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(
+        f"""
+provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  max_retries                 = 2
+}}
+module "lf" {{
+  source                     = "{TF_ROOT / "modules" / "lake_formation"}"
+  env                        = "test"
+  governance_dir             = "{governance_dir}"
+  contracts_dir              = "{REPO / "glue/lib/energylake/datasets"}"
+  database_names             = {{ curated = "energy_curated" }}
+  table_names                = {{}}
+  bucket_arns                = {{ curated = "arn:aws:s3:::c" }}
+  registered_zones           = ["curated"]
+  admin_arns                 = ["arn:aws:iam::123456789012:root"]
+  persona_trusted_principals = ["arn:aws:iam::123456789012:root"]
+  enable_data_cells_filters  = false
+  enable_tag_grants          = false
+}}
+"""
+    )
+    return root
+
+
+def test_malformed_grant_file_fails_plan_naming_file_and_field(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
+    bad = tmp_path / "lakeformation"
+    shutil.copytree(REPO / "lakeformation", bad)
+    grants = (bad / "grants.yaml").read_text()
+    (bad / "grants.yaml").write_text(grants.replace("persona: analyst\n", "persona: analystt\n", 1))
+    root = _grants_root(tmp_path, bad)
+    env = tf_env(
+        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    )
+    init(root, env=env)
+    proc = tf(["plan", "-input=false", "-no-color"], root, env)
+    assert proc.returncode != 0
+    message = " ".join((proc.stdout + proc.stderr).split())
+    assert "grants.yaml: grants[1].persona: 'analystt' is not defined in personas.yaml" in message, message
+
+
+def test_valid_grant_files_plan(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
+    root = _grants_root(tmp_path, REPO / "lakeformation")
+    env = tf_env(
+        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    )
+    init(root, env=env)
+    proc = tf(["plan", "-input=false", "-no-color", "-detailed-exitcode"], root, env)
+    assert proc.returncode == 2, proc.stdout + proc.stderr  # 2 = valid plan with changes to make
+
+
+def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
+    """The whole local environment on a fresh emulator: apply succeeds, a second plan is empty (~2 min)."""
+    env = tf_env(
+        {
+            **emulator_env(emulator.endpoint_url),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "TF_DATA_DIR": str(tmp_path / ".terraform"),
+        }
+    )
+    zips = subprocess.run(
+        ["python3", str(TF_ROOT / "scripts" / "lambda_zips.py"), str(REPO), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    local = TF_ROOT / "envs" / "local"
+    init(local, f"-backend-config=path={tmp_path / 'local.tfstate'}", env=env)
+    args = ["-input=false", "-no-color", "-var", f"lambda_zip_dir={zips}"]
+    applied = tf(["apply", "-auto-approve", *args], local, env, timeout=900)
+    assert applied.returncode == 0, applied.stdout[-4000:] + applied.stderr
+    assert "Apply complete!" in applied.stdout
+    again = tf(["plan", "-detailed-exitcode", *args], local, env, timeout=600)
+    assert again.returncode == 0, "second plan is not empty:\n" + again.stdout[-6000:] + again.stderr
