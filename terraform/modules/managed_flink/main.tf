@@ -17,7 +17,7 @@ resource "aws_kinesis_stream" "output" {
   retention_period = 24
   encryption_type  = "KMS"
   kms_key_id       = var.kms_key_arn
-  tags             = var.tags
+  tags             = var.enable_stream_tags ? var.tags : {}
 }
 
 resource "aws_s3_object" "application" {

@@ -40,6 +40,12 @@ variable "enable_application" {
   default     = true
 }
 
+variable "enable_stream_tags" {
+  description = "Tag the output Kinesis streams (moto's CreateStream drops tags, which would show as drift)."
+  type        = bool
+  default     = true
+}
+
 variable "reserved_concurrency" {
   description = "Reserved concurrency per consumer Lambda (-1 = unreserved); Kinesis already bounds it to one batch per shard."
   type        = number
