@@ -10,7 +10,14 @@ from pyspark.sql.types import TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
-from energylake.parse import LINEAGE, cast_columns, parse_csv_lines, split_by_reason, union_rejects
+from energylake.parse import (
+    LINEAGE,
+    _normalise_header_col,
+    cast_columns,
+    parse_csv_lines,
+    split_by_reason,
+    union_rejects,
+)
 from energylake.schema import spark_type
 
 OPS = ("I", "U", "D")
@@ -24,16 +31,42 @@ def source_columns(contract: DatasetContract) -> list[str]:
 def derive_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
     """Add date partition columns derived from the contract's event_time (e.g. transaction_date)."""
     for col in contract.partition_columns:
-        if col.name not in frame.columns and contract.event_time:
+        if contract.event_time and col.name not in frame.columns:
             frame = frame.withColumn(col.name, F.to_date(contract.event_time))
+        elif contract.event_time:  # exported by the source (may be empty, e.g. on delete rows): fill the gaps
+            frame = frame.withColumn(col.name, F.coalesce(F.col(col.name), F.to_date(contract.event_time)))
     return frame
 
 
 def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, DataFrame]:
-    """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined."""
+    """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined.
+
+    A source table may itself hold the derived partition column (e.g. a stored generated ``transaction_date``,
+    which DMS exports like any column): files whose header has it are parsed with it, others derive it.
+    """
     cols = source_columns(contract)
-    rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
-    types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.data_columns}}
+    derived = [c.name for c in contract.partition_columns]
+    if not derived:
+        rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
+    else:
+        header = F.transform(F.split(F.col("raw_record"), ","), _normalise_header_col)
+        has_derived = F.exists(header, lambda h: h.isin(*derived))
+        marked = lines.join(
+            lines.where(F.col("line_no") == 0).select("source_file", has_derived.alias("_with_derived")),
+            "source_file",
+            "left",  # a file without a header row keeps its lines (quarantined as missing_header)
+        ).fillna(False, ["_with_derived"])
+        marked = marked.localCheckpoint(eager=False)
+        rows, bad_parse = parse_csv_lines(
+            marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols]
+        )
+        full, bad_full = parse_csv_lines(
+            marked.where(F.col("_with_derived")).select(*LINEAGE),
+            ["op", "dms_commit_ts", *[c.name for c in contract.columns]],
+        )
+        rows = rows.select("*", *[F.lit(None).cast("string").alias(n) for n in derived]).unionByName(full)
+        bad_parse = bad_parse.unionByName(bad_full)
+    types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.columns}}
     typed, bad_cast = cast_columns(rows, types, required=("op", "dms_commit_ts", *contract.primary_key))
     typed = typed.withColumn("op", F.upper(F.trim("op")))
     typed, bad_op = split_by_reason(
