@@ -104,6 +104,7 @@ def _reset_pipeline() -> dict[str, object]:
             glue=boto3.client("glue"),
             database=job["output_database"],
             bookmark_key=f"{state_prefix.rstrip('/')}/bookmarks/{CDC_JOB}.json".lstrip("/"),
+            tombstones_prefix=f"{state_prefix.rstrip('/')}/cdc_tombstones/".lstrip("/"),
             result=result,
         )
     except BotoCoreError as exc:  # e.g. no emulator running: say so instead of leaving a half reset

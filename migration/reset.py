@@ -29,6 +29,7 @@ class ResetResult:
     transform_files: dict[str, int] = field(default_factory=dict)
     catalog_tables: list[str] = field(default_factory=list)
     bookmark_deleted: bool = False
+    tombstone_files: int = 0
 
 
 def _bucket_exists(store: S3Store) -> bool:
@@ -65,13 +66,20 @@ def reset_cdc_job(
     glue: Any | None = None,
     database: str = "energy_transform",
     bookmark_key: str = f"state/bookmarks/{CDC_JOB}.json",
+    tombstones_prefix: str = "state/cdc_tombstones/",
     result: ResetResult | None = None,
 ) -> ResetResult:
-    """Remove the CDC job's bookmark and the trading tables it built (objects and Glue catalog entries)."""
+    """Remove the CDC job's bookmark, delete tombstones and the trading tables it built (objects, catalog)."""
     result = result or ResetResult()
     if _bucket_exists(state) and state.get(bookmark_key) is not None:
         state.client.delete_object(Bucket=state.bucket, Key=state._key(bookmark_key))
         result.bookmark_deleted = True
+    if _bucket_exists(state):
+        names = {contract_for(t).name for t in TABLES}
+        for obj in state.list(tombstones_prefix):
+            if obj["Key"].rsplit("/", 1)[-1].removesuffix(".json") in names:
+                state.client.delete_object(Bucket=state.bucket, Key=state._key(obj["Key"]))
+                result.tombstone_files += 1
     names = [contract_for(t).name for t in TABLES]
     if _bucket_exists(transform):
         for name in names:

@@ -52,13 +52,14 @@ def test_source_seed_resets_slot_state_landing_and_cdc_job(source_dsn, s3, monke
     # What the Glue CDC job leaves behind: a bookmark, transform tables and their catalog entries.
     apply_dms_to_transform(landing, transform)
     artifacts.put("state/bookmarks/trading_cdc_apply.json", b'{"processed": {"s3://x/y.csv": "etag"}}')
+    artifacts.put("state/cdc_tombstones/trading_transactions.json", b'[{"key": ["7"], "deleted_ts": "2024-01-02"}]')
     register_contract_table("trading_customers", f"s3://{BUCKETS['transform']}/trading_customers/")
     capsys.readouterr()
 
     assert _lakectl("source", "seed", "--seed", "3") == 0
     reset = json.loads(capsys.readouterr().out.splitlines()[0])["reset"]
     assert reset["slot_dropped"] and reset["state_deleted"] and reset["bookmark_deleted"]
-    assert reset["landing_files"] == len(before)
+    assert reset["landing_files"] == len(before) and reset["tombstone_files"] == 1
     assert reset["catalog_tables"] == ["trading_customers"]
     assert all(n > 0 for n in reset["transform_files"].values())
     assert "lake_dms_trading" not in _slots(source_dsn)
