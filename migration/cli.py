@@ -45,12 +45,12 @@ def warehouse_executor():
     return LocalWarehouse(local_warehouse_server().dsn)
 
 
-def exporter():
+def exporter(create_buckets: bool = True):
     """The DMS exporter wired to the local source and the lake buckets (names from the environment)."""
     from migration.dms.exporter import DmsExporter
     from migration.storage import S3Store, bucket_name, ensure_bucket
 
-    for zone in ("landing", "transform", "artifacts"):
+    for zone in ("landing", "transform", "artifacts") if create_buckets else ():
         ensure_bucket(bucket_name(zone))
     return DmsExporter(
         local_source().dsn,
@@ -69,6 +69,8 @@ def _source(args: argparse.Namespace) -> int:
     elif args.action == "stop":
         server.stop()
     elif args.action == "seed":
+        if not args.keep_exporter_state:
+            print(json.dumps({"reset": _reset_pipeline()}, default=str))
         with psycopg.connect(server.dsn) as conn:
             create_schema(conn, drop=True)
             print(json.dumps(generate_sample_data(conn, seed=args.seed, size=args.size)))
@@ -77,6 +79,40 @@ def _source(args: argparse.Namespace) -> int:
             summary = generate_changes(conn, seed=args.seed, batches=args.batches)
         print(json.dumps({f"{t}.{op}": n for (t, op), n in sorted(summary.operations.items())}))
     return 0
+
+
+def _reset_pipeline() -> dict[str, object]:
+    """Before a re-seed: drop the exporter's slot, state and landing files, and the CDC job's bookmark and tables."""
+    from dataclasses import asdict
+
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    from energylake.storage import parse_s3_uri
+    from lakectl.runner import job_arguments
+    from migration.reset import CDC_JOB, reset_cdc_job, reset_exporter
+    from migration.storage import S3Store
+
+    job = job_arguments(CDC_JOB)
+    state_bucket, state_prefix = parse_s3_uri(job["state_path"])
+    transform_bucket, transform_prefix = parse_s3_uri(job["output_path"])
+    try:
+        result = reset_exporter(exporter(create_buckets=False))
+        reset_cdc_job(
+            S3Store(transform_bucket, transform_prefix),
+            S3Store(state_bucket),
+            glue=boto3.client("glue"),
+            database=job["output_database"],
+            bookmark_key=f"{state_prefix.rstrip('/')}/bookmarks/{CDC_JOB}.json".lstrip("/"),
+            tombstones_prefix=f"{state_prefix.rstrip('/')}/cdc_tombstones/".lstrip("/"),
+            result=result,
+        )
+    except BotoCoreError as exc:  # e.g. no emulator running: say so instead of leaving a half reset
+        raise SystemExit(
+            f"cannot reset the lake side of the trading pipeline ({exc}); start the emulator (make emulator-start) "
+            "or set AWS_ENDPOINT_URL, or pass --keep-exporter-state"
+        ) from None
+    return asdict(result)
 
 
 def _dms(args: argparse.Namespace) -> int:
@@ -139,6 +175,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--seed", type=int, default=7)
     src.add_argument("--size", type=int, default=1, help="scale factor (1 = 1200 transactions)")
     src.add_argument("--batches", type=int, default=40, help="source transactions for `changes`")
+    src.add_argument(
+        "--keep-exporter-state",
+        action="store_true",
+        help="seed without resetting the DMS exporter (slot, state, landing files) and the CDC job's output",
+    )
     src.set_defaults(func=_source)
     dms = sub.add_parser("dms-export", help="DMS-compatible full load + CDC into the landing bucket")
     dms.add_argument("--apply", action="store_true", help="also run the reference CDC apply into transform")

@@ -10,8 +10,8 @@ source-db-start: setup ## Start the local on-prem trading PostgreSQL (.local/pos
 source-db-stop: ## Stop the local trading PostgreSQL
 	$(PY) -m lakectl source stop
 
-source-seed: setup ## (Re)create the trading schema with seed data (SEED=7 SIZE=1)
-	$(PY) -m lakectl source seed --seed $${SEED:-7} --size $${SIZE:-1}
+source-seed: setup ## Reset the DMS exporter (slot, state, landing files) and CDC job output, then (re)seed (SEED=7 SIZE=1)
+	env $(LAKECTL_ENV) $(PY) -m lakectl source seed --seed $${SEED:-7} --size $${SIZE:-1}
 
 source-changes: setup ## Apply a stream of inserts/updates/deletes to the source (BATCHES=40)
 	$(PY) -m lakectl source changes --seed $${SEED:-11} --batches $${BATCHES:-40}

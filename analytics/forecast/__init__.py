@@ -5,6 +5,14 @@
 
 from __future__ import annotations
 
-from analytics.forecast.training import train
+from pathlib import Path
 
-__all__ = ["train"]
+from analytics.forecast.training import train
+from lakectl.settings import REPO_ROOT
+
+# Where `make train` writes model.joblib, metrics.json and holdout_predictions.parquet; the demo report and
+# BENCHMARKS.md read the metrics from FORECAST_METRICS.
+FORECAST_DIR: Path = REPO_ROOT / "build" / "forecast"
+FORECAST_METRICS: Path = FORECAST_DIR / "metrics.json"
+
+__all__ = ["FORECAST_DIR", "FORECAST_METRICS", "train"]

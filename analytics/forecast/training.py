@@ -26,7 +26,7 @@ from analytics.forecast.synthetic import SYNTHETIC_LABEL, generate_site_hourly_g
 
 
 def read_curated(location: str | Path) -> pd.DataFrame:
-    """Read site_hourly_generation Parquet from a local path or s3:// prefix (SDK settings, no fixed endpoint)."""
+    """Read site_forecast_features or site_hourly_generation Parquet from a local path or s3:// prefix."""
     text = str(location)
     if text.startswith("s3://"):
         import boto3
@@ -43,7 +43,31 @@ def read_curated(location: str | Path) -> pd.DataFrame:
         text = str(local)
     frame = pd.read_parquet(text)
     if frame.empty:
-        raise ValueError(f"no site_hourly_generation rows under {location}")
+        raise ValueError(f"no site_forecast_features / site_hourly_generation rows under {location}")
+    return frame
+
+
+def is_feature_dataset(frame: pd.DataFrame) -> bool:
+    """True for the Glue-built ``site_forecast_features`` dataset (features present), False for raw history."""
+    return all(c in frame.columns for c in (*FEATURES, "persistence_mwh"))
+
+
+def prepare(curated: pd.DataFrame, seed: int = 42, weather_error_scale: float = 1.0) -> pd.DataFrame:
+    """Model-ready rows from either ``site_forecast_features`` (Glue job output) or ``site_hourly_generation``.
+
+    The curated history holds observed weather; it is perturbed by typical day-ahead forecast errors so the
+    model is not scored with a perfect forecast of the target day's weather (``wind_cubed`` follows the
+    perturbed wind speed).
+    """
+    frame = curated.copy()
+    ts = pd.to_datetime(frame["hour_ts"])
+    frame["hour_ts"] = ts.dt.tz_convert("UTC").dt.tz_localize(None) if ts.dt.tz is not None else ts
+    if not is_feature_dataset(frame):
+        return build_features(perturb_weather(frame, seed=seed, scale=weather_error_scale))
+    frame = frame.sort_values(["site_id", "hour_ts"]).reset_index(drop=True)  # row order fixes the noise draw
+    frame = perturb_weather(frame, seed=seed, scale=weather_error_scale)
+    frame["wind_cubed"] = frame["avg_wind_speed_ms"].clip(upper=14) ** 3
+    frame["day"] = frame["hour_ts"].dt.floor("D")
     return frame
 
 
@@ -61,9 +85,7 @@ def fit_and_evaluate(
     weather_error_scale: float = 1.0,
 ) -> tuple[HistGradientBoostingRegressor, dict[str, Any], pd.DataFrame]:
     """Train on all but the last ``holdout_days`` days; score model and baselines on the held-out days."""
-    # The curated history holds observed weather; perturb it by typical day-ahead forecast errors so the
-    # model is not scored with a perfect forecast of the target day's weather.
-    data = build_features(perturb_weather(curated, seed=seed, scale=weather_error_scale))
+    data = prepare(curated, seed=seed, weather_error_scale=weather_error_scale)
     data = data.dropna(subset=[TARGET, "cf_lag_24h", "cf_lag_48h", "cf_prev_day_mean", "persistence_mwh"])
     cutoff = data["day"].max() - pd.Timedelta(days=holdout_days - 1)
     train_df, test_df = data[data["day"] < cutoff], data[data["day"] >= cutoff].copy()
@@ -116,6 +138,7 @@ def train(
     curated = read_curated(data) if data else generate_site_hourly_generation(seed=seed)
     model, metrics, test_df = fit_and_evaluate(curated, seed=seed, holdout_days=holdout_days, **hyperparameters)
     metrics["data"] = str(data) if data else SYNTHETIC_LABEL
+    metrics["input_dataset"] = "site_forecast_features" if is_feature_dataset(curated) else "site_hourly_generation"
     out = Path(output_dir)
     out.mkdir(parents=True, exist_ok=True)
     mdir = Path(model_dir) if model_dir else out

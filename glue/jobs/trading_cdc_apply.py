@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from energylake.cdc import apply_cdc, parse_dms
+from energylake.cdc import apply_cdc, parse_dms, tombstone_records, tombstones_frame
 from energylake.contracts import get_contract
 from energylake.runtime import JobMetrics, job_context
 from energylake.storage import join_uri
@@ -24,7 +24,10 @@ def main(argv: list[str]) -> JobMetrics:
             changes, rejects = parse_dms(ctx.read_lines(objects), contract)
             changes = changes.localCheckpoint()
             current = ctx.read_table(contract, database)
-            result = apply_cdc(current, changes, contract)
+            tombstones_uri = ctx.state_uri("cdc_tombstones", f"{dataset}.json")
+            saved = ctx.storage.get_json(tombstones_uri)
+            tombstones = tombstones_frame(ctx.spark, saved, contract) if saved else None
+            result = apply_cdc(current, changes, contract, tombstones)
             quarantined = ctx.quarantine(rejects, dataset)
             n_changes, applied, superseded = changes.count(), result.applied.count(), result.superseded.count()
             output = join_uri(ctx.args["output_path"], dataset) + "/"
@@ -35,6 +38,7 @@ def main(argv: list[str]) -> JobMetrics:
                 ctx.write_partitions(state, contract, database, output, drop=drop)
             else:
                 ctx.write_partitions(result.state, contract, database, output)
+            ctx.storage.put_json(tombstones_uri, tombstone_records(result.tombstones, contract))
             m = ctx.metrics
             m.rows_read += n_changes + quarantined
             m.rows_written += applied

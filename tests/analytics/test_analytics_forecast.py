@@ -57,3 +57,20 @@ def test_forecast_beats_persistence_and_is_deterministic(tmp_path, sample):
     assert first["model"]["rmse_mwh"] < first["persistence"]["rmse_mwh"]
     assert first["model"]["rmse_mwh"] < first["climatology"]["rmse_mwh"]
     assert first["test_rows"] == 14 * 24 * 5
+
+
+def test_trains_on_the_glue_feature_dataset_and_beats_persistence(tmp_path, sample, spark):
+    """The forecast learns from site_forecast_features as the curated_forecast_features Glue job writes it."""
+    from energylake.forecast_features import forecast_features
+    from energylake.schema import struct_type
+
+    features = forecast_features(spark.createDataFrame(sample, struct_type(get_contract("site_hourly_generation"))))
+    data = tmp_path / "site_forecast_features"
+    features.toPandas().to_parquet(data, partition_cols=["event_date"])
+    first = train(data, tmp_path / "a", seed=1, max_iter=120)
+    assert first == train(data, tmp_path / "b", seed=1, max_iter=120)
+    assert first["input_dataset"] == "site_forecast_features"
+    assert first["model"]["mae_mwh"] < first["persistence"]["mae_mwh"]
+    assert first["model"]["rmse_mwh"] < first["climatology"]["rmse_mwh"]
+    assert first["test_rows"] == 14 * 24 * 5
+    assert json.loads((tmp_path / "a" / "metrics.json").read_text())["input_dataset"] == "site_forecast_features"

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import TimestampType
+from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
-from energylake.parse import LINEAGE, cast_columns, parse_csv_lines, split_by_reason, union_rejects
+from energylake.parse import (
+    LINEAGE,
+    _normalise_header_col,
+    cast_columns,
+    parse_csv_lines,
+    split_by_reason,
+    union_rejects,
+)
 from energylake.schema import spark_type
 
 OPS = ("I", "U", "D")
@@ -24,16 +32,42 @@ def source_columns(contract: DatasetContract) -> list[str]:
 def derive_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
     """Add date partition columns derived from the contract's event_time (e.g. transaction_date)."""
     for col in contract.partition_columns:
-        if col.name not in frame.columns and contract.event_time:
+        if contract.event_time and col.name not in frame.columns:
             frame = frame.withColumn(col.name, F.to_date(contract.event_time))
+        elif contract.event_time:  # exported by the source (may be empty, e.g. on delete rows): fill the gaps
+            frame = frame.withColumn(col.name, F.coalesce(F.col(col.name), F.to_date(contract.event_time)))
     return frame
 
 
 def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, DataFrame]:
-    """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined."""
+    """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined.
+
+    A source table may itself hold the derived partition column (e.g. a stored generated ``transaction_date``,
+    which DMS exports like any column): files whose header has it are parsed with it, others derive it.
+    """
     cols = source_columns(contract)
-    rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
-    types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.data_columns}}
+    derived = [c.name for c in contract.partition_columns]
+    if not derived:
+        rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
+    else:
+        header = F.transform(F.split(F.col("raw_record"), ","), _normalise_header_col)
+        has_derived = F.exists(header, lambda h: h.isin(*derived))
+        marked = lines.join(
+            lines.where(F.col("line_no") == 0).select("source_file", has_derived.alias("_with_derived")),
+            "source_file",
+            "left",  # a file without a header row keeps its lines (quarantined as missing_header)
+        ).fillna(False, ["_with_derived"])
+        marked = marked.localCheckpoint(eager=False)
+        rows, bad_parse = parse_csv_lines(
+            marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols]
+        )
+        full, bad_full = parse_csv_lines(
+            marked.where(F.col("_with_derived")).select(*LINEAGE),
+            ["op", "dms_commit_ts", *[c.name for c in contract.columns]],
+        )
+        rows = rows.select("*", *[F.lit(None).cast("string").alias(n) for n in derived]).unionByName(full)
+        bad_parse = bad_parse.unionByName(bad_full)
+    types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.columns}}
     typed, bad_cast = cast_columns(rows, types, required=("op", "dms_commit_ts", *contract.primary_key))
     typed = typed.withColumn("op", F.upper(F.trim("op")))
     typed, bad_op = split_by_reason(
@@ -61,18 +95,27 @@ class CdcResult:
     applied: DataFrame  # the last change per key that took effect (I/U upserts and D deletes)
     superseded: DataFrame  # changes overridden by a later change to the same key, or older than the stored row
     touched_partitions: DataFrame | None  # partition values whose contents changed (partitioned tables)
+    tombstones: DataFrame  # deleted keys with the commit time of their delete (keys + deleted_ts)
 
 
-def apply_cdc(current: DataFrame | None, changes: DataFrame, contract: DatasetContract) -> CdcResult:
+def apply_cdc(
+    current: DataFrame | None, changes: DataFrame, contract: DatasetContract, tombstones: DataFrame | None = None
+) -> CdcResult:
     """Apply typed DMS changes to the current state by primary key, in source commit order.
 
     The same key changed several times in one batch keeps only its latest change (the others are
     superseded); D removes the key; changes older than the stored row's ``updated_at`` are superseded
-    rather than applied, so out-of-order files never roll a row back.
+    rather than applied, so out-of-order files never roll a row back. ``tombstones`` (keys + ``deleted_ts``
+    from earlier batches) stop an older change that arrives after its key's delete from resurrecting it.
     """
     keys = list(contract.primary_key)
     names = [c.name for c in contract.columns]
     last, superseded = deduplicate(changes, keys, change_order())
+    if tombstones is not None:
+        last = last.join(tombstones.select(*keys, F.col("deleted_ts").alias("_deleted_ts")), keys, "left")
+        dead = (F.col("op") != "D") & (F.col("dms_commit_ts") <= F.col("_deleted_ts"))
+        superseded = superseded.unionByName(last.where(dead).drop("_deleted_ts"))
+        last = last.where(~dead | dead.isNull()).drop("_deleted_ts")
     if current is not None and "updated_at" in names:
         stored = current.select(*keys, F.col("updated_at").alias("_stored_updated_at"))
         last = last.join(stored, keys, "left")
@@ -94,7 +137,39 @@ def apply_cdc(current: DataFrame | None, changes: DataFrame, contract: DatasetCo
         if old_touched is not None:
             touched = touched.unionByName(old_touched.select(*parts))
         touched = touched.distinct()
-    return CdcResult(state=state, applied=last, superseded=superseded, touched_partitions=touched)
+    deleted = last.where(F.col("op") == "D").select(*keys, F.col("dms_commit_ts").alias("deleted_ts"))
+    if tombstones is not None:
+        deleted = deleted.unionByName(tombstones.select(*keys, "deleted_ts"))
+    deleted = deleted.groupBy(*keys).agg(F.max("deleted_ts").alias("deleted_ts"))
+    return CdcResult(state=state, applied=last, superseded=superseded, touched_partitions=touched, tombstones=deleted)
 
 
-__all__ = ["LINEAGE", "CdcResult", "apply_cdc", "change_order", "derive_partitions", "parse_dms", "source_columns"]
+def tombstones_frame(spark: SparkSession, records: list[dict[str, Any]], contract: DatasetContract) -> DataFrame:
+    """Tombstones saved by ``tombstone_records`` back as a DataFrame (keys + deleted_ts)."""
+    types = {c.name: spark_type(c.type) for c in contract.columns}
+    schema = StructType(
+        [*[StructField(k, types[k], False) for k in contract.primary_key], StructField("deleted_ts", TimestampType())]
+    )
+    rows = [(*[str(k) for k in r["key"]], r["deleted_ts"]) for r in records]
+    frame = spark.createDataFrame(rows, StructType([StructField(f.name, StringType()) for f in schema.fields]))
+    return frame.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
+
+
+def tombstone_records(tombstones: DataFrame, contract: DatasetContract) -> list[dict[str, Any]]:
+    """JSON-ready tombstones (the job keeps them under --state_path; deletes are few next to the table)."""
+    keys = list(contract.primary_key)
+    rows = tombstones.select(*[F.col(k).cast("string") for k in keys], F.col("deleted_ts").cast("string")).collect()
+    return sorted(({"key": list(r[:-1]), "deleted_ts": r[-1]} for r in rows), key=lambda r: (r["key"], r["deleted_ts"]))
+
+
+__all__ = [
+    "LINEAGE",
+    "CdcResult",
+    "apply_cdc",
+    "change_order",
+    "derive_partitions",
+    "parse_dms",
+    "source_columns",
+    "tombstone_records",
+    "tombstones_frame",
+]
