@@ -170,6 +170,15 @@ def test_ercot_prices_and_fuel_mix(spark, tmp_path):
     assert fuel.count() == 3 * 96 and bad.count() == 0
 
 
+def test_ercot_fuel_mix_two_digit_year_and_bad_date(spark, tmp_path):
+    """ERCOT's IntGenbyFuel CSVs also write "01/14/24"; an unparseable date is quarantined, not a job failure."""
+    fuel, bad = ercot.fuel_mix(_lines(spark, tmp_path, "f.csv", fixtures.fuel_mix_csv("07/15/24")), NOW)
+    assert fuel.count() == 3 * 96 and bad.count() == 0
+    assert fuel.orderBy("interval_start_ts").first().interval_start_ts == datetime(2024, 7, 15, 5)  # 00:00 CDT
+    fuel, bad = ercot.fuel_mix(_lines(spark, tmp_path, "g.csv", fixtures.fuel_mix_csv("7/15/202")), NOW)
+    assert fuel.count() == 0 and bad.count() == 3
+
+
 def test_openmeteo_weather_hourly_and_winner(spark, tmp_path):
     base = tmp_path / "openmeteo"
     for kind, offset in (("forecast", 5.0), ("archive", 0.0)):
