@@ -29,10 +29,38 @@ def derive_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
     return frame
 
 
+def _parse_with_or_without_derived(
+    lines: DataFrame, contract: DatasetContract, expected: list[str]
+) -> tuple[DataFrame, DataFrame]:
+    """Parse files with or without the derived partition columns; their values are re-derived, never read.
+
+    DMS writes every column of the source table, so a stored generated column such as
+    ``transactions.transaction_date`` is in the full-load files, but it is empty in CDC files (PostgreSQL
+    logical decoding does not carry generated columns). Files whose header has it are parsed with it.
+    """
+    derived = [c.name for c in contract.partition_columns]
+    if not derived:
+        return parse_csv_lines(lines, expected)
+    pattern = '(^|,)"?(' + "|".join(derived) + ')"?\\s*(,|$)'
+    full_files = (
+        lines.where((F.col("line_no") == 0) & F.lower("raw_record").rlike(pattern))
+        .select("source_file")
+        .distinct()
+        .withColumn("_with_derived", F.lit(True))
+    )
+    tagged = lines.join(F.broadcast(full_files), "source_file", "left")
+    plain, bad_plain = parse_csv_lines(tagged.where(F.col("_with_derived").isNull()).drop("_with_derived"), expected)
+    full, bad_full = parse_csv_lines(
+        tagged.where(F.col("_with_derived").isNotNull()).drop("_with_derived"),
+        ["op", "dms_commit_ts", *[c.name for c in contract.columns]],
+    )
+    return plain.unionByName(full.drop(*derived)), union_rejects([bad_plain, bad_full])
+
+
 def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, DataFrame]:
     """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined."""
     cols = source_columns(contract)
-    rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
+    rows, bad_parse = _parse_with_or_without_derived(lines, contract, ["op", "dms_commit_ts", *cols])
     types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.data_columns}}
     typed, bad_cast = cast_columns(rows, types, required=("op", "dms_commit_ts", *contract.primary_key))
     typed = typed.withColumn("op", F.upper(F.trim("op")))
