@@ -25,8 +25,8 @@ stored one, so curated results (checksums in the summary) stay the same.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -359,7 +359,9 @@ def step_workflow(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
 
     jobs: dict[str, Any] = {}
     for name in job_names():
-        metrics = run_job(name)
+        # Each job prints its metrics JSON line to stderr; keep it in the demo log, not in the progress display.
+        with open(cfg.demo_dir / "jobs.log", "a") as log, contextlib.redirect_stderr(log):
+            metrics = run_job(name)
         record = metrics.to_dict()
         jobs[name] = record
         if metrics.status != "succeeded":
@@ -572,6 +574,8 @@ def clean(cfg: DemoConfig) -> list[str]:
 
 
 def _cli(args: argparse.Namespace) -> int:
+    import logging
+
     cfg = DemoConfig(
         size=args.size, terraform=not args.no_terraform, forecast=not args.no_forecast, resume=not args.restart
     )
@@ -581,6 +585,11 @@ def _cli(args: argparse.Namespace) -> int:
         for line in clean(cfg):
             print(line)
         return 0
+    # The Lambdas and jobs log every rejected record; the log file keeps them out of the progress display.
+    cfg.demo_dir.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(cfg.demo_dir / "demo.log")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    logging.getLogger().addHandler(handler)
     try:
         summary = run_demo(cfg)
     except (StepFailedError, DemoError, ValueError) as exc:
