@@ -170,6 +170,15 @@ def test_ercot_prices_and_fuel_mix(spark, tmp_path):
     assert fuel.count() == 3 * 96 and bad.count() == 0
 
 
+def test_ercot_fuel_mix_two_digit_year_and_bad_date(spark, tmp_path):
+    """ERCOT's IntGenbyFuel CSVs also write "01/14/24"; an unparseable date is quarantined, not a job failure."""
+    fuel, bad = ercot.fuel_mix(_lines(spark, tmp_path, "f.csv", fixtures.fuel_mix_csv("07/15/24")), NOW)
+    assert fuel.count() == 3 * 96 and bad.count() == 0
+    assert fuel.orderBy("interval_start_ts").first().interval_start_ts == datetime(2024, 7, 15, 5)  # 00:00 CDT
+    fuel, bad = ercot.fuel_mix(_lines(spark, tmp_path, "g.csv", fixtures.fuel_mix_csv("7/15/202")), NOW)
+    assert fuel.count() == 0 and bad.count() == 3
+
+
 def test_openmeteo_weather_hourly_and_winner(spark, tmp_path):
     base = tmp_path / "openmeteo"
     for kind, offset in (("forecast", 5.0), ("archive", 0.0)):
@@ -225,6 +234,25 @@ def test_parse_dms_quarantines_unknown_op_and_missing_key(spark, tmp_path):
     assert changes.count() == 2
     assert sorted(r.reason.split(":")[0] for r in bad.collect()) == ["missing_required", "unknown_op"]
     assert "transaction_date" in changes.columns
+
+
+def test_parse_dms_accepts_the_generated_partition_column(spark, tmp_path):
+    """The exporter (like DMS) writes transactions.transaction_date: set in full load, empty in CDC files."""
+    _, earlier = fixtures.dms_cdc_transactions()
+    header = fixtures.DMS_HEADERS["transactions"]
+    ts = "2024-07-14 23:30:00"
+    load_row = f"I,2024-07-15 08:00:00.000000,300,10,1,,1.0000,2.0000,2.0000,settled,{ts},{ts}"
+    full = f"{header},transaction_date\n{load_row},2024-07-14\n"
+    cdc_file = earlier.replace(header, f"{header},transaction_date").replace("\n", ",\n")
+    cdc_file = cdc_file.replace("transaction_date,\n", "transaction_date\n", 1)
+    contract = get_contract("trading_transactions")
+    lines = _lines(spark, tmp_path, "x/LOAD00000001.csv", full).unionByName(
+        _lines(spark, tmp_path, "x/20240715-090000000.csv", cdc_file)
+    )
+    changes, bad = cdc.parse_dms(lines, contract)
+    assert bad.count() == 0
+    dates = {r.transaction_id: str(r.transaction_date) for r in changes.collect()}
+    assert dates == {300: "2024-07-14", 101: "2024-07-15", 200: "2024-07-16"}  # derived from transaction_ts
 
 
 def test_curated_builds(spark, tmp_path):

@@ -106,7 +106,15 @@ def settlement_prices(lines: DataFrame, now: datetime | None = None) -> tuple[Da
 def fuel_mix(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
     """Fuel-mix (IntGenbyFuel layout) lines to ercot_fuel_mix rows: one per fuel and 15-minute interval."""
     rows, bad_parse = parse_csv_lines(lines, [*_raw_columns("raw_ercot_fuel_mix"), *FUEL_INTERVALS])
-    rows = rows.withColumn("_day", F.to_date("date", "MM/dd/yyyy"))
+    # ERCOT writes the fuel-mix date with a 2-digit year ("01/14/24") in some files and 4 digits in others.
+    # Each pattern only sees strings of its own shape: Spark's default parser policy raises (instead of
+    # returning null) when a 4-digit pattern meets "01/14/24", which would fail the whole job.
+    rows = rows.withColumn(
+        "_day",
+        F.when(F.col("date").rlike(r"^\d{2}/\d{2}/\d{4}$"), F.to_date("date", "MM/dd/yyyy")).when(
+            F.col("date").rlike(r"^\d{2}/\d{2}/\d{2}$"), F.to_date("date", "MM/dd/yy")
+        ),
+    )
     rows, bad_day = split_by_reason(
         rows, F.when(F.col("_day").isNull(), F.concat(F.lit("invalid_type:date="), F.col("date")))
     )

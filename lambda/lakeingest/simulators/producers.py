@@ -121,7 +121,9 @@ def device_records(
                         "irradiance_wm2": None,
                     }
                 else:
-                    sun = max(0.0, math.sin((hour - 12 - 7) / 11 * math.pi))  # UTC-6 local solar day
+                    # Daylight 07:00-18:00 local time (Texas, UTC-6): a sine over those 11 hours, zero at night.
+                    local = (hour - 6) % 24
+                    sun = math.sin((local - 7) / 11 * math.pi) if 7 <= local <= 18 else 0.0
                     irr = round(max(0.0, 950 * sun + rnd.gauss(0, 20)) if sun > 0 else 0.0, 1)
                     metrics = {
                         "active_power_mw": round(3.0 * irr / 1000, 4),
