@@ -78,8 +78,13 @@ def test_module_security_tests(module: Path, tmp_path: Path) -> None:
 
 @pytest.fixture
 def emulator():
-    """A fresh moto server on a free port, just for this test (Terraform runs in a subprocess)."""
+    """A moto server on a free port for this test (Terraform runs in a subprocess), emptied first.
+
+    moto keeps its backends per process, so servers started in one pytest process share state: without the
+    reset, buckets left by earlier tests (e.g. the demo's) make the apply fail with BucketAlreadyExists.
+    """
     emu = EmbeddedEmulator().start()
+    emu.reset()
     yield emu
     emu.stop()
 
