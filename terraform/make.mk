@@ -33,8 +33,14 @@ tf-init:
 	@$(TF) -chdir=$(TF_ENV_DIR) init -input=false -reconfigure $(TF_INIT_ARGS) >$(TF_STATE)/init-$(ENV).log \
 		|| { cat $(TF_STATE)/init-$(ENV).log; exit 1; }
 
-tf-lambda-zips:
-	@$(PYTHON_BIN) terraform/scripts/lambda_zips.py . $(TF_STATE)/.. > $(TF_STATE)/lambda_zip_dir
+# Lambda packages of the local env (ingestion functions from lambda/functions.json, analytics consumers):
+# the areas' own builds when present, else the same builders' source-only output; see the script.
+TF_ARTIFACT_VARS := $(TF_STATE)/artifacts.tfvars.json
+TF_LOCAL_VARS    = $(if $(filter local,$(ENV)),-var-file=$(TF_ARTIFACT_VARS),)
+
+tf-lambda-zips: setup
+	@mkdir -p $(TF_STATE)
+	@$(PY) terraform/scripts/lambda_zips.py . $(TF_STATE)/.. >/dev/null
 
 # Grant files are validated first (lakectl validate-grants names the file and field); the Terraform
 # preconditions in modules/lake_formation check the same files on every plan.
@@ -42,12 +48,11 @@ tf-grants:
 	@if $(PY) -m lakectl validate-grants --help >/dev/null 2>&1; then $(PY) -m lakectl validate-grants; fi
 
 plan: setup tf-init tf-grants $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform plan of ENV (default local: starts the emulator)
-	$(TF_RUN) -chdir=$(TF_ENV_DIR) plan -input=false -out=$(TF_PLAN) \
-		$(if $(filter local,$(ENV)),-var lambda_zip_dir=$$(cat $(TF_STATE)/lambda_zip_dir),)
+	$(TF_RUN) -chdir=$(TF_ENV_DIR) plan -input=false -out=$(TF_PLAN) $(TF_LOCAL_VARS)
 
 apply: setup tf-init tf-grants $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform apply of ENV (local: plan+apply; others: the plan saved by `make plan`)
 ifeq ($(ENV),local)
-	$(TF_RUN) -chdir=$(TF_ENV_DIR) apply -input=false -auto-approve -var lambda_zip_dir=$$(cat $(TF_STATE)/lambda_zip_dir)
+	$(TF_RUN) -chdir=$(TF_ENV_DIR) apply -input=false -auto-approve $(TF_LOCAL_VARS)
 else
 	@[ -f $(TF_PLAN) ] || { echo "apply: run 'make plan ENV=$(ENV)' first and review it"; exit 1; }
 	$(TF_RUN) -chdir=$(TF_ENV_DIR) apply -input=false $(TF_PLAN)
@@ -55,7 +60,7 @@ else
 endif
 
 destroy: setup tf-init $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform destroy of ENV (asks for confirmation outside local)
-	$(TF_RUN) -chdir=$(TF_ENV_DIR) destroy -input=false $(if $(filter local,$(ENV)),-auto-approve -var lambda_zip_dir=$$(cat $(TF_STATE)/lambda_zip_dir),)
+	$(TF_RUN) -chdir=$(TF_ENV_DIR) destroy -input=false $(if $(filter local,$(ENV)),-auto-approve,) $(TF_LOCAL_VARS)
 
 fmt: ## terraform fmt on terraform/ (rewrites files)
 	$(TF) fmt -recursive terraform

@@ -1,54 +1,61 @@
-"""Print the directory of the Lambda zips Terraform deploys, building source-only zips for the local env if needed.
+"""Write the tfvars (JSON) naming the Lambda packages the local environment deploys; print its path.
 
-Real packages come from `make package` (build/lambda/<function>.zip with dependencies). When they are not
-built yet, the local environment still needs a zip per function to create the emulated functions: this
-script zips the real sources under lambda/ (no third-party dependencies, nothing invented) into
-.local/terraform/lambda-src/<function>.zip, deterministically so repeated plans show no change.
+The packages are the ones the owning areas build, never a second list or a second zip recipe:
+- ingestion functions: every function of lambda/functions.json, zipped by `lakeingest.packaging`
+  (`make package` -> build/lambda/<function>.zip with dependencies). While build/lambda is incomplete,
+  the same packaging code builds source-only zips (its --no-deps mode, for offline machines) into
+  <state_dir>/terraform/lambda-src/ so the emulated functions exist;
+- analytics stream consumers: build/flink/stream-consumers.zip from `make flink-package`, else the same
+  `analytics.streaming.package.build_consumers_zip` into <state_dir>/terraform/flink/.
+Both builders are deterministic, so repeated plans show no change. Run with the lake's venv Python.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-import zipfile
 from pathlib import Path
 
-_EPOCH = (1980, 1, 1, 0, 0, 0)
 
+def ingestion_zip_dir(repo: Path, state_dir: Path) -> Path:
+    """build/lambda when every manifest function is built there, else source-only zips under state_dir."""
+    from lakeingest.packaging import build_function, load_manifest
 
-def _deterministic_zip(sources: Path, target: Path) -> None:
-    files = sorted(p for p in sources.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    tmp = target.with_suffix(".tmp")
-    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-        for path in files:
-            info = zipfile.ZipInfo(str(path.relative_to(sources.parent)), _EPOCH)
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
-    if target.exists() and target.read_bytes() == tmp.read_bytes():
-        tmp.unlink()
-    else:
-        tmp.replace(target)
-
-
-def main(repo: Path, state_dir: Path) -> str:
-    """Zip directory for Terraform: build/lambda when complete, else source-only zips under state_dir."""
-    manifest = repo / "lambda" / "functions.json"
-    if not manifest.exists():
-        return str(repo / "build" / "lambda")  # no functions yet: the local env skips the Lambdas
-    functions = json.loads(manifest.read_text())["functions"]
+    manifest_path = repo / "lambda" / "functions.json"
     built = repo / "build" / "lambda"
-    if all((built / f"{name}.zip").exists() for name in functions):
-        return str(built)
+    if not manifest_path.exists():
+        return built  # no functions yet: the local env skips the Lambdas
+    manifest = load_manifest(manifest_path)
+    if all((built / f"{name}.zip").exists() for name in manifest["functions"]):
+        return built
     out = state_dir / "terraform" / "lambda-src"
-    out.mkdir(parents=True, exist_ok=True)
-    package_root = repo / "lambda" / "lakeingest"
-    for name in functions:
-        _deterministic_zip(package_root, out / f"{name}.zip")
-    print(
-        f"lambda_zips: build/lambda incomplete; using source-only zips in {out} (run `make package` for real ones)",
-        file=sys.stderr,
-    )
-    return str(out)
+    for name in sorted(manifest["functions"]):
+        build_function(name, out, with_deps=False, manifest=manifest)
+    note = f"lambda_zips: build/lambda incomplete; source-only zips in {out} (`make package` builds real ones)"
+    print(note, file=sys.stderr)
+    return out
+
+
+def consumers_zip(repo: Path, state_dir: Path) -> Path:
+    """build/flink/stream-consumers.zip when built, else the same builder's output under state_dir."""
+    from analytics.streaming.package import build_consumers_zip
+
+    built = repo / "build" / "flink" / "stream-consumers.zip"
+    if built.exists():
+        return built
+    return build_consumers_zip(state_dir / "terraform" / "flink" / "stream-consumers.zip")
+
+
+def main(repo: Path, state_dir: Path) -> Path:
+    """Write <state_dir>/terraform/artifacts.tfvars.json (lambda_zip_dir, flink_consumers_zip) and return it."""
+    target = state_dir / "terraform" / "artifacts.tfvars.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    values = {
+        "lambda_zip_dir": str(ingestion_zip_dir(repo, state_dir)),
+        "flink_consumers_zip": str(consumers_zip(repo, state_dir)),
+    }
+    target.write_text(json.dumps(values, indent=2) + "\n")
+    return target
 
 
 if __name__ == "__main__":

@@ -3,9 +3,11 @@ fresh embedded emulator (apply, then plan again expecting no changes)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -148,17 +150,53 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
             "TF_DATA_DIR": str(tmp_path / ".terraform"),
         }
     )
-    zips = subprocess.run(
-        ["python3", str(TF_ROOT / "scripts" / "lambda_zips.py"), str(REPO), str(tmp_path)],
+    # Same packages as `make plan`: lakeingest.packaging and the analytics consumers builder (venv Python).
+    var_file = subprocess.run(
+        [sys.executable, str(TF_ROOT / "scripts" / "lambda_zips.py"), str(REPO), str(tmp_path)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout.strip()
     local = TF_ROOT / "envs" / "local"
     init(local, f"-backend-config=path={tmp_path / 'local.tfstate'}", env=env)
-    args = ["-input=false", "-no-color", "-var", f"lambda_zip_dir={zips}"]
+    args = ["-input=false", "-no-color", f"-var-file={var_file}"]
     applied = tf(["apply", "-auto-approve", *args], local, env, timeout=900)
     assert applied.returncode == 0, applied.stdout[-4000:] + applied.stderr
     assert "Apply complete!" in applied.stdout
     again = tf(["plan", "-detailed-exitcode", *args], local, env, timeout=600)
     assert again.returncode == 0, "second plan is not empty:\n" + again.stdout[-6000:] + again.stderr
+    outputs = json.loads(tf(["output", "-json", "-no-color"], local, env).stdout)
+    # The deployed ingestion functions are exactly those of lambda/functions.json (single definition), minus
+    # batch_ingestion's excluded_functions default (partner_api: the optional Lambda-proxy form of the API).
+    manifest = json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]
+    assert set(outputs["lambda_function_names"]["value"]) == set(manifest) - {"partner_api"}
+    # The analytics output streams exist; the Flink application, forecast endpoint and Grafana are flagged off.
+    analytics = outputs["analytics"]["value"]
+    assert set(analytics["output_streams"]) == {"aggregates", "alerts", "errors"}
+    assert analytics["flink_application"] is None and analytics["grafana_endpoint"] is None
+
+
+def test_lambda_packages_come_from_the_manifest(tmp_path: Path) -> None:
+    """Source-only zips (no build/lambda) are built per manifest function with only that function's packages."""
+    import zipfile
+
+    repo = tmp_path / "repo"
+    (repo / "lambda").mkdir(parents=True)
+    shutil.copy(REPO / "lambda" / "functions.json", repo / "lambda" / "functions.json")
+    var_file = subprocess.run(
+        [sys.executable, str(TF_ROOT / "scripts" / "lambda_zips.py"), str(repo), str(tmp_path / "state")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    values = json.loads(Path(var_file).read_text())
+    manifest = json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]
+    zips = {p.stem: p for p in Path(values["lambda_zip_dir"]).glob("*.zip")}
+    assert set(zips) == set(manifest)
+    names = zipfile.ZipFile(zips["ercot_ingest"]).namelist()
+    assert "lakeingest/ercot/handler.py" in names and not any(n.startswith("lakeingest/documents/") for n in names)
+    assert zipfile.ZipFile(values["flink_consumers_zip"]).namelist() == [
+        "analytics/__init__.py",
+        "analytics/streaming/__init__.py",
+        "analytics/streaming/consumers.py",
+    ]

@@ -10,6 +10,11 @@ locals {
     "${local.partner_dir}/meter_reading.schema.json",
     "${local.partner_dir}/kinesis_put_record.vtl",
   ]
+  # Analytics packages from `make flink-package FLINK_CONNECTOR_JAR=...`.
+  flink_application_zip = coalesce(var.flink_application_zip, "${local.repo}/build/flink/telemetry-analytics.zip")
+  flink_consumers_zip   = coalesce(var.flink_consumers_zip, "${local.repo}/build/flink/stream-consumers.zip")
+  analytics_packages    = [local.flink_application_zip, local.flink_consumers_zip]
+  forecast_model_uri    = coalesce(var.forecast_model_data_s3_uri, "s3://${module.storage.bucket_names["artifacts"]}/analytics/forecast/model.tar.gz")
 }
 
 # Dev deploys every component: missing ingestion sources are an error at plan time, not a silent skip.
@@ -19,6 +24,16 @@ resource "terraform_data" "ingestion_sources" {
     precondition {
       condition     = alltrue([for f in local.ingestion_sources : fileexists(f)])
       error_message = "Missing ingestion sources (lambda/): ${join(", ", [for f in local.ingestion_sources : f if !fileexists(f)])}"
+    }
+  }
+}
+
+resource "terraform_data" "analytics_packages" {
+  input = local.analytics_packages
+  lifecycle {
+    precondition {
+      condition     = alltrue([for f in local.analytics_packages : fileexists(f)])
+      error_message = "Missing analytics packages (run `make flink-package FLINK_CONNECTOR_JAR=...`): ${join(", ", [for f in local.analytics_packages : f if !fileexists(f)])}"
     }
   }
 }
@@ -118,9 +133,9 @@ module "monitoring" {
   kms_key_arn           = module.storage.kms_key_arn
   alert_emails          = var.alert_emails
   glue_job_names        = values(module.glue.job_names)
-  lambda_function_names = values(module.batch_ingestion.function_names)
-  kinesis_stream_names  = values(module.streaming.stream_names)
-  firehose_names        = values(module.streaming.firehose_names)
+  lambda_function_names = concat(values(module.batch_ingestion.function_names), values(module.analytics_streaming.consumer_function_names))
+  kinesis_stream_names  = concat(values(module.streaming.stream_names), values(module.analytics_streaming.output_stream_names))
+  firehose_names        = concat(values(module.streaming.firehose_names), [module.analytics_streaming.firehose_name])
   dms_task_arns         = compact([module.migration.replication_task_arn])
   tags                  = local.tags
 }
@@ -132,4 +147,45 @@ module "athena" {
   results_bucket = module.storage.bucket_names["artifacts"]
   kms_key_arn    = module.storage.kms_key_arn
   tags           = local.tags
+}
+
+# ---- Analytics: streaming job, generation forecast, dashboards ---------------------------------------
+
+module "analytics_streaming" {
+  source                    = "../../modules/managed_flink"
+  name_prefix               = "${var.prefix}-${var.env}"
+  input_stream_arn          = module.streaming.stream_arns["devices"]
+  artifacts_bucket_id       = module.storage.bucket_names["artifacts"]
+  artifacts_bucket_arn      = module.storage.bucket_arns["artifacts"]
+  errors_bucket_arn         = module.storage.bucket_arns["raw"]
+  kms_key_arn               = module.storage.kms_key_arn
+  application_zip_path      = local.flink_application_zip
+  consumers_zip_path        = local.flink_consumers_zip
+  start_application         = var.start_flink_application
+  alert_email_subscriptions = var.alert_emails
+  tags                      = local.tags
+  depends_on                = [terraform_data.analytics_packages]
+}
+
+module "forecast" {
+  source               = "../../modules/sagemaker_forecast"
+  enabled              = var.enable_forecast_endpoint
+  name_prefix          = "${var.prefix}-${var.env}"
+  model_data_s3_uri    = local.forecast_model_uri
+  artifacts_bucket_arn = module.storage.bucket_arns["artifacts"]
+  curated_bucket_arn   = module.storage.bucket_arns["curated"]
+  kms_key_arn          = module.storage.kms_key_arn
+  tags                 = local.tags
+}
+
+module "dashboards" {
+  source                    = "../../modules/managed_grafana"
+  enabled                   = var.enable_grafana
+  name_prefix               = "${var.prefix}-${var.env}"
+  athena_workgroup          = module.athena.workgroup
+  athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
+  curated_bucket_arn        = module.storage.bucket_arns["curated"]
+  timestream_table_arns     = module.analytics_streaming.timestream_table_arns
+  kms_key_arn               = module.storage.kms_key_arn
+  tags                      = local.tags
 }

@@ -92,3 +92,15 @@ output "sftp_endpoint" {
   description = "SFTP server endpoint for partner documents."
   value       = module.batch_ingestion.sftp_endpoint
 }
+
+output "analytics" {
+  description = "Streaming analytics (Flink application, output streams, alerts topic), forecast endpoint, Grafana URL."
+  value = {
+    flink_application = module.analytics_streaming.application_name
+    output_streams    = module.analytics_streaming.output_stream_names
+    alerts_topic_arn  = module.analytics_streaming.alerts_topic_arn
+    timestream        = module.analytics_streaming.timestream_database
+    forecast_endpoint = module.forecast.endpoint_name
+    grafana_endpoint  = module.dashboards.workspace_endpoint
+  }
+}

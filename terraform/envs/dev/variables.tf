@@ -92,3 +92,39 @@ variable "workflow_schedule" {
   type        = string
   default     = "cron(30 * * * ? *)"
 }
+
+variable "flink_application_zip" {
+  description = "Managed Flink application zip (default build/flink/telemetry-analytics.zip from `make flink-package FLINK_CONNECTOR_JAR=...`)."
+  type        = string
+  default     = null
+}
+
+variable "flink_consumers_zip" {
+  description = "Lambda zip of the analytics stream consumers (default build/flink/stream-consumers.zip from `make flink-package`)."
+  type        = string
+  default     = null
+}
+
+variable "start_flink_application" {
+  description = "Start the Managed Flink application after deployment (off: start it once the connector JAR is verified)."
+  type        = bool
+  default     = false
+}
+
+variable "enable_forecast_endpoint" {
+  description = "Serve the generation forecast from a SageMaker serverless endpoint (needs the trained model.tar.gz)."
+  type        = bool
+  default     = true
+}
+
+variable "forecast_model_data_s3_uri" {
+  description = "s3:// URI of the trained forecast model.tar.gz (default s3://<artifacts>/analytics/forecast/model.tar.gz)."
+  type        = string
+  default     = null
+}
+
+variable "enable_grafana" {
+  description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center in the account)."
+  type        = bool
+  default     = true
+}

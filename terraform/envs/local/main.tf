@@ -11,6 +11,9 @@ locals {
   lambda_zip_dir     = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
   has_lambdas        = fileexists(local.functions_manifest)
   partner_dir        = "${local.lambda_src_dir}/lakeingest/partner"
+  # Analytics stream consumers (`make flink-package`, or the Makefile's build of the same zip).
+  flink_consumers_zip = coalesce(var.flink_consumers_zip, "${local.repo}/build/flink/stream-consumers.zip")
+  has_analytics       = fileexists(local.flink_consumers_zip)
 }
 
 data "aws_caller_identity" "current" {}
@@ -156,9 +159,9 @@ module "monitoring" {
   env                   = var.env
   kms_key_arn           = module.storage.kms_key_arn
   glue_job_names        = values(module.glue.job_names)
-  lambda_function_names = local.has_lambdas ? values(module.batch_ingestion[0].function_names) : []
-  kinesis_stream_names  = values(module.streaming.stream_names)
-  firehose_names        = values(module.streaming.firehose_names)
+  lambda_function_names = concat(local.has_lambdas ? values(module.batch_ingestion[0].function_names) : [], try(values(module.analytics_streaming[0].consumer_function_names), []))
+  kinesis_stream_names  = concat(values(module.streaming.stream_names), try(values(module.analytics_streaming[0].output_stream_names), []))
+  firehose_names        = concat(values(module.streaming.firehose_names), try([module.analytics_streaming[0].firehose_name], []))
   dms_task_arns         = compact([module.migration.replication_task_arn])
   tags                  = local.tags
 }
@@ -170,4 +173,51 @@ module "athena" {
   results_bucket = module.storage.bucket_names["artifacts"]
   kms_key_arn    = module.storage.kms_key_arn
   tags           = local.tags
+}
+
+# ---- Analytics: streaming job, generation forecast, dashboards ---------------------------------------
+
+module "analytics_streaming" {
+  count                = local.has_analytics ? 1 : 0
+  source               = "../../modules/managed_flink"
+  name_prefix          = "${var.prefix}-${var.env}"
+  input_stream_arn     = module.streaming.stream_arns["devices"]
+  artifacts_bucket_id  = module.storage.bucket_names["artifacts"]
+  artifacts_bucket_arn = module.storage.bucket_arns["artifacts"]
+  errors_bucket_arn    = module.storage.bucket_arns["raw"]
+  kms_key_arn          = module.storage.kms_key_arn
+  consumers_zip_path   = local.flink_consumers_zip
+  # moto stores Managed Flink applications but has no UpdateApplication/DeleteApplication and never runs
+  # Flink; locally the same SQL runs on real PyFlink (`make flink-run`). Output streams, consumers, alerts
+  # topic and the errors Firehose are created.
+  enable_application = false
+  # The provider reaches Timestream through endpoint discovery, which bypasses AWS_ENDPOINT_URL.
+  enable_timestream = false
+  # moto's CreateStream ignores Tags.
+  enable_stream_tags = false
+  tags               = local.tags
+}
+
+module "forecast" {
+  source = "../../modules/sagemaker_forecast"
+  # SageMaker endpoints serve a model trained by a SageMaker training job, which moto never runs; locally
+  # `make train` trains and scores the same model for real.
+  enabled              = false
+  name_prefix          = "${var.prefix}-${var.env}"
+  artifacts_bucket_arn = module.storage.bucket_arns["artifacts"]
+  curated_bucket_arn   = module.storage.bucket_arns["curated"]
+  kms_key_arn          = module.storage.kms_key_arn
+  tags                 = local.tags
+}
+
+module "dashboards" {
+  source = "../../modules/managed_grafana"
+  # moto has no Managed Grafana API; locally `make dashboards` renders the same panels to PNG.
+  enabled                   = false
+  name_prefix               = "${var.prefix}-${var.env}"
+  athena_workgroup          = module.athena.workgroup
+  athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
+  curated_bucket_arn        = module.storage.bucket_arns["curated"]
+  kms_key_arn               = module.storage.kms_key_arn
+  tags                      = local.tags
 }

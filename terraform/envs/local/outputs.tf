@@ -82,3 +82,14 @@ output "alert_topic_arn" {
   description = "SNS topic of lake alerts."
   value       = module.monitoring.alert_topic_arn
 }
+
+output "analytics" {
+  description = "Streaming analytics output streams and alerts topic (the Flink application, forecast endpoint and Grafana are off locally)."
+  value = {
+    flink_application = try(module.analytics_streaming[0].application_name, null)
+    output_streams    = try(module.analytics_streaming[0].output_stream_names, {})
+    alerts_topic_arn  = try(module.analytics_streaming[0].alerts_topic_arn, null)
+    forecast_endpoint = module.forecast.endpoint_name
+    grafana_endpoint  = module.dashboards.workspace_endpoint
+  }
+}

@@ -33,3 +33,9 @@ variable "lambda_src_dir" {
   type        = string
   default     = null
 }
+
+variable "flink_consumers_zip" {
+  description = "Lambda zip of the analytics stream consumers (build/flink/stream-consumers.zip or the Makefile's build); analytics is skipped while absent."
+  type        = string
+  default     = null
+}

@@ -31,6 +31,12 @@ locals {
     flatten([for i, g in local.grants : [for k, vs in try(g.lf_tag_expression, {}) :
       "${local.grant_file}: grants[${i}].lf_tag_expression.${k}: values ${jsonencode(vs)} not all in tags.yaml ${jsonencode(local.lf_tags[k])}"
     if contains(keys(local.lf_tags), k) && !alltrue([for v in try(tolist(vs), ["<not a list>"]) : contains(local.lf_tags[k], v)])]]),
+    # PII is never granted by accident (same rule as `lakectl validate-grants`): a grant whose classification
+    # expression reaches pii (or that does not constrain classification) must say allow_pii: true with a reason.
+    [for i, g in local.grants : "${local.grant_file}: grants[${i}].allow_pii: persona '${try(g.persona, "<missing>")}' reaches pii columns; exclude classification pii, or set allow_pii: true with a reason"
+    if contains(try(tolist(g.lf_tag_expression.classification), local.lf_tags.classification), "pii") && !try(g.allow_pii == true, false)],
+    [for i, g in local.grants : "${local.grant_file}: grants[${i}].reason: allow_pii: true needs a reason"
+    if try(g.allow_pii == true, false) && trimspace(try(tostring(g.reason), "")) == ""],
     [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].persona: '${try(f.persona, "<missing>")}' is not defined in personas.yaml"
     if !contains(keys(local.personas), try(f.persona, ""))],
     [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].dataset: '${try(f.dataset, "<missing>")}' has no contract"
@@ -181,7 +187,7 @@ resource "aws_iam_role_policy" "persona" {
 # ---- LF-TBAC grants from grants.yaml --------------------------------------------------------------
 
 resource "aws_lakeformation_permissions" "database" {
-  for_each    = var.enable_tag_grants ? local.grant_map : {}
+  for_each    = { for k, g in local.grant_map : k => g if var.enable_tag_grants }
   principal   = aws_iam_role.persona[each.value.persona].arn
   permissions = ["DESCRIBE"]
   lf_tag_policy {
@@ -195,7 +201,7 @@ resource "aws_lakeformation_permissions" "database" {
 }
 
 resource "aws_lakeformation_permissions" "table" {
-  for_each    = var.enable_tag_grants ? local.grant_map : {}
+  for_each    = { for k, g in local.grant_map : k => g if var.enable_tag_grants }
   principal   = aws_iam_role.persona[each.value.persona].arn
   permissions = each.value.permissions
   lf_tag_policy {
@@ -214,7 +220,7 @@ resource "aws_lakeformation_permissions" "table" {
 # ---- Data cells filters (row + column security) ------------------------------------------------
 
 resource "aws_lakeformation_data_cells_filter" "this" {
-  for_each = var.enable_data_cells_filters ? local.filter_map : {}
+  for_each = { for k, f in local.filter_map : k => f if var.enable_data_cells_filters }
   table_data {
     database_name    = var.table_names[each.value.dataset].database
     table_name       = var.table_names[each.value.dataset].name
@@ -230,7 +236,7 @@ resource "aws_lakeformation_data_cells_filter" "this" {
 }
 
 resource "aws_lakeformation_permissions" "filter" {
-  for_each    = var.enable_data_cells_filters ? local.filter_map : {}
+  for_each    = { for k, f in local.filter_map : k => f if var.enable_data_cells_filters }
   principal   = aws_iam_role.persona[each.value.persona].arn
   permissions = ["SELECT"]
   data_cells_filter {

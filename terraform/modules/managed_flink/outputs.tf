@@ -1,11 +1,11 @@
 output "application_name" {
-  description = "Managed Flink application name."
-  value       = aws_kinesisanalyticsv2_application.telemetry.name
+  description = "Managed Flink application name (null when enable_application is false)."
+  value       = var.enable_application ? aws_kinesisanalyticsv2_application.telemetry[0].name : null
 }
 
 output "application_arn" {
-  description = "Managed Flink application ARN."
-  value       = aws_kinesisanalyticsv2_application.telemetry.arn
+  description = "Managed Flink application ARN (null when enable_application is false)."
+  value       = var.enable_application ? aws_kinesisanalyticsv2_application.telemetry[0].arn : null
 }
 
 output "output_stream_arns" {
@@ -26,4 +26,24 @@ output "timestream_database" {
 output "timestream_table_arns" {
   description = "Timestream table ARNs (for the Grafana workspace role)."
   value       = [for t in aws_timestreamwrite_table.aggregates : t.arn]
+}
+
+output "output_stream_names" {
+  description = "Names of the aggregates, alerts and errors Kinesis streams (iterator-age alarms)."
+  value       = { for k, s in aws_kinesis_stream.output : k => s.name }
+}
+
+output "consumer_function_names" {
+  description = "Consumer Lambda function names (error alarms)."
+  value       = { for k, f in aws_lambda_function.consumer : k => f.function_name }
+}
+
+output "firehose_name" {
+  description = "Firehose delivering late and rejected records to errors/streaming/ (freshness alarm)."
+  value       = aws_kinesis_firehose_delivery_stream.errors.name
+}
+
+output "consumer_failures_queue_arn" {
+  description = "SQS queue receiving consumer batches that failed after retries."
+  value       = aws_sqs_queue.consumer_failures.arn
 }

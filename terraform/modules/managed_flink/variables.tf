@@ -29,8 +29,27 @@ variable "kms_key_arn" {
 }
 
 variable "application_zip_path" {
-  description = "Local path of the Managed Flink zip (`make flink-package FLINK_CONNECTOR_JAR=...`)."
+  description = "Local path of the Managed Flink zip (`make flink-package FLINK_CONNECTOR_JAR=...`); required when enable_application is true."
   type        = string
+  default     = null
+}
+
+variable "enable_application" {
+  description = "Create the Managed Flink application and upload its zip (moto has no Update/DeleteApplication)."
+  type        = bool
+  default     = true
+}
+
+variable "enable_stream_tags" {
+  description = "Tag the output Kinesis streams (moto's CreateStream drops tags, which would show as drift)."
+  type        = bool
+  default     = true
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per consumer Lambda (-1 = unreserved); Kinesis already bounds it to one batch per shard."
+  type        = number
+  default     = -1
 }
 
 variable "consumers_zip_path" {
@@ -75,9 +94,9 @@ variable "output_shard_count" {
 }
 
 variable "log_retention_days" {
-  description = "CloudWatch log retention."
+  description = "CloudWatch log retention in days (one year: audit trail of the job and its consumers)."
   type        = number
-  default     = 30
+  default     = 365
 }
 
 variable "tags" {

@@ -31,9 +31,18 @@ data "aws_iam_policy_document" "grafana" {
     resources = ["arn:aws:athena:${local.region}:${local.account}:workgroup/${var.athena_workgroup}", "arn:aws:athena:${local.region}:${local.account}:datacatalog/AwsDataCatalog"]
   }
   statement {
-    sid       = "CuratedCatalog"
-    actions   = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartitions", "lakeformation:GetDataAccess"]
-    resources = ["*"] # Lake Formation grants (lakeformation/grants.yaml) decide what the role may read
+    sid     = "CuratedCatalog"
+    actions = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable", "glue:GetTables", "glue:GetPartitions"]
+    resources = [
+      "arn:aws:glue:${local.region}:${local.account}:catalog",
+      "arn:aws:glue:${local.region}:${local.account}:database/${var.glue_database}",
+      "arn:aws:glue:${local.region}:${local.account}:table/${var.glue_database}/*",
+    ]
+  }
+  statement {
+    sid       = "LakeFormationVending"
+    actions   = ["lakeformation:GetDataAccess"]
+    resources = ["*"] # no resource-level permissions; Lake Formation grants (lakeformation/grants.yaml) decide what is read
   }
   statement {
     sid       = "CuratedData"

@@ -3,6 +3,7 @@
 # deploys the resulting model.tar.gz.
 
 data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 data "aws_sagemaker_prebuilt_ecr_image" "sklearn" {
   count           = var.enabled ? 1 : 0
@@ -36,8 +37,24 @@ data "aws_iam_policy_document" "sagemaker" {
     resources = [var.kms_key_arn]
   }
   statement {
-    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"]
-    resources = ["*"] # SageMaker container bootstrap; these actions have no useful resource scoping
+    sid       = "ContainerLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["arn:aws:logs:${data.aws_region.current.name}:${data.aws_caller_identity.current.account_id}:log-group:/aws/sagemaker/*"]
+  }
+  statement {
+    sid       = "ContainerMetrics"
+    actions   = ["cloudwatch:PutMetricData"]
+    resources = ["*"] # PutMetricData has no resource-level permissions; the namespace condition scopes it
+    condition {
+      test     = "StringLike"
+      variable = "cloudwatch:namespace"
+      values   = ["/aws/sagemaker/*"]
+    }
+  }
+  statement {
+    sid       = "EcrLogin"
+    actions   = ["ecr:GetAuthorizationToken"]
+    resources = ["*"] # GetAuthorizationToken has no resource-level permissions
   }
   statement {
     actions   = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
@@ -60,6 +77,7 @@ resource "aws_iam_role_policy" "sagemaker" {
 }
 
 resource "aws_sagemaker_model" "forecast" {
+  #checkov:skip=CKV_AWS_370:Serverless Inference does not support network isolation (AWS feature exclusions); the container reaches nothing but its model artefact.
   count              = var.enabled ? 1 : 0
   name               = "${var.name_prefix}-generation-forecast"
   execution_role_arn = aws_iam_role.sagemaker[0].arn
@@ -83,6 +101,7 @@ resource "aws_sagemaker_model" "forecast" {
 }
 
 resource "aws_sagemaker_endpoint_configuration" "forecast" {
+  #checkov:skip=CKV_AWS_98:A serverless variant has no ML storage volume to encrypt with a customer key; the model artefact and forecasts are KMS-encrypted in S3.
   count = var.enabled ? 1 : 0
   name  = "${var.name_prefix}-generation-forecast"
   tags  = var.tags

@@ -112,3 +112,11 @@ run "malformed_grants_fail_the_plan" {
   }
   expect_failures = [terraform_data.grant_files_valid]
 }
+
+run "pii_grant_without_allow_pii_fails_the_plan" {
+  command = plan
+  variables {
+    governance_dir = "./tests/pii_without_reason"
+  }
+  expect_failures = [terraform_data.grant_files_valid]
+}

@@ -1,0 +1,66 @@
+mock_provider "aws" {
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111122223333", arn = "arn:aws:iam::111122223333:role/deployer" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "us-east-1" }
+  }
+  # The policy is asserted through the document's statements; the rendered JSON only has to be valid.
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111122223333:role/mocked" }
+  }
+}
+
+variables {
+  name_prefix               = "lake-test"
+  athena_workgroup          = "lake-test-analytics"
+  athena_results_bucket_arn = "arn:aws:s3:::lake-test-artifacts"
+  curated_bucket_arn        = "arn:aws:s3:::lake-test-curated"
+  kms_key_arn               = "arn:aws:kms:us-east-1:111122223333:key/test"
+  timestream_table_arns     = ["arn:aws:timestream:us-east-1:111122223333:database/lake_test_telemetry/table/device_aggregates"]
+}
+
+run "disabled_by_default" {
+  command = plan
+  assert {
+    condition     = length(aws_grafana_workspace.this) == 0 && length(aws_iam_role.grafana) == 0 && output.workspace_endpoint == null
+    error_message = "the flag defaults to off and then nothing is created"
+  }
+}
+
+run "enabled_workspace_is_sso_only_and_read_only" {
+  command = apply
+  variables {
+    enabled = true
+  }
+  assert {
+    condition     = aws_grafana_workspace.this[0].authentication_providers == tolist(["AWS_SSO"]) && aws_grafana_workspace.this[0].account_access_type == "CURRENT_ACCOUNT"
+    error_message = "users sign in through IAM Identity Center only, for this account only"
+  }
+  assert {
+    condition     = !jsondecode(aws_grafana_workspace.this[0].configuration).plugins.pluginAdminEnabled
+    error_message = "users cannot install plugins"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : !(contains(s.actions, "*") && contains(s.resources, "*"))])
+    error_message = "no IAM statement may allow * on *"
+  }
+  assert {
+    # Statements on every resource may only read the catalog or discover Timestream endpoints.
+    condition = alltrue([for s in data.aws_iam_policy_document.grafana.statement : !contains(s.resources, "*") || alltrue([
+      for a in s.actions : startswith(a, "glue:Get") || a == "lakeformation:GetDataAccess" || contains(["timestream:DescribeEndpoints", "timestream:ListDatabases", "timestream:SelectValues"], a)
+    ])])
+    error_message = "wildcard resources only for read-only catalog and endpoint discovery actions"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : alltrue([for r in s.resources : r == "*" || startswith(r, "arn:aws:athena:") || startswith(r, "arn:aws:glue:") || startswith(r, "arn:aws:timestream:") || startswith(r, var.curated_bucket_arn) || startswith(r, var.athena_results_bucket_arn) || r == var.kms_key_arn])])
+    error_message = "the dashboards role reaches only the curated bucket and catalog, Athena results, its workgroup, Timestream tables and the key"
+  }
+  assert {
+    condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : alltrue([for a in s.actions : !startswith(a, "s3:Delete")])])
+    error_message = "the dashboards role never deletes objects"
+  }
+}
