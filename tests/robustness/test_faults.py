@@ -41,6 +41,7 @@ def _keys(s3, bucket: str, prefix: str) -> set[str]:
     return {o["Key"] for page in pages for o in page.get("Contents", [])}
 
 
+@pytest.mark.slow  # a second JVM in the child process (~1-2 min on 2 cores)
 def test_job_killed_mid_write_leaves_no_partial_partition_and_rerun_completes(lake, tmp_path):
     s3 = boto3.client("s3")
     upload(s3, lake, BASE)
@@ -108,7 +109,7 @@ def test_emulator_restart_between_ingestion_and_etl(lake, aws):
     expected = _data_checksum(s3)
 
     aws.reset()  # exactly what a restart of the in-memory emulator leaves behind
-    with pytest.raises(ValueError, match=r"input path s3://energylake-local-raw/telemetry/ does not exist"):
+    with pytest.raises(ValueError, match=r"s3://energylake-local-\w+/\S* does not exist \(no bucket"):
         runner.run_job("telemetry_to_transform")
 
     runner.ensure_buckets()  # `make apply` again, then the ingestion re-lands the same object
