@@ -21,8 +21,8 @@ _ESCAPE = set("\"#%'*/:=?\\\x7f{[]^")
 
 
 def escape_path_name(value: str) -> str:
-    """Hive/Spark partition-directory escaping of a value (same as Spark's escapePathName)."""
-    return "".join(f"%{ord(c):02X}" if c in _ESCAPE or ord(c) < 0x20 else c for c in value)
+    """Hive/Spark partition-directory escaping of a value (same as Spark's escapePathName: 0x01-0x1F, not NUL)."""
+    return "".join(f"%{ord(c):02X}" if c in _ESCAPE or 0 < ord(c) < 0x20 else c for c in value)
 
 
 def partition_path(names: tuple[str, ...] | list[str], values: tuple[str, ...] | list[str]) -> str:

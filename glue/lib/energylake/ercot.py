@@ -51,7 +51,19 @@ def system_load(lines: DataFrame, now: datetime | None = None) -> tuple[DataFram
                 *[F.struct(F.lit(z.upper()).alias("weather_zone"), F.col(z).alias("load_mw")) for z in WEATHER_ZONES]
             )
         ).alias("_z"),
-    ).select(*LINEAGE, "oper_day", "hour_ending", "dst_flag", "_z.weather_zone", "_z.load_mw")
+    ).select(
+        "source_file",
+        "line_no",
+        # One quarantine row per zone (like fuel_mix's " #interval n"): the quarantine merge keys on raw_record,
+        # so nine identical raw lines would otherwise collapse into one and the counts would disagree.
+        F.concat(F.col("raw_record"), F.lit(" #"), F.col("_z.weather_zone")).alias("raw_record"),
+        "ingested_ts",
+        "oper_day",
+        "hour_ending",
+        "dst_flag",
+        "_z.weather_zone",
+        "_z.load_mw",
+    )
     typed, bad_cast = cast_columns(
         melted, {"hour_ending": IntegerType(), "load_mw": DoubleType()}, required=("hour_ending", "load_mw")
     )

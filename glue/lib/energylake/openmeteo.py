@@ -10,7 +10,7 @@ from pyspark.sql.types import ArrayType, DoubleType, IntegerType, MapType, Strin
 
 from energylake.contracts import get_contract
 from energylake.dedup import deduplicate
-from energylake.parse import CORRUPT, split_by_reason, union_rejects
+from energylake.parse import CORRUPT, INVALID_ENCODING, invalid_utf8, split_by_reason, union_rejects
 from energylake.quality import apply_quality
 from energylake.units import convert_to
 
@@ -70,13 +70,20 @@ def weather_hourly(files: DataFrame, now: datetime | None = None) -> tuple[DataF
     lengths_ok = F.lit(True)
     for var in HOURLY_VARIABLES:
         lengths_ok = lengths_ok & (F.col(f"d.hourly.{var}").isNull() | (F.size(f"d.hourly.{var}") == n_times))
+    # Schema drift: every requested variable must be there, and nothing else (a rename would load as nulls).
+    keys = F.map_keys(F.from_json(F.get_json_object("raw_record", "$.hourly"), "map<string,string>"))
+    wanted = F.array(*[F.lit(k) for k in ("time", *HOURLY_VARIABLES)])
+    unknown, missing = F.array_except(keys, wanted), F.array_except(wanted, keys)
     reason = (
-        F.when(F.col("d").isNull() | F.col(f"d.{CORRUPT}").isNotNull(), "malformed_json")
+        F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
+        .when(F.col("d").isNull() | F.col(f"d.{CORRUPT}").isNotNull(), "malformed_json")
         .when(
             F.col("site_id") == "",
             "unexpected_key:expected openmeteo/<forecast|archive>/<site_id>/YYYY/MM/DD/HHMM.json",
         )
         .when(F.col("d.hourly.time").isNull(), "missing_required:hourly.time")
+        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:hourly."), F.array_join(F.array_sort(unknown), ",")))
+        .when(F.size(missing) > 0, F.concat(F.lit("missing_columns:hourly."), F.array_join(F.array_sort(missing), ",")))
         .when(~lengths_ok, "malformed_json:hourly arrays differ in length")
     )
     docs, bad_docs = split_by_reason(docs, reason)

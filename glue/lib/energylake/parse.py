@@ -18,6 +18,17 @@ from energylake.schema import string_struct
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
 REJECT_COLUMNS = ("source_file", "reason", "raw_record")
 CORRUPT = "_corrupt_record"
+INVALID_ENCODING = "invalid_encoding:not UTF-8"
+
+
+def invalid_utf8(col: Column) -> Column:
+    """True when the text was not valid UTF-8 (undecodable bytes, or U+FFFD left by an earlier decode)."""
+    return col.contains("\ufffd") | (F.encode(col, "UTF-8") != col.cast("binary"))
+
+
+def strip_bom(col: Column) -> Column:
+    """The text without a leading UTF-8 byte-order mark (Excel and some exporters write one)."""
+    return F.regexp_replace(col, "^\ufeff", "")
 
 
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
@@ -25,7 +36,7 @@ def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, s
     frame = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
-        F.posexplode(F.split(F.col("value"), r"\r?\n")).alias("line_no", "raw_record"),
+        F.posexplode(F.split(strip_bom(F.col("value")), r"\r?\n")).alias("line_no", "raw_record"),
     )
     frame = frame.where(F.length(F.trim("raw_record")) > 0)
     return map_source(frame, path_map).select(*LINEAGE)
@@ -36,7 +47,10 @@ def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, s
     frame = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.lit(0).alias("line_no"),
-        F.col("value").alias("raw_record"),
+        # Undecodable bytes become U+FFFD before the BOM is stripped, so invalid_utf8() still sees them.
+        F.when(invalid_utf8(F.col("value")), F.decode(F.col("value").cast("binary"), "UTF-8"))
+        .otherwise(strip_bom(F.col("value")))
+        .alias("raw_record"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
     )
     return map_source(frame, path_map)
@@ -98,7 +112,8 @@ def parse_json_lines(
     )
     unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(k) for k in allowed_keys]))
     reason = (
-        F.when(F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_keys").isNull(), "malformed_json")
+        F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
+        .when(F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_keys").isNull(), "malformed_json")
         .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .otherwise(F.lit(None))
     )
@@ -137,7 +152,8 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
     unknown = F.array_except("_header", exp)
     missing = F.array_except(exp, "_header")
     reason = (
-        F.when(F.col("_header").isNull(), "missing_header")
+        F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
+        .when(F.col("_header").isNull(), "missing_header")
         .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(unknown, ",")))
         .when(F.size(missing) > 0, F.concat(F.lit("missing_columns:"), F.array_join(missing, ",")))
         .when(F.col("_header") != exp, "unexpected_column_order")

@@ -84,12 +84,14 @@ def normalise_seed(records: DataFrame) -> tuple[DataFrame, DataFrame]:
         F.col("data").alias("value_raw"),
         F.coalesce(F.col("unit"), _lit_map(SEED_DEFAULT_UNITS)[metric]).alias("unit_raw"),
         F.col("date").alias("event_raw"),
+        "type",
     )
-    reason = F.when(
+    reason = F.when(F.col("type").isNull(), F.lit("missing_required:type")).when(
         F.col("metric").startswith("?") & (F.col("metric") != "?"),
         F.concat(F.lit("unknown_metric_type:"), F.expr("substring(metric, 2)")),
     )
-    return split_by_reason(rows, reason)
+    good, bad = split_by_reason(rows, reason)
+    return good.drop("type"), bad
 
 
 def explode_device(records: DataFrame) -> tuple[DataFrame, DataFrame]:

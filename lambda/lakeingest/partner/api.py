@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,6 +23,12 @@ import boto3
 from jsonschema import Draft4Validator
 
 from lakeingest.common.config import env_int, env_list, env_str
+from lakeingest.common.keys import parse_iso_utc
+
+# Plausible reading times: not before 2000, not ahead of now beyond meter clock skew (API Gateway models
+# cannot express this, so the proxy and the writer check it).
+EARLIEST_READING = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 @cache
@@ -41,10 +48,21 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 def validation_errors(reading: Any) -> list[str]:
     """Every schema violation as ``<path>: <message>`` (empty when the reading is valid)."""
-    return [
+    errors = [
         f"{'/'.join(str(p) for p in err.absolute_path) or '<body>'}: {err.message}"
         for err in sorted(_validator().iter_errors(reading), key=lambda e: list(e.absolute_path))
     ]
+    ts = reading.get("reading_ts") if isinstance(reading, dict) else None
+    if isinstance(ts, str) and not any(e.startswith("reading_ts:") for e in errors):
+        try:
+            when = parse_iso_utc(ts)
+        except ValueError:
+            return errors
+        if when < EARLIEST_READING:
+            errors.append(f"reading_ts: {ts!r} is before 2000-01-01")
+        elif when > datetime.now(UTC) + CLOCK_SKEW:
+            errors.append(f"reading_ts: {ts!r} is in the future")
+    return errors
 
 
 def handle(event: dict[str, Any], kinesis: Any | None = None) -> dict[str, Any]:

@@ -194,7 +194,18 @@ locals {
   # Both branches are JSON strings: the two statement lists have different shapes.
   bucket_policies = { for k, b in aws_s3_bucket.this : k => k == "access-logs" ? jsonencode({
     Version = "2012-10-17"
-    Statement = concat(var.enable_deny_policies ? [local.deny_insecure[k]] : [], [
+    Statement = concat(var.enable_deny_policies ? [local.deny_insecure[k]] : [], var.enable_deny_policies ? [{
+      # Log delivery writes with the bucket default (SSE-S3); a put asking for anything else is refused.
+      Sid       = "DenyNonAes256Encryption"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "s3:PutObject"
+      Resource  = "${b.arn}/*"
+      Condition = {
+        StringNotEquals = { "s3:x-amz-server-side-encryption" = "AES256" }
+        Null            = { "s3:x-amz-server-side-encryption" = "false" }
+      }
+      }] : [], [
       {
         Sid       = "AllowS3AccessLogDelivery"
         Effect    = "Allow"
