@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--engines", default="project,naive,duckdb")
     run.add_argument("--no-incremental", action="store_true")
     run.add_argument("--no-cdc", action="store_true")
+    run.add_argument("--cdc-changes", type=int, default=1_000_000, help="CDC batch size (default 1 million)")
     run.add_argument("--no-athena", action="store_true")
     run.add_argument("--make-test", action="store_true", help="also time `make test` (slow)")
     gen = sub.add_parser("generate", help="only generate the input data")
@@ -48,6 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         cdc=not args.no_cdc,
         athena_queries=not args.no_athena,
         make_test=args.make_test,
+        cdc_changes=args.cdc_changes,
         command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
     )
     for name, t in res["targets"].items():
