@@ -162,6 +162,7 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out["small_files"] = verdict(None, None, "no file < 32 MiB in partitions >= 128 MiB")
     else:
         note = "" if out_stats["partitions_ge_128mib"] else "no partition reached 128 MiB at this input size"
+        note += _file_size_outlook(p, res.get("telemetry_input", {}).get("bytes") or 0)
         out["small_files"] = verdict(
             out_stats["small_files_in_big_partitions"] == 0,
             out_stats["small_files_in_big_partitions"],
@@ -169,6 +170,22 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
             note,
         )
     return out
+
+
+def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
+    """What the job's file sizing would do at 100 GB/day: LAKE_ROWS_PER_FILE rows x measured bytes per row."""
+    from energylake.runtime import ROWS_PER_FILE
+
+    rows, out = p["counts"].get("rows_out") or 0, p["output"].get("bytes") or 0
+    if not rows or not out or not input_bytes:
+        return ""
+    file_mib = ROWS_PER_FILE * out / rows / MIB
+    part_mib = DAILY_GB * 1024**3 * out / input_bytes / MIB / max(p["output"].get("partitions") or 1, 1)
+    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_mib else "keeps files >= 32 MiB"
+    return (
+        f"; outlook at {DAILY_GB} GB/day: ~{part_mib:,.0f} MiB per partition, written in files of at most "
+        f"{ROWS_PER_FILE:,} rows = ~{file_mib:,.1f} MiB at the measured {out / rows:.1f} bytes/row, which {verdict}"
+    )
 
 
 MAKE_TEST_FILE = REPO_ROOT / "bench" / "results" / "make_test.json"
