@@ -133,7 +133,7 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         status = "not measured" if ok is None else ("met" if ok else "not met")
         return {"status": status, "value": value, "goal": goal, "note": note}
 
-    ratios = res.get("telemetry_ratios", {})
+    ratios = _ratios(tel)
     vs_naive = ratios.get("project_vs_naive")
     cpu_note = "wall-time ratio; CPU-time ratio {}".format
     out["project_vs_naive"] = verdict(
