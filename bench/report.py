@@ -152,6 +152,7 @@ def render_markdown(res: dict[str, Any]) -> str:
         f"- CPU: {m.get('cpu')}; {m.get('logical_cores')} logical cores ({m.get('physical_cores')} physical); "
         f"RAM {m.get('ram_gib')} GiB; {m.get('os')}",
         f"- Load average at start: {m.get('load_avg_at_start')} (the machine is shared; numbers are noisy)",
+        *[f"- Note: {note}" for note in res.get("notes") or []],
         "- Versions: " + ", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()),
         f"- Project library measured: `{res.get('project_library')}`",
         f"- Per-core figures divide by {res.get('cores_used')} cores: every engine was given all of them "

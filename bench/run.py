@@ -264,6 +264,7 @@ def run_bench(
         "machine": machine(),
         "cores_used": cores,
         "project_library": _project_library(),
+        "notes": [n for n in os.environ.get("BENCH_NOTE", "").split("|") if n],
     }
     data = workdir / f"data-s{seed}-{parse_size(size)}"
     manifest = data / "manifest.json"
