@@ -242,6 +242,16 @@ def render_markdown(res: dict[str, Any]) -> str:
         ]
     else:
         out += ["Not projected: the project job was not measured.", ""]
+    gc = res.get("glue_projection_cpu") or {}
+    if gc.get("available"):
+        out += [
+            f"From CPU time instead (the project job's {_f(gc['mb_per_s_per_core'], 3)} MB per CPU-second, i.e. "
+            "what one uncontended vCPU would do; closer to a dedicated Glue worker than the shared machine's wall "
+            f"time): {_f(gc['core_hours_per_day'])} core-hours/day → **{_f(gc['dpu_hours_per_day'])} DPU-hours/day, "
+            f"${_f(gc['usd_per_day'])}/day (${_f(gc['usd_per_month'], 0)}/month)**; each run bills "
+            f"{_f(gc['run_wall_seconds'], 0)} s on every worker.",
+            "",
+        ]
     out += [
         f"Assumptions: G.1X = {a.get('vcpu_per_dpu')} vCPU = 1 DPU at ${a.get('usd_per_dpu_hour')}/DPU-hour; "
         f"{a.get('runs_per_day')} runs/day (hourly) on {a.get('workers')} workers (jobs.yaml default), each run billed "

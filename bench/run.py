@@ -308,9 +308,7 @@ def run_bench(
         res["make_test"] = recorded_make_test()
     _log("forecast metrics")
     res["forecast"] = forecast_metrics(workdir)
-    p = res["telemetry"].get("project", {})
-    res["glue_projection"] = glue_projection(p.get("mb_per_s_per_core") if p.get("available") else None)
-    res["targets"] = targets(res)
+    derive(res)
     res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = res["started"].replace(":", "").replace("-", "")[:15]
@@ -318,6 +316,26 @@ def run_bench(
     (results_dir / "latest.json").write_text(json.dumps(res, indent=2, default=str))
     if report:
         Path(report).write_text(render_markdown(res))
+    return res
+
+
+def derive(res: dict[str, Any]) -> dict[str, Any]:
+    """Figures computed from the measurements: ratios, Glue projections (wall- and CPU-time based), targets."""
+    res["telemetry_ratios"] = _ratios(res["telemetry"])
+    p = res["telemetry"].get("project", {})
+    res["glue_projection"] = glue_projection(p.get("mb_per_s_per_core") if p.get("available") else None)
+    in_mib = (res.get("telemetry_input") or {}).get("bytes", 0) / MIB
+    cpu_rate = in_mib / p["cpu_seconds"] if p.get("available") and p.get("cpu_seconds") else None
+    res["glue_projection_cpu"] = glue_projection(cpu_rate)
+    res["targets"] = targets(res)
+    return res
+
+
+def rerender(results: Path, report: Path) -> dict[str, Any]:
+    """Recompute the derived figures of a results JSON and write the report again (no measurement)."""
+    res = derive(json.loads(Path(results).read_text()))
+    Path(results).write_text(json.dumps(res, indent=2, default=str))
+    Path(report).write_text(render_markdown(res))
     return res
 
 

@@ -113,3 +113,20 @@ def test_small_file_outlook_uses_rows_per_file_and_bytes_per_row() -> None:
     assert f"{ROWS_PER_FILE:,} rows" in note and "keeps files >= 32 MiB" in note
     res["telemetry"]["project"]["counts"]["rows_out"] = 10_000_000  # ~4 bytes/row: 1M-row files are ~4 MiB
     assert "would leave files under 32 MiB" in targets(res)["small_files"]["note"]
+
+
+def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    for key in ("targets", "glue_projection", "telemetry_ratios"):
+        res.pop(key)
+    path = tmp_path / "latest.json"
+    path.write_text(json.dumps(res))
+    out = rerender(path, tmp_path / "B.md")
+    assert out["telemetry_ratios"]["project_vs_naive"] == 4.0 and out["telemetry_ratios"]["project_vs_naive_cpu"] == 4.0
+    assert out["glue_projection_cpu"]["mb_per_s_per_core"] == 100 / 15.0  # 100 MiB over 15 CPU seconds
+    md = (tmp_path / "B.md").read_text()
+    assert "From CPU time instead" in md and out["targets"]["project_vs_naive"]["status"] == "met"
