@@ -23,8 +23,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--engines", default="project,naive,duckdb")
     run.add_argument("--no-incremental", action="store_true")
     run.add_argument("--no-cdc", action="store_true")
+    run.add_argument("--cdc-changes", type=int, default=1_000_000, help="CDC batch size (default 1 million)")
     run.add_argument("--no-athena", action="store_true")
     run.add_argument("--make-test", action="store_true", help="also time `make test` (slow)")
+    rep = sub.add_parser("report", help="re-render BENCHMARKS.md from a results JSON (no measurement)")
+    rep.add_argument("results", type=Path, nargs="?", default=Path("bench/results/latest.json"))
+    rep.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
     gen = sub.add_parser("generate", help="only generate the input data")
     gen.add_argument("out", type=Path)
     gen.add_argument("--size", default="1GB")
@@ -34,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "generate":
         stats = generate(args.out, seed=args.seed, size=args.size, days=args.days)
         print(f"{stats.total_bytes} bytes in {sum(stats.files.values())} files under {args.out}")
+        return 0
+    if args.cmd == "report":
+        from bench.run import rerender
+
+        rerender(args.results, args.report)
         return 0
     from bench.run import run_bench
 
@@ -48,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         cdc=not args.no_cdc,
         athena_queries=not args.no_athena,
         make_test=args.make_test,
+        cdc_changes=args.cdc_changes,
         command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
     )
     for name, t in res["targets"].items():

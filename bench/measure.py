@@ -34,6 +34,39 @@ def tree_rss(pid: int | None = None) -> int:
     return total
 
 
+def tree_cpu(pid: int | None = None) -> float:
+    """CPU seconds (user + system) used so far by a process and its live descendants (JVM, Python workers)."""
+    try:
+        root = psutil.Process(pid or os.getpid())
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for proc in procs:
+        try:
+            t = proc.cpu_times()
+            total += t.user + t.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total
+
+
+class CpuTime:
+    """CPU seconds of the process tree spent inside the block (robust to other load on a shared machine)."""
+
+    def __init__(self, pid: int | None = None) -> None:
+        self.pid = pid
+        self.seconds = 0.0
+        self._start = 0.0
+
+    def __enter__(self) -> CpuTime:
+        self._start = tree_cpu(self.pid)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.seconds = tree_cpu(self.pid) - self._start
+
+
 class PeakRss:
     """Samples tree_rss() on a thread every `interval` seconds; `peak` is the maximum seen while running."""
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import athena
 from bench.engines import project
 from bench.generate import MIB, generate, generate_history, parse_size
 from bench.measure import machine, median
@@ -63,7 +62,10 @@ def summarise(result: dict[str, Any], input_bytes: int, cores: int) -> dict[str,
         "mb_per_s": input_bytes / MIB / seconds,
         "mb_per_s_per_core": input_bytes / MIB / seconds / cores,
         "records_per_s_per_core": counts["records_in"] / seconds / cores,
+        "cpu_seconds": median([r.get("cpu_seconds", 0.0) for r in runs]),
+        "cpu_seconds_all": [round(r.get("cpu_seconds", 0.0), 3) for r in runs],
         "peak_rss_bytes": int(median([r["peak_rss_bytes"] for r in runs])),
+        "staging_seconds": median([r["counts"].get("extra", {}).get("staging_ms", 0) / 1000 for r in runs]),
         "counts": counts,
         "balanced": all(r["balanced"] for r in runs),
         "output": runs[-1]["output"],
@@ -124,20 +126,30 @@ def glue_projection(mb_per_s_per_core: float | None) -> dict[str, Any]:
 def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The issue's targets, each met / not met / not measured, with the measured value."""
     tel = res["telemetry"]
-    p, n, d = tel.get("project", {}), tel.get("naive", {}), tel.get("duckdb", {})
+    p = tel.get("project", {})
     out: dict[str, dict[str, Any]] = {}
 
     def verdict(ok: bool | None, value: Any, goal: str, note: str = "") -> dict[str, Any]:
         status = "not measured" if ok is None else ("met" if ok else "not met")
         return {"status": status, "value": value, "goal": goal, "note": note}
 
-    both = p.get("available") and n.get("available")
-    vs_naive = n["seconds"] / p["seconds"] if both else None
-    out["project_vs_naive"] = verdict(None if vs_naive is None else vs_naive >= 3, vs_naive, ">= 3x naive throughput")
-    both = p.get("available") and d.get("available")
-    vs_duck = p["seconds"] / d["seconds"] if both else None
+    ratios = _ratios(tel)
+    vs_naive = ratios.get("project_vs_naive")
+    cpu_note = "wall-time ratio; CPU-time ratio {}".format
+    out["project_vs_naive"] = verdict(
+        None if vs_naive is None else vs_naive >= 3,
+        vs_naive,
+        ">= 3x naive throughput",
+        cpu_note(_r(ratios.get("project_vs_naive_cpu"))),
+    )
+    duck_vs = ratios.get("project_vs_duckdb")  # DuckDB seconds / project seconds
+    vs_duck = 1 / duck_vs if duck_vs else None
+    duck_cpu = ratios.get("project_vs_duckdb_cpu")
     out["project_vs_duckdb"] = verdict(
-        None if vs_duck is None else vs_duck <= 2, vs_duck, "DuckDB per-core throughput <= 2x project's"
+        None if vs_duck is None else vs_duck <= 2,
+        vs_duck,
+        "DuckDB per-core throughput <= 2x project's",
+        cpu_note(_r(1 / duck_cpu if duck_cpu else None)),
     )
     inc = res.get("incremental", {})
     ratio = inc.get("ratio")
@@ -150,6 +162,7 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         out["small_files"] = verdict(None, None, "no file < 32 MiB in partitions >= 128 MiB")
     else:
         note = "" if out_stats["partitions_ge_128mib"] else "no partition reached 128 MiB at this input size"
+        note += _file_size_outlook(p, res.get("telemetry_input", {}).get("bytes") or 0)
         out["small_files"] = verdict(
             out_stats["small_files_in_big_partitions"] == 0,
             out_stats["small_files_in_big_partitions"],
@@ -159,12 +172,68 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def time_make_test() -> dict[str, Any]:
-    """Wall time of `make test` (slow; only with --make-test)."""
+def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
+    """What the job's file sizing would do at 100 GB/day: LAKE_ROWS_PER_FILE rows x measured bytes per row."""
+    from energylake.runtime import ROWS_PER_FILE
+
+    rows, out = p["counts"].get("rows_out") or 0, p["output"].get("bytes") or 0
+    if not rows or not out or not input_bytes:
+        return ""
+    file_mib = ROWS_PER_FILE * out / rows / MIB
+    part_mib = DAILY_GB * 1024**3 * out / input_bytes / MIB / max(p["output"].get("partitions") or 1, 1)
+    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_mib else "keeps files >= 32 MiB"
+    return (
+        f"; outlook at {DAILY_GB} GB/day: ~{part_mib:,.0f} MiB per partition, written in files of at most "
+        f"{ROWS_PER_FILE:,} rows = ~{file_mib:,.1f} MiB at the measured {out / rows:.1f} bytes/row, which {verdict}"
+    )
+
+
+MAKE_TEST_FILE = REPO_ROOT / "bench" / "results" / "make_test.json"
+
+
+def _r(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+def time_make_test(record: Path = MAKE_TEST_FILE) -> dict[str, Any]:
+    """Wall time of `make test` (slow; only with --make-test); also recorded in ``record`` for later reports."""
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    load = list(os.getloadavg())
     start = time.perf_counter()
     proc = subprocess.run(["make", "test"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     summary = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
-    return {"seconds": time.perf_counter() - start, "exit_code": proc.returncode, "summary": summary}
+    result = {"seconds": time.perf_counter() - start, "exit_code": proc.returncode, "summary": summary,
+              "measured_at": started, "load_average_at_start": load, "source": "measured in this run"}  # fmt: skip
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({**result, "source": f"recorded by make bench BENCH_MAKE_TEST=1 on {started}"}))
+    return result
+
+
+def recorded_make_test(record: Path = MAKE_TEST_FILE) -> dict[str, Any]:
+    """The last recorded `make test` wall time (says when it was measured), or why there is none."""
+    if not record.exists():
+        return {"available": False, "reason": "not measured (run with BENCH_MAKE_TEST=1)"}
+    return json.loads(record.read_text())
+
+
+def forecast_metrics(workdir: Path, seed: int = 42) -> dict[str, Any]:
+    """MAE/RMSE of the generation forecast vs persistence and climatology (analytics.forecast, issue 9).
+
+    Uses FORECAST_METRICS (a metrics.json written by `make train`) when set, else trains deterministically.
+    """
+    path = os.environ.get("FORECAST_METRICS")
+    try:
+        if path and Path(path).exists():
+            metrics = json.loads(Path(path).read_text())
+            metrics["source"] = path
+        else:
+            from analytics.forecast.training import train
+
+            metrics = train(output_dir=workdir / "forecast", seed=seed)
+            metrics["source"] = f"analytics.forecast.training.train(seed={seed}) in this run"
+    except Exception as exc:  # ImportError when analytics is absent; report rather than fail the bench
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"}
+    return {"available": True, **metrics}
 
 
 def run_bench(
@@ -180,6 +249,7 @@ def run_bench(
     athena_queries: bool = True,
     make_test: bool = False,
     command: str = "",
+    cdc_changes: int = 1_000_000,
 ) -> dict[str, Any]:
     """The whole benchmark; returns the results dict (also written as JSON and rendered to markdown)."""
     workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
@@ -194,6 +264,7 @@ def run_bench(
         "machine": machine(),
         "cores_used": cores,
         "project_library": _project_library(),
+        "notes": [n for n in os.environ.get("BENCH_NOTE", "").split("|") if n],
     }
     data = workdir / f"data-s{seed}-{parse_size(size)}"
     manifest = data / "manifest.json"
@@ -224,16 +295,20 @@ def run_bench(
     if incremental:
         res["incremental"] = _incremental(workdir, seed, size, runs, scratch)
     if cdc:
-        res["cdc"] = _cdc(data, workdir, runs, scratch, cores)
+        res["cdc"] = _cdc(workdir, seed, cdc_changes, runs, scratch, cores)
     if athena_queries:
-        _log("athena named queries: bytes scanned")
-        res["athena"] = athena.measure(data, workdir / "out", outputs.get("project") or outputs.get("duckdb"))
+        _log("project workflow (every job) + athena named queries: bytes scanned")
+        wf = _workflow(data, workdir, scratch)
+        res["workflow"] = wf.get("jobs") or {"available": False, "reason": wf.get("reason")}
+        res["athena"] = wf.get("athena") or {"available": False, "reason": wf.get("reason")}
     if make_test:
         _log("make test (timed)")
         res["make_test"] = time_make_test()
-    p = res["telemetry"].get("project", {})
-    res["glue_projection"] = glue_projection(p.get("mb_per_s_per_core") if p.get("available") else None)
-    res["targets"] = targets(res)
+    else:
+        res["make_test"] = recorded_make_test()
+    _log("forecast metrics")
+    res["forecast"] = forecast_metrics(workdir)
+    derive(res)
     res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = res["started"].replace(":", "").replace("-", "")[:15]
@@ -241,6 +316,26 @@ def run_bench(
     (results_dir / "latest.json").write_text(json.dumps(res, indent=2, default=str))
     if report:
         Path(report).write_text(render_markdown(res))
+    return res
+
+
+def derive(res: dict[str, Any]) -> dict[str, Any]:
+    """Figures computed from the measurements: ratios, Glue projections (wall- and CPU-time based), targets."""
+    res["telemetry_ratios"] = _ratios(res["telemetry"])
+    p = res["telemetry"].get("project", {})
+    res["glue_projection"] = glue_projection(p.get("mb_per_s_per_core") if p.get("available") else None)
+    in_mib = (res.get("telemetry_input") or {}).get("bytes", 0) / MIB
+    cpu_rate = in_mib / p["cpu_seconds"] if p.get("available") and p.get("cpu_seconds") else None
+    res["glue_projection_cpu"] = glue_projection(cpu_rate)
+    res["targets"] = targets(res)
+    return res
+
+
+def rerender(results: Path, report: Path) -> dict[str, Any]:
+    """Recompute the derived figures of a results JSON and write the report again (no measurement)."""
+    res = derive(json.loads(Path(results).read_text()))
+    Path(results).write_text(json.dumps(res, indent=2, default=str))
+    Path(report).write_text(render_markdown(res))
     return res
 
 
@@ -252,11 +347,13 @@ def _ratios(tel: dict[str, Any]) -> dict[str, float | None]:
             b = tel.get(base, {})
             ok = s.get("available") and b.get("available")
             out[f"{name}_vs_{base}"] = b["seconds"] / s["seconds"] if ok else None
+            cpu_ok = ok and s.get("cpu_seconds") and b.get("cpu_seconds")
+            out[f"{name}_vs_{base}_cpu"] = b["cpu_seconds"] / s["cpu_seconds"] if cpu_ok else None
     return out
 
 
 def _incremental(workdir: Path, seed: int, size: str, runs: int, scratch: Path) -> dict[str, Any]:
-    """Project job on day N after 1 day vs after 30 days of processed history (input = the day's new files)."""
+    """The real job on day N after 1 day vs after 30 days of processed history (bookmarks pick the day's objects)."""
     if why := project.available():
         return {"available": False, "reason": why}
     per_day = max(parse_size(size) // 100, 1 * MIB)
@@ -264,8 +361,9 @@ def _incremental(workdir: Path, seed: int, size: str, runs: int, scratch: Path) 
     if not (root / "raw").exists():
         _log(f"generating 31 days x {per_day // MIB} MiB of telemetry history")
         generate_history(root, seed, per_day, days=31)
+    tel_root = root / "raw" / "telemetry"
     by_day: dict[str, list[str]] = {}
-    for f in _files(root / "raw" / "telemetry"):
+    for f in _files(tel_root):
         key = "/".join(Path(f).parts[-5:-2])
         by_day.setdefault(key, []).append(f)
     ordered = sorted(by_day)
@@ -274,33 +372,36 @@ def _incremental(workdir: Path, seed: int, size: str, runs: int, scratch: Path) 
         ("after_1_day", ordered[:1], ordered[1]),
         ("after_30_days", ordered[:30], ordered[30]),
     ):
-        hist_out = workdir / "out" / f"history-{label}"
-        if not (hist_out / "done").exists():
-            _log(f"incremental: processing {len(history_days)} day(s) of history")
-            spec = {"name": f"hist-{label}", "engine": "project", "files": [f for d in history_days for f in by_day[d]],
-                    "output": str(hist_out / "tmp"), "runs": 1, "keep_outputs": True}  # fmt: skip
-            r = _worker(spec, scratch)
-            if r.get("error"):
-                return {"available": False, "reason": r["error"]}
-            (hist_out / "tmp" / "run0").rename(hist_out / "state")
-            (hist_out / "done").touch()
-        _log(f"incremental: day {day} {label} x{runs}")
-        spec = {"name": f"inc-{label}", "engine": "project", "files": by_day[day], "output": str(workdir / "out" /
-                f"inc-{label}"), "history": str(hist_out / "state"), "runs": runs}  # fmt: skip
+        _log(f"incremental: day {day} {label} x{runs} (history of {len(history_days)} day(s) processed first)")
+        spec = {"name": f"inc-{label}", "engine": "project_incremental", "input_root": str(tel_root),
+                "files": [f for d in history_days for f in by_day[d]], "day_files": by_day[day],
+                "snapshot": str(workdir / "snapshots" / f"history-s{seed}-{per_day}-{label}"),
+                "output": str(workdir / "out" / f"inc-{label}"), "runs": runs}  # fmt: skip
         r = _worker(spec, scratch)
-        if r.get("error"):
-            return {"available": False, "reason": r["error"]}
+        if not r.get("runs"):
+            return {"available": False, "reason": r.get("error", "no runs")}
         result[label] = {"seconds": median([x["seconds"] for x in r["runs"]]), "day": day,
-                         "seconds_all": [round(x["seconds"], 3) for x in r["runs"]]}  # fmt: skip
+                         "cpu_seconds": median([x["cpu_seconds"] for x in r["runs"]]),
+                         "seconds_all": [round(x["seconds"], 3) for x in r["runs"]],
+                         "input_objects": r["runs"][-1]["counts"]["extra"].get("input_objects"),
+                         "history_objects": len(spec["files"])}  # fmt: skip
     result["ratio"] = result["after_30_days"]["seconds"] / result["after_1_day"]["seconds"]
+    result["ratio_cpu"] = result["after_30_days"]["cpu_seconds"] / result["after_1_day"]["cpu_seconds"]
     return result
 
 
-def _cdc(data: Path, workdir: Path, runs: int, scratch: Path, cores: int) -> dict[str, Any]:
-    """Changes/s of applying the generated DMS batch (full load + CDC) with the project and with DuckDB."""
-    dms = data / "landing" / "dms" / "trading"
-    changes = json.loads((data / "manifest.json").read_text())["records"].get("cdc_changes", 0)
-    out: dict[str, Any] = {"changes": changes}
+def _cdc(workdir: Path, seed: int, changes: int, runs: int, scratch: Path, cores: int) -> dict[str, Any]:
+    """Changes/s of applying one DMS batch of `changes` CDC rows (+ full load): project job and DuckDB reference."""
+    from bench.generate import DEFAULT_START, GenStats, generate_cdc
+
+    root = workdir / f"cdc-s{seed}-{changes}"
+    if not (root / "done").exists():
+        _log(f"generating a DMS batch of {changes:,} changes")
+        generate_cdc(root, seed, changes, DEFAULT_START, GenStats(seed=seed, target_bytes=0, start="", days=1))
+        (root / "done").touch()
+    dms = root / "landing" / "dms" / "trading"
+    dms_bytes = sum(p.stat().st_size for p in dms.rglob("*.csv"))
+    out: dict[str, Any] = {"changes": changes, "input_bytes": dms_bytes}
     for engine in ("project_cdc", "duckdb_cdc"):
         if engine == "project_cdc" and (why := project.cdc_available()):
             out[engine] = {"available": False, "reason": why}
@@ -315,13 +416,27 @@ def _cdc(data: Path, workdir: Path, runs: int, scratch: Path, cores: int) -> dic
         secs = median([x["seconds"] for x in r["runs"]])
         out[engine] = {"available": True, "seconds": secs, "changes_per_s": changes / secs,
                        "changes_per_s_per_core": changes / secs / cores,
+                       "cpu_seconds": median([x["cpu_seconds"] for x in r["runs"]]),
+                       "seconds_all": [round(x["seconds"], 3) for x in r["runs"]],
                        "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
                        "counts": r["runs"][-1]["counts"]}  # fmt: skip
     return out
 
 
+def _workflow(data: Path, workdir: Path, scratch: Path) -> dict[str, Any]:
+    """Every project job on the generated data, then the Athena named queries on the tables they built."""
+    if why := project.available():
+        return {"available": False, "reason": why}
+    spec = {"name": "workflow", "engine": "project_workflow", "input_root": str(data),
+            "output": str(workdir / "out" / "workflow")}  # fmt: skip
+    r = _worker(spec, scratch)
+    if r.get("error"):
+        return {"available": False, "reason": r["error"]}
+    return r
+
+
 def _project_library() -> str:
-    """Where the energylake package under test was imported from (BENCH_PROJECT_LIB can point elsewhere)."""
+    """Where the energylake package under test was imported from (the installed glue/lib of this checkout)."""
     import energylake
 
     return str(Path(energylake.__file__).parent)

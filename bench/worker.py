@@ -14,10 +14,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.measure import PeakRss, output_stats
+from bench.measure import CpuTime, PeakRss, output_stats
 from bench.semantics import RunCounts
 
-SPARK_ENGINES = {"project", "naive", "project_cdc"}
+SPARK_ENGINES = {"naive"}
+PROJECT_ENGINES = {"project", "project_cdc", "project_incremental", "project_workflow"}
 
 
 def _spark():
@@ -28,7 +29,7 @@ def _spark():
 
 
 def _run_once(engine: str, spec: dict[str, Any], out: Path, spark: Any) -> RunCounts:
-    """One timed run of `engine` writing under `out` (which may hold earlier history)."""
+    """One timed run of a baseline `engine` writing under `out`."""
     files = spec.get("files", [])
     if engine == "duckdb":
         from bench.engines import duck
@@ -40,51 +41,82 @@ def _run_once(engine: str, spec: dict[str, Any], out: Path, spark: Any) -> RunCo
         pending = naive.transform(spark, spec["input_root"], str(out / "data"), str(out / "quarantine"))
         spec["_pending"] = pending
         return RunCounts(0, 0, 0, 0, 0)
-    if engine == "project":
-        from bench.engines import project
-
-        spec["_pending"] = project.transform(spark, files, str(out / "data"), str(out / "quarantine"))
-        return RunCounts(0, 0, 0, 0, 0)
     if engine == "duckdb_cdc":
         from bench.engines import cdc
 
         return cdc.duckdb_apply(spec["input_root"], out)
-    if engine == "project_cdc":
-        from bench.engines import project
-
-        return project.cdc_apply(spark, spec["input_root"], str(out))
     raise ValueError(f"unknown engine {engine!r}")
 
 
-def run(spec: dict[str, Any]) -> dict[str, Any]:
-    """Run spec['runs'] times; per run: seconds, peak RSS of the process tree, row counts, output stats."""
+def _record(seconds: float, cpu: float, rss: int, counts: RunCounts, out: Path) -> dict[str, Any]:
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss_bytes": rss,
+        "counts": counts.as_dict(),
+        "balanced": counts.balanced(),
+        "output": output_stats(out / "data") if (out / "data").exists() else output_stats(out),
+    }
+
+
+def run_project(spec: dict[str, Any]) -> dict[str, Any]:
+    """The project's real Glue jobs (bench.engines.project): only the job itself is timed, not the upload."""
+    from bench.engines.project import ProjectRunner
+
     engine = spec["engine"]
+    runner = ProjectRunner()
+    base = Path(spec["output"])
+    runs: list[dict[str, Any]] = []
+    try:
+        if engine == "project_workflow":
+            from bench.athena import measure_named_queries
+
+            data_root = Path(spec["input_root"])
+            jobs = runner.workflow(data_root)
+            return {"engine": engine, "jobs": jobs, "athena": measure_named_queries(data_root), "runs": []}
+        if engine == "project_incremental":
+            day = spec["day_files"]
+            results = runner.incremental(
+                spec["input_root"], spec["files"], day, Path(spec["snapshot"]), int(spec.get("runs", 3))
+            )
+            for seconds, cpu, rss, counts in results:
+                runs.append(_record(seconds, cpu, rss, counts, base))
+        else:
+            for i in range(int(spec.get("runs", 3))):
+                out = base / f"run{i}"
+                shutil.rmtree(out, ignore_errors=True)
+                if engine == "project":
+                    seconds, cpu, rss, counts = runner.telemetry(spec["input_root"], spec["files"], out)
+                else:
+                    seconds, cpu, rss, counts = runner.cdc(spec["input_root"], out)
+                runs.append(_record(seconds, cpu, rss, counts, out))
+                if not spec.get("keep_outputs") and i < int(spec.get("runs", 3)) - 1:
+                    shutil.rmtree(out, ignore_errors=True)
+    finally:
+        runner.stop()
+    return {"engine": engine, "runs": runs}
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run spec['runs'] times; per run: seconds, CPU seconds, peak RSS of the process tree, counts, output stats."""
+    engine = spec["engine"]
+    if engine in PROJECT_ENGINES:
+        return run_project(spec)
     spark = _spark() if engine in SPARK_ENGINES else None
     base = Path(spec["output"])
     runs = []
     for i in range(int(spec.get("runs", 3))):
         out = base / f"run{i}"
-        if spec.get("history"):  # start from a copy of the processed history (incremental runs)
-            shutil.rmtree(out, ignore_errors=True)
-            shutil.copytree(spec["history"], out)
-        elif out.exists():
+        if out.exists():
             shutil.rmtree(out)
-        with PeakRss() as rss:
+        with PeakRss() as rss, CpuTime() as cpu:
             start = time.perf_counter()
             counts = _run_once(engine, spec, out, spark)
             seconds = time.perf_counter() - start
         pending = spec.pop("_pending", None)
         if pending is not None:
             counts = pending()
-        runs.append(
-            {
-                "seconds": seconds,
-                "peak_rss_bytes": rss.peak,
-                "counts": counts.as_dict(),
-                "balanced": counts.balanced(),
-                "output": output_stats(out / "data") if (out / "data").exists() else output_stats(out),
-            }
-        )
+        runs.append(_record(seconds, cpu.seconds, rss.peak, counts, out))
         if not spec.get("keep_outputs") and i < int(spec.get("runs", 3)) - 1:
             shutil.rmtree(out, ignore_errors=True)
     if spark is not None:

@@ -36,6 +36,9 @@ def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4)
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.compression.codec", "snappy")
         .config("spark.sql.adaptive.enabled", "true")
+        # Listing a job's input objects on one driver thread: above this many paths Spark otherwise launches a
+        # distributed listing job per read (dozens of tasks, seconds of overhead on a small local executor).
+        .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "10000")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("LAKE_SPARK_DRIVER_MEMORY", "2g"))

@@ -1,153 +1,159 @@
-"""Adapter to the project's telemetry raw->transform (glue/lib/energylake + glue/jobs/telemetry_to_transform.py).
+"""Adapter to the project's real Glue jobs (glue/jobs/*.py via lakectl.runner) for the benchmark.
 
-This is the ONLY place the benchmark touches the project's API, so when that API moves only this file changes.
-The benchmark calls the library functions directly on local Spark with local paths (what the Glue job does
-after argument parsing), and writes with the job's own writer so file sizing is the project's.
+This is the ONLY place the benchmark touches the project's API. Every measurement runs the unchanged job
+scripts of ``glue/jobs/jobs.yaml`` on local Spark against an in-process emulated S3 + Glue Data Catalog
+(``bench.lake.Lake``): the input is uploaded where Firehose/DMS would deliver it (untimed), the job is timed
+from argument parsing to bookmark commit, and its output is read back through the catalog afterwards.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Sequence
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from pyspark.sql import SparkSession
-
+from bench.lake import Lake, StagingClock
+from bench.measure import CpuTime, PeakRss
 from bench.semantics import RunCounts
+
+TELEMETRY_JOB = "telemetry_to_transform"
+CDC_JOB = "trading_cdc_apply"
+TRANSFORM_DB = "energy_transform"
 
 
 class ProjectJobUnavailable(RuntimeError):  # noqa: N818 - reads as a state, like FileNotFound
-    """The project's telemetry transform could not be imported (the glue branch is not merged or its API moved)."""
-
-
-# Candidate entry points, tried in order: (module, function). Re-check after the glue branch merges.
-_ENTRY_POINTS: tuple[tuple[str, str], ...] = (
-    ("energylake.telemetry", "run_telemetry_transform"),
-    ("energylake.telemetry", "transform_telemetry_files"),
-)
-
-
-def _entry() -> Callable[..., Any]:
-    try:
-        return _find(_ENTRY_POINTS)
-    except ProjectJobUnavailable as first:
-        try:
-            return _compose_from_library()
-        except ImportError as exc:
-            raise ProjectJobUnavailable(f"{first}; library composition failed: {exc}") from exc
-
-
-def _find(entry_points: tuple[tuple[str, str], ...]) -> Callable[..., Any]:
-    errors = []
-    for module, name in entry_points:
-        try:
-            fn = getattr(importlib.import_module(module), name)
-        except (ImportError, AttributeError) as exc:
-            errors.append(f"{module}.{name}: {exc}")
-            continue
-        return fn
-    raise ProjectJobUnavailable("project entry point not found; tried " + "; ".join(errors))
+    """The project's job scripts or the local runner could not be loaded."""
 
 
 def available() -> str | None:
-    """None when the project transform can be called, else why not."""
+    """None when the project's jobs can be run locally, else why not."""
     try:
-        _entry()
-    except ProjectJobUnavailable as exc:
-        return str(exc)
+        from lakectl import runner
+
+        for name in (TELEMETRY_JOB, CDC_JOB):
+            runner.job_arguments(name)
+            if not (runner.JOBS_DIR / f"{name}.py").exists():
+                return f"job script {name}.py missing under {runner.JOBS_DIR}"
+    except Exception as exc:  # ImportError, KeyError from jobs.yaml
+        return f"{type(exc).__name__}: {exc}"
     return None
-
-
-def _compose_from_library() -> Callable[..., Any]:
-    """Fallback while the job exposes no callable entry point: the job's steps from the energylake library.
-
-    read_lines -> telemetry_readings (parse, cast, units, quality) -> deduplicate on the primary key ->
-    Parquet partitioned by the contract's partition_by, one file per partition (repartition on the partition
-    columns). Adapter point: replace with the job's own run function once it exists.
-    """
-    from pyspark.sql import functions as F
-
-    from energylake.contracts import get_contract
-    from energylake.dedup import deduplicate, winner_order
-    from energylake.parse import read_lines
-    from energylake.telemetry import telemetry_readings
-
-    contract = get_contract("telemetry_readings")
-    names = [c.name for c in contract.columns]
-
-    def run(spark: SparkSession, files: list[str], output: str, quarantine: str) -> dict[str, int]:
-        lines = read_lines(spark, files).cache()
-        valid, bad = telemetry_readings(lines)
-        winners, losers = deduplicate(valid, contract.primary_key, winner_order(valid, "event_ts"))
-        winners = winners.select(*names).cache()
-        parts = contract.partition_by
-        winners.repartition(*parts).write.mode("overwrite").partitionBy(*parts).parquet(output)
-        bad = bad.cache()
-        bad.withColumn("quarantined_ts", F.current_timestamp()).write.mode("overwrite").parquet(quarantine)
-        report = {
-            "records_in": lines.count(),
-            "rows_written": winners.count(),
-            "rows_quarantined": bad.count(),
-            "rows_deduplicated": losers.count(),
-        }
-        for frame in (lines, winners, bad):
-            frame.unpersist()
-        return report
-
-    return run
-
-
-def transform(spark: SparkSession, files: Sequence[str], output: str, quarantine: str) -> Callable[[], RunCounts]:
-    """Run the project's transform over `files`, writing `output` and `quarantine`; returns the row accounting."""
-    fn = _entry()
-    result = fn(spark, list(files), output, quarantine)
-    counts = _counts(result)
-    return lambda: counts
-
-
-def _counts(result: Any) -> RunCounts:
-    """Map the project's run report onto RunCounts (attribute or dict access)."""
-
-    def get(*names: str) -> int:
-        for name in names:
-            if isinstance(result, dict) and name in result:
-                return int(result[name])
-            if hasattr(result, name):
-                return int(getattr(result, name))
-        raise ProjectJobUnavailable(f"project run report has none of {names}: {result!r}")
-
-    records_in = get("records_in", "rows_read", "read")
-    rows_out = get("rows_out", "rows_written", "written")
-    quarantined = get("quarantined", "rows_quarantined")
-    duplicates = get("duplicates", "deduplicated", "rows_deduplicated")
-    return RunCounts(
-        records_in=records_in,
-        candidate_rows=rows_out + quarantined + duplicates,
-        rows_out=rows_out,
-        quarantined=quarantined,
-        duplicates=duplicates,
-    )
-
-
-# Candidate CDC entry points: fn(spark, dms_root, output_root) -> run report with counts.
-_CDC_ENTRY_POINTS: tuple[tuple[str, str], ...] = (
-    ("energylake.cdc", "run_cdc_apply"),
-    ("energylake.cdc", "apply_dms_tables"),
-)
 
 
 def cdc_available() -> str | None:
-    """None when the project's CDC apply can be called, else why not."""
-    try:
-        _find(_CDC_ENTRY_POINTS)
-    except ProjectJobUnavailable as exc:
-        return str(exc)
-    return None
+    """None when the project's CDC apply job can be run, else why not."""
+    return available()
 
 
-def cdc_apply(spark: SparkSession, dms_root: str, output: str) -> RunCounts:
-    """Apply the DMS full-load + CDC files under dms_root with the project's CDC apply; row accounting."""
-    result = _find(_CDC_ENTRY_POINTS)(spark, dms_root, output)
-    counts = _counts(result)
-    counts.records_in = int(result.get("changes", counts.records_in) if isinstance(result, dict) else counts.records_in)
-    return counts
+def count_lines(files: Sequence[str]) -> int:
+    """Non-empty lines of the files (raw records offered to every engine)."""
+    total = 0
+    for f in files:
+        with open(f, "rb") as fh:
+            total += sum(1 for line in fh if line.strip())
+    return total
+
+
+def _counts(metrics: Any, records_in: int, staging_s: float, extra: dict[str, int] | None = None) -> RunCounts:
+    """JobMetrics -> RunCounts (the job's own accounting: read = written + quarantined + de-duplicated)."""
+    if metrics.status != "succeeded":
+        raise ProjectJobUnavailable(f"job {metrics.job_name} {metrics.status}: {metrics.error}")
+    return RunCounts(
+        records_in=records_in,
+        candidate_rows=metrics.rows_read,
+        rows_out=metrics.rows_written,
+        quarantined=metrics.rows_quarantined,
+        duplicates=metrics.rows_deduplicated,
+        extra={
+            "staging_ms": round(staging_s * 1000),
+            "job_duration_ms": round(metrics.duration_s * 1000),
+            **(extra or {}),
+        },
+    )
+
+
+class ProjectRunner:
+    """One emulated lake per worker process; each method is one benchmark step on the real jobs."""
+
+    def __init__(self, emulator: Any = None) -> None:
+        from lakectl.spark import local_spark
+
+        self.lake = Lake(emulator)
+        self.spark = local_spark("energylake-bench")  # JVM start-up outside the timed part; jobs reuse it
+
+    def _timed(self, job: str) -> tuple[float, float, int, Any, float]:
+        """Run ``job``: wall seconds, CPU seconds and peak RSS of the process tree, metrics, staging seconds."""
+        clock = StagingClock()
+        with PeakRss() as rss, CpuTime() as cpu:
+            start = time.perf_counter()
+            metrics = self.lake.run_job(job, clock)
+            seconds = time.perf_counter() - start
+        return seconds, cpu.seconds, rss.peak, metrics, clock.seconds
+
+    def stop(self) -> None:
+        """Stop the emulator."""
+        self.lake.stop()
+
+    def telemetry(self, input_root: str, files: Sequence[str], out: Path) -> tuple[float, RunCounts]:
+        """Fresh lake, upload the raw telemetry, time telemetry_to_transform; export its table to out/data."""
+        self.lake.reset()
+        records_in = count_lines(files)
+        self.lake.put_tree(Path(input_root), files, "raw", "telemetry")
+        seconds, cpu, rss, metrics, staging = self._timed(TELEMETRY_JOB)
+        counts = _counts(metrics, records_in, staging)
+        self.lake.export_table(TRANSFORM_DB, "telemetry_readings", out / "data")
+        return seconds, cpu, rss, counts
+
+    def incremental(
+        self, input_root: str, history: Sequence[str], day: Sequence[str], snapshot: Path, runs: int
+    ) -> list[tuple[float, float, int, RunCounts]]:
+        """Process ``history`` once (untimed, snapshotted), then per run: restore, upload ``day``, time the job."""
+        if not (snapshot / "catalog.json").exists():
+            self.lake.reset()
+            self.lake.put_tree(Path(input_root), history, "raw", "telemetry")
+            self.lake.run_job(TELEMETRY_JOB)
+            self.lake.snapshot(snapshot)
+        out = []
+        records_in = count_lines(day)
+        for _ in range(runs):
+            self.lake.restore(snapshot)
+            self.lake.put_tree(Path(input_root), day, "raw", "telemetry")
+            seconds, cpu, rss, metrics, staging = self._timed(TELEMETRY_JOB)
+            counts = _counts(metrics, records_in, staging, {"input_objects": metrics.input_objects})
+            out.append((seconds, cpu, rss, counts))
+        return out
+
+    def cdc(self, dms_root: str, out: Path) -> tuple[float, float, int, RunCounts]:
+        """Fresh lake, upload the DMS full load + CDC files, time trading_cdc_apply."""
+        self.lake.reset()
+        files = sorted(str(p) for p in Path(dms_root).rglob("*.csv"))
+        self.lake.put_tree(Path(dms_root), files, "landing", "dms/trading")
+        seconds, cpu, rss, metrics, staging = self._timed(CDC_JOB)
+        extra = {f"{t}_{k}": int(v) for t, d in metrics.details.items() for k, v in d.items()}
+        counts = _counts(metrics, metrics.rows_read, staging, extra)
+        os.makedirs(out, exist_ok=True)
+        return seconds, cpu, rss, counts
+
+    def workflow(self, data_root: Path) -> dict[str, Any]:
+        """Every job of jobs.yaml in workflow order on the generated landing + raw data (each timed once)."""
+        from lakectl import runner
+
+        self.lake.reset()
+        uploads = {
+            "raw/telemetry": ("raw", "telemetry"),
+            "landing/ercot": ("landing", "ercot"),
+            "landing/openmeteo": ("landing", "openmeteo"),
+            "landing/dms/trading": ("landing", "dms/trading"),
+        }
+        for rel, (zone, prefix) in uploads.items():
+            root = data_root / rel
+            files = sorted(str(p) for p in root.rglob("*") if p.is_file())
+            self.lake.put_tree(root, files, zone, prefix)
+        jobs: dict[str, Any] = {}
+        for name in runner.job_names():
+            seconds, cpu, _, metrics, staging = self._timed(name)
+            jobs[name] = {"seconds": seconds, "cpu_seconds": cpu, "staging_seconds": staging,
+                          "status": metrics.status, "balanced": metrics.balanced,
+                          "rows_read": metrics.rows_read, "rows_written": metrics.rows_written}  # fmt: skip
+        return jobs

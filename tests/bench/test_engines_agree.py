@@ -55,14 +55,16 @@ def test_naive_baseline_matches_duckdb(spark, tiny, duck_out, tmp_path: Path) ->
     assert comparison["differences"] == {"duckdb vs naive": 0}
 
 
-def test_project_job_matches_duckdb(spark, tiny, duck_out, tmp_path: Path) -> None:
-    why = project.available()
-    if why:
-        pytest.skip(f"project telemetry transform not importable here: {why}")
-    _, _, files = tiny
+def test_project_job_matches_duckdb(aws, spark, tiny, duck_out, tmp_path: Path) -> None:
+    """The real glue/jobs/telemetry_to_transform.py (local Glue runner, emulated S3 + catalog) gives the same rows."""
+    assert project.available() is None
+    root, _, files = tiny
     duck_data, duck_counts = duck_out
-    counts = project.transform(spark, files, str(tmp_path / "data"), str(tmp_path / "q"))()
+    runner = project.ProjectRunner(aws)
+    seconds, cpu, rss, counts = runner.telemetry(str(root / "raw" / "telemetry"), files, tmp_path)
+    assert seconds > 0 and cpu > 0 and rss > 0
     assert counts.balanced(), counts
+    assert counts.records_in == duck_counts.records_in
     assert counts.rows_out == duck_counts.rows_out
     comparison = compare_outputs({"project": tmp_path / "data", "duckdb": duck_data})
     assert comparison["differences"] == {"duckdb vs project": 0}

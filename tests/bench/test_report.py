@@ -16,6 +16,7 @@ def _engine(seconds: float, files: int = 10) -> dict:
         "records_per_s": 1000 / seconds,
         "mb_per_s": 100 / seconds,
         "mb_per_s_per_core": 50 / seconds,
+        "cpu_seconds": seconds * 1.5,
         "peak_rss_bytes": 512 * MIB,
         "counts": {"records_in": 1000, "rows_out": 950, "quarantined": 30, "duplicates": 20, "candidate_rows": 1000},
         "balanced": True,
@@ -82,3 +83,50 @@ def test_glue_projection_follows_the_stated_assumptions() -> None:
     assert g["run_wall_seconds"] == 60
     assert round(g["dpu_hours_per_day"], 4) == round(24 * 2 * 60 / 3600, 4)
     assert round(g["usd_per_day"], 4) == round(g["dpu_hours_per_day"] * 0.44, 4)
+
+
+def test_forecast_and_recorded_make_test_are_shown_with_their_source(tmp_path) -> None:
+    import json
+
+    from bench.run import recorded_make_test
+
+    res = _results()
+    res["forecast"] = {"available": True, "source": "metrics.json", "data": "SYNTHETIC",
+                       "model": {"mae_mwh": 1.5, "rmse_mwh": 2.5}, "persistence": {"mae_mwh": 3.0, "rmse_mwh": 4.0},
+                       "climatology": {"mae_mwh": 2.0, "rmse_mwh": 3.0}, "skill_vs_persistence": 0.375}  # fmt: skip
+    assert recorded_make_test(tmp_path / "none.json")["available"] is False
+    record = tmp_path / "make_test.json"
+    record.write_text(json.dumps({"seconds": 612.0, "exit_code": 0, "summary": ["300 passed"],
+                                  "measured_at": "2026-11-23T10:00:00+00:00", "source": "recorded"}))  # fmt: skip
+    res["make_test"] = recorded_make_test(record)
+    md = render_markdown(res)
+    assert "| model | 1.500 | 2.500 |" in md and "| persistence | 3.000 | 4.000 |" in md
+    assert "612 s (exit 0) 300 passed" in md and "2026-11-23T10:00:00+00:00" in md
+
+
+def test_small_file_outlook_uses_rows_per_file_and_bytes_per_row() -> None:
+    from energylake.runtime import ROWS_PER_FILE
+
+    res = _results()
+    # 950 rows in 40 MiB -> ~44 KB/row: ROWS_PER_FILE rows are far above 32 MiB, so sizing is fine at scale
+    note = targets(res)["small_files"]["note"]
+    assert f"{ROWS_PER_FILE:,} rows" in note and "keeps files >= 32 MiB" in note
+    res["telemetry"]["project"]["counts"]["rows_out"] = 10_000_000  # ~4 bytes/row: 1M-row files are ~4 MiB
+    assert "would leave files under 32 MiB" in targets(res)["small_files"]["note"]
+
+
+def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    for key in ("targets", "glue_projection", "telemetry_ratios"):
+        res.pop(key)
+    path = tmp_path / "latest.json"
+    path.write_text(json.dumps(res))
+    out = rerender(path, tmp_path / "B.md")
+    assert out["telemetry_ratios"]["project_vs_naive"] == 4.0 and out["telemetry_ratios"]["project_vs_naive_cpu"] == 4.0
+    assert out["glue_projection_cpu"]["mb_per_s_per_core"] == 100 / 15.0  # 100 MiB over 15 CPU seconds
+    md = (tmp_path / "B.md").read_text()
+    assert "From CPU time instead" in md and out["targets"]["project_vs_naive"]["status"] == "met"
