@@ -8,6 +8,10 @@ PYTHON_BIN ?= python3.11
 VENV       ?= .venv
 PY         := $(VENV)/bin/python
 PYTEST_ARGS ?=
+# Test files are spread over worker processes (one file per worker: Spark, emulator and PostgreSQL are
+# per-process session fixtures). TEST_WORKERS=0 runs serially.
+TEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help setup test test-glue lint fmt-py clean emulator-start emulator-stop
@@ -26,7 +30,7 @@ $(VENV)/.installed: pyproject.toml glue/lib/pyproject.toml
 	@touch $@
 
 test: setup ## Run the whole test suite (what CI runs); slow scale tests are left to `make bench`
-	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" $(XDIST) $(PYTEST_ARGS)
 
 test-glue: setup ## Glue library and job tests only (local Spark, embedded emulator)
 	$(PY) -m pytest tests/glue -m "not slow" $(PYTEST_ARGS)
