@@ -202,8 +202,10 @@ def time_make_test(record: Path = MAKE_TEST_FILE) -> dict[str, Any]:
     start = time.perf_counter()
     proc = subprocess.run(["make", "test"], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     summary = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
+    failed = [line for line in proc.stdout.splitlines() if line.startswith(("FAILED ", "ERROR "))]
     result = {"seconds": time.perf_counter() - start, "exit_code": proc.returncode, "summary": summary,
-              "measured_at": started, "load_average_at_start": load, "source": "measured in this run"}  # fmt: skip
+              "failed_tests": failed[:20], "measured_at": started, "load_average_at_start": load,
+              "source": "measured in this run"}  # fmt: skip
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(json.dumps({**result, "source": f"recorded by make bench BENCH_MAKE_TEST=1 on {started}"}))
     return result
