@@ -114,8 +114,9 @@ def commentary(res: dict[str, Any]) -> list[str]:
             "stages them from S3, materialises each validation step (local checkpoints) so the quarantine and the "
             "output share one parse, counts every row for the balance check, merges with the partitions already "
             "written, writes versioned partitions and publishes each in the Glue Data Catalog, and merges its "
-            "quarantine. The naive script does none of that, so at small inputs it is not slower by 3x; the "
-            "comparison becomes meaningful only at sizes where parsing dominates."
+            "quarantine. The naive script does none of that. The fixed part weighs most at small inputs, and the "
+            "Glue projection, which scales this run's rate linearly, overstates the cost by as much; a run at one "
+            "size cannot separate fixed from per-byte cost (see the notes when a second size was measured)."
         )
     inc = res.get("incremental", {})
     if inc.get("available"):
