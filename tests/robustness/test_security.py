@@ -103,6 +103,7 @@ def _terraform_env(endpoint: str) -> dict[str, str]:
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed")
 def test_rendered_iam_and_bucket_policies_are_least_privilege(aws_emulator, tmp_path):
     """Apply the local env to the emulator; audit every rendered IAM and bucket policy (terraform show -json)."""
+    aws_emulator.reset()  # the session emulator may hold same-named buckets from earlier test modules
     env = _terraform_env(aws_emulator.endpoint_url) | {"TF_DATA_DIR": str(tmp_path / ".terraform")}
     var_file = subprocess.run(  # the same Lambda packages `make plan` uses (venv Python)
         [sys.executable, str(TF / "scripts" / "lambda_zips.py"), str(REPO_ROOT), str(tmp_path)],

@@ -74,9 +74,11 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     typed, bad_op = split_by_reason(
         typed, F.when(~F.col("op").isin(*OPS), F.concat(F.lit("unknown_op:"), F.coalesce(F.col("op"), F.lit("<null>"))))
     )
+    # Partitions first: the contract's not-null rule on a derived column must see its derived value.
+    typed = derive_partitions(typed, contract)
     # Inserted/updated rows must satisfy the contract rules like every other source; a D carries only the key.
     typed, bad_rule = split_by_reason(typed, F.when(F.col("op") != "D", failure_reason(typed, contract)))
-    return derive_partitions(typed, contract), union_rejects([bad_parse, bad_cast, bad_op, bad_rule])
+    return typed, union_rejects([bad_parse, bad_cast, bad_op, bad_rule])
 
 
 def change_order() -> list[Column]:
