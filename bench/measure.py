@@ -35,7 +35,7 @@ def tree_rss(pid: int | None = None) -> int:
 
 
 def tree_cpu(pid: int | None = None) -> float:
-    """CPU seconds (user + system) used so far by a process and its live descendants (JVM, Python workers)."""
+    """CPU seconds (user + system) used so far by a process tree, exited-and-reaped descendants included."""
     try:
         root = psutil.Process(pid or os.getpid())
         procs = [root, *root.children(recursive=True)]
@@ -45,7 +45,9 @@ def tree_cpu(pid: int | None = None) -> float:
     for proc in procs:
         try:
             t = proc.cpu_times()
-            total += t.user + t.system
+            # children_* keep the CPU of reaped children (Spark's short-lived Python workers): without them
+            # the tree's total drops when a worker exits and a measured interval can come out negative.
+            total += t.user + t.system + t.children_user + t.children_system
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             continue
     return total
