@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.demo import DemoConfig, check_java, run_demo
+from lakectl.demo import DemoConfig, DemoError, check_java, run_demo
 from lakectl.emulator import free_port
 from lakectl.pipeline import StepFailedError
 
@@ -70,7 +70,7 @@ def test_taken_port_names_the_step_the_port_and_the_variable(aws_emulator, state
 def test_missing_java_says_how_to_install_it(aws_emulator, state_dir, monkeypatch):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(state_dir))  # no java anywhere on PATH
-    with pytest.raises(Exception, match="Java not found.*openjdk-17-jre-headless.*JAVA_HOME"):
+    with pytest.raises(DemoError, match=r"Java not found.*openjdk-17-jre-headless.*JAVA_HOME"):
         check_java()
     cfg = _config(state_dir, aws_emulator.endpoint_url)
     with pytest.raises(StepFailedError, match=r"^step 'stack' .*Java not found.*resumes at 'stack'"):
@@ -95,5 +95,5 @@ def test_unknown_size_fails_before_anything_starts(state_dir):
 def test_resuming_with_another_size_is_refused(aws_emulator, state_dir, taken_port):
     with pytest.raises(StepFailedError):
         run_demo(_config(state_dir, aws_emulator.endpoint_url, source_port=taken_port))
-    with pytest.raises(Exception, match="the failed run used SIZE=tiny; resume with that size"):
+    with pytest.raises(DemoError, match="the failed run used SIZE=tiny; resume with that size"):
         run_demo(_config(state_dir, aws_emulator.endpoint_url, size="small"))
