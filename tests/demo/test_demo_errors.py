@@ -97,3 +97,13 @@ def test_resuming_with_another_size_is_refused(aws_emulator, state_dir, taken_po
         run_demo(_config(state_dir, aws_emulator.endpoint_url, source_port=taken_port))
     with pytest.raises(DemoError, match="the failed run used SIZE=tiny; resume with that size"):
         run_demo(_config(state_dir, aws_emulator.endpoint_url, size="small"))
+
+
+def test_large_is_ten_times_small_in_the_same_window():
+    from dataclasses import asdict
+
+    from lakectl.demo import SIZES
+
+    small, large = asdict(SIZES["small"]), asdict(SIZES["large"])
+    assert large.pop("steps") == small.pop("steps")  # same day, so the recorded weather and market data cover it
+    assert {k: v / small[k] for k, v in large.items()} == dict.fromkeys(small, 10.0)
