@@ -374,7 +374,7 @@ def step_workflow(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
 def step_warehouse(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     """Data-quality gate, then COPY-equivalent loads, MERGE and the settlement procedures."""
     from warehouse.executors import LocalWarehouse
-    from warehouse.loader import load_datasets, setup_warehouse
+    from warehouse.loader import WAREHOUSE_DATASETS, load_datasets, setup_warehouse
     from warehouse.quality import DataQualityGateError
 
     executor = LocalWarehouse(ctx["warehouse_dsn"])
@@ -387,6 +387,7 @@ def step_warehouse(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
             iam_role=os.environ.get(
                 "REDSHIFT_COPY_ROLE_ARN", "arn:aws:iam::000000000000:role/energylake-local-redshift-copy"
             ),
+            datasets=WAREHOUSE_DATASETS,
         )
     except DataQualityGateError as exc:
         raise DemoError(
@@ -399,6 +400,7 @@ def step_warehouse(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
         "trading.contracts",
         "trading.transactions",
         "trading.daily_client_settlement",
+        "trading.client_analytics",
     ):
         counts[table] = executor.query(f"SELECT count(*) FROM {table}")[0][0]
     return {

@@ -153,7 +153,7 @@ def _sct(args: argparse.Namespace) -> int:
 
 def _warehouse(args: argparse.Namespace) -> int:
     from migration.storage import S3Store, bucket_name
-    from warehouse.loader import load_datasets, setup_warehouse
+    from warehouse.loader import WAREHOUSE_DATASETS, load_datasets, setup_warehouse
 
     executor = warehouse_executor()
     setup_warehouse(executor)
@@ -163,6 +163,7 @@ def _warehouse(args: argparse.Namespace) -> int:
             stores={"transform": S3Store(bucket_name("transform")), "curated": S3Store(bucket_name("curated"))},
             manifest_store=S3Store(bucket_name("artifacts"), "state/redshift/manifests"),
             iam_role=os.environ.get("REDSHIFT_COPY_ROLE_ARN", LOCAL_COPY_ROLE),
+            datasets=args.datasets or WAREHOUSE_DATASETS,
         )
         print(json.dumps({"run_id": result.run_id, "rows": result.rows, "statements": result.statements}))
     return 0
@@ -189,4 +190,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     sct.set_defaults(func=_sct)
     wh = sub.add_parser("warehouse", help="set up the warehouse or run curated-to-redshift")
     wh.add_argument("action", choices=["setup", "load"])
+    wh.add_argument(
+        "--datasets", nargs="+", default=None, help="datasets to load (default: the trading tables + client_analytics)"
+    )
     wh.set_defaults(func=_warehouse)

@@ -38,6 +38,9 @@ from warehouse.executors import CopyJob, Executor, Statement
 from warehouse.quality import GateInput, GateReport, enforce, run_gate
 
 TRADING_DATASETS = ("trading_providers", "trading_customers", "trading_contracts", "trading_transactions")
+#: Curated datasets the warehouse serves too (BI reads client analytics from Redshift), loaded from the curated zone.
+CURATED_DATASETS = ("client_analytics",)
+WAREHOUSE_DATASETS = TRADING_DATASETS + CURATED_DATASETS
 SQL_DIR = Path(__file__).parent / "sql"
 
 
@@ -48,7 +51,7 @@ def procedure_files() -> list[Path]:
 
 def setup_statements(dialect: str, contracts: Sequence[DatasetContract] | None = None) -> list[Statement]:
     """Schemas, contract tables, settlement table and procedures (idempotent) for ``dialect``."""
-    chosen = list(contracts) if contracts is not None else [get_contract(n) for n in TRADING_DATASETS]
+    chosen = list(contracts) if contracts is not None else [get_contract(n) for n in WAREHOUSE_DATASETS]
     stmts = [Statement(raw=s) for s in warehouse_ddl(dialect, chosen).split(";\n") if s.strip()]
     for path in procedure_files():
         text = path.read_text(encoding="utf-8").strip()

@@ -65,9 +65,15 @@ def _draw(ax: plt.Axes, kind: str, frame: pd.DataFrame) -> None:
         table.set_fontsize(7)
 
 
-def render_panels(data_frames: dict[str, pd.DataFrame], out_dir: str | Path) -> list[Path]:
-    """Render every dashboard panel that has a frame (keyed by panel title) to ``<out_dir>/<dashboard>/*.png``."""
+def render_panels(
+    data_frames: dict[str, pd.DataFrame], out_dir: str | Path, notes: dict[str, str] | None = None
+) -> list[Path]:
+    """Render every dashboard panel that has a frame (keyed by panel title) to ``<out_dir>/<dashboard>/*.png``.
+
+    ``notes`` (keyed by panel title) are drawn under the title, e.g. to say the data is synthetic.
+    """
     out = Path(out_dir)
+    notes = notes or {}
     written: list[Path] = []
     for dashboard, panel in iter_panels():
         frame = data_frames.get(panel["title"])
@@ -77,7 +83,8 @@ def render_panels(data_frames: dict[str, pd.DataFrame], out_dir: str | Path) -> 
             raise ValueError(f"panel {panel['title']!r}: the data frame is empty")
         fig, ax = plt.subplots(figsize=(9, 4))
         _draw(ax, panel["type"], frame)
-        ax.set_title(panel["title"], fontsize=11)
+        note = notes.get(panel["title"])
+        ax.set_title(f"{panel['title']}\n{note}" if note else panel["title"], fontsize=11 if not note else 9)
         fig.text(0.01, 0.01, panel_query(panel)[:150], fontsize=6, color="gray")
         fig.tight_layout(rect=(0, 0.04, 1, 1))
         target = out / dashboard / f"{panel['id']:02d}-{_slug(panel['title'])}.png"

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
+#: The business panel drawn from the forecast's held-out predictions rather than from curated tables.
+FORECAST_PANEL = "Generation vs day-ahead forecast (MWh)"
+
 
 def _jsonl(path: Path) -> pd.DataFrame:
     frame = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
@@ -51,4 +54,4 @@ def business_frames(holdout_predictions: str | Path) -> dict[str, pd.DataFrame]:
     pred = pd.read_parquet(holdout_predictions)
     hourly = pred.groupby("hour_ts")[["generation_mwh", "forecast_mwh"]].sum().reset_index()
     hourly = hourly.rename(columns={"hour_ts": "time", "generation_mwh": "actual_mwh"})
-    return {"Generation vs day-ahead forecast (MWh)": hourly}
+    return {FORECAST_PANEL: hourly}

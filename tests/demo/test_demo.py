@@ -17,10 +17,11 @@ import matplotlib.image as mpimg
 import pytest
 
 from lakectl.athena_local import run_query
-from lakectl.demo import CRAWLED_TABLES, CURATED_TABLES, DemoConfig, clean, run_demo
+from lakectl.demo import CRAWLED_TABLES, CURATED_TABLES, DemoConfig, clean, read_table, run_demo
 from lakectl.emulator import free_port
 from lakectl.governance import AccessDenied
 from lakectl.runner import placeholders
+from warehouse.loader import WAREHOUSE_DATASETS
 
 pytestmark = [pytest.mark.postgres, pytest.mark.spark]
 
@@ -95,9 +96,13 @@ def test_row_accounting_from_ingest_to_warehouse(demo):
     assert cdc_job["rows_read"] == exported and cdc_job["rows_quarantined"] == 0
     # Warehouse: what the gate passed and COPY loaded is the transform state the job wrote.
     loaded = first["results"]["warehouse"]["warehouse"]
+    assert set(loaded["rows_loaded"]) == {*WAREHOUSE_DATASETS}
     for table, rows in loaded["rows_loaded"].items():
-        assert rows == cdc_job["outputs"][table] > 0, table
+        if table != "client_analytics":
+            assert rows == cdc_job["outputs"][table] > 0, table
         assert loaded["warehouse_rows"][f"trading.{table.removeprefix('trading_')}"] == rows
+    # curated-to-redshift: the curated client_analytics (Spark job output, via the catalog) is in the warehouse.
+    assert loaded["rows_loaded"]["client_analytics"] == len(read_table("client_analytics")) > 0
     assert all(check["passed"] for check in loaded["gate"])
 
 

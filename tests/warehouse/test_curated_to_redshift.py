@@ -187,3 +187,64 @@ def test_failing_quality_gate_blocks_the_load_and_alarms(source_dsn, lake, wareh
     assert warehouse.query("SELECT count(*) FROM trading.transactions") == [(0,)]
     messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
     assert len(messages) == 2 and "warehouse-load-blocked" in messages[0]["Body"]
+
+
+def _client_analytics(dsn) -> list[dict]:
+    """client_analytics rows computed from the source with SQL (independent of the Glue job), as dicts."""
+    sql = """
+        SELECT c.customer_id, c.name AS customer_name, c.email, c.segment, c.region,
+               COALESCE(SUM(t.energy_mwh), 0) AS total_energy_mwh, COALESCE(SUM(t.amount), 0) AS total_amount,
+               ROUND(SUM(t.amount) / NULLIF(SUM(t.energy_mwh), 0), 4) AS avg_price_per_mwh,
+               COUNT(t.transaction_id) AS transaction_count,
+               (SELECT COUNT(*) FROM trading.contracts k WHERE k.customer_id = c.customer_id) AS active_contracts,
+               NULL::text AS preferred_energy_type,
+               MIN(t.transaction_ts) AS first_transaction_ts, MAX(t.transaction_ts) AS last_transaction_ts
+        FROM trading.customers c LEFT JOIN trading.transactions t ON t.customer_id = c.customer_id
+        GROUP BY c.customer_id ORDER BY c.customer_id"""
+    with psycopg.connect(dsn) as conn:
+        cur = conn.execute(sql)
+        names = [d.name for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def test_curated_client_analytics_is_copied_merged_and_pruned(source_dsn, lake, warehouse, s3):
+    from energylake.contracts import get_contract
+    from migration.dms.apply import write_parquet
+    from warehouse.loader import WAREHOUSE_DATASETS
+
+    with psycopg.connect(source_dsn) as conn:
+        generate_sample_data(conn, seed=31, size=1)
+    DmsExporter(source_dsn, lake["landing"], lake["artifacts"], lake["quarantine"], slot="wh_curated").run()
+    apply_dms_to_transform(lake["landing"], lake["transform"])
+    s3.create_bucket(Bucket="curated")
+    curated = S3Store("curated", client=s3)
+    contract = get_contract("client_analytics")
+    rows = _client_analytics(source_dsn)
+    write_parquet(contract, rows, curated)
+    stores = {"transform": lake["transform"], "curated": curated}
+    result = load_datasets(
+        warehouse,
+        stores=stores,
+        manifest_store=S3Store("artifacts", "state/redshift/manifests", client=s3),
+        iam_role=ROLE,
+        datasets=WAREHOUSE_DATASETS,
+    )
+    assert result.rows["client_analytics"] == len(rows) > 0
+    assert any("/client_analytics/" in m for m in result.manifests)
+    cols = ", ".join(c.name for c in contract.columns)
+    loaded = warehouse.query(f"SELECT {cols} FROM trading.client_analytics ORDER BY customer_id")
+    assert loaded == [tuple(r[c.name] for c in contract.columns) for r in rows]
+    # The next curated snapshot drops a customer and changes another: MERGE updates, absent rows are deleted.
+    changed = [dict(r) for r in rows[1:]]
+    changed[0]["segment"] = "industrial" if changed[0]["segment"] != "industrial" else "residential"
+    write_parquet(contract, changed, curated)
+    load_datasets(
+        warehouse,
+        stores=stores,
+        manifest_store=S3Store("artifacts", "state/redshift/manifests", client=s3),
+        iam_role=ROLE,
+        datasets=WAREHOUSE_DATASETS,
+    )
+    loaded = warehouse.query(f"SELECT {cols} FROM trading.client_analytics ORDER BY customer_id")
+    assert loaded == [tuple(r[c.name] for c in contract.columns) for r in changed]
+    assert _snapshot(warehouse.query)["customers"] == _source(source_dsn)["customers"]
