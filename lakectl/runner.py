@@ -120,29 +120,10 @@ def latest_metrics(name: str, env: str | None = None) -> dict[str, Any] | None:
     return Storage().get_json(join_uri(state, "metrics", name, "latest.json"))
 
 
-def parse_overrides(tokens: Sequence[str]) -> dict[str, str]:
-    """['--input_path', 's3://...', ...] -> {'input_path': 's3://...'}; ValueError on a dangling name."""
-    out: dict[str, str] = {}
-    items = list(tokens)
-    i = 0
-    while i < len(items):
-        token = items[i]
-        if not token.startswith("--"):
-            raise ValueError(f"unexpected job argument {token!r}: use --name value")
-        key, eq, value = token[2:].partition("=")
-        if eq:
-            out[key] = value
-            i += 1
-        elif i + 1 < len(items):
-            out[key] = items[i + 1]
-            i += 2
-        else:
-            raise ValueError(f"job argument --{key} needs a value")
-    return out
-
-
 def _cmd_run_job(args: argparse.Namespace) -> int:
     import json
+
+    from energylake.runtime import named_arguments  # the job scripts' own argument grammar
 
     job_args = list(args.job_args)
     # REMAINDER also captures runner flags written after the job name.
@@ -151,7 +132,7 @@ def _cmd_run_job(args: argparse.Namespace) -> int:
         args.create_buckets = True
     if args.create_buckets:
         ensure_buckets()
-    metrics = run_job(args.job, parse_overrides(job_args))
+    metrics = run_job(args.job, named_arguments(job_args))
     print(json.dumps(metrics.to_dict(), indent=2, default=str))
     return 0 if metrics.status == "succeeded" else 1
 

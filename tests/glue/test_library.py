@@ -15,7 +15,7 @@ from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry
 from energylake.catalog import escape_path_name, partition_path, table_input
 from energylake.contracts import get_contract
 from energylake.dedup import deduplicate, merge_with_existing, winner_order
-from energylake.runtime import ArgumentError, JobMetrics, parse_args
+from energylake.runtime import ArgumentError, JobMetrics, named_arguments, parse_args
 from energylake.schema import spark_type, struct_type
 from tests.glue import fixtures
 
@@ -304,6 +304,10 @@ def test_parse_args_and_metrics():
         parse_args(["job.py"], ["output_path"])
     with pytest.raises(ArgumentError, match="--input_path needs a value"):
         parse_args(["job.py", "--input_path"], [])
+    # the local runner's `run-job JOB --name value ...` uses the same grammar
+    assert named_arguments(["--a", "1", "--b=2"]) == {"a": "1", "b": "2"}
+    with pytest.raises(ArgumentError, match="unexpected argument 'stray'"):
+        named_arguments(["stray"])
     m = JobMetrics("j", "r", rows_read=5, rows_written=3, rows_quarantined=1, rows_deduplicated=1)
     assert m.balanced and json.loads(json.dumps(m.to_dict()))["balanced"]
     assert not JobMetrics("j", "r", rows_read=5, rows_written=3).balanced

@@ -84,6 +84,27 @@ def glue_available() -> bool:
     return importlib.util.find_spec("awsglue") is not None
 
 
+def named_arguments(tokens: Sequence[str]) -> dict[str, str]:
+    """``['--name', 'value', '--other=v']`` to ``{'name': 'value', 'other': 'v'}``; ArgumentError on a stray token."""
+    items = list(tokens)
+    values: dict[str, str] = {}
+    i = 0
+    while i < len(items):
+        token = items[i]
+        if not token.startswith("--"):
+            raise ArgumentError(f"unexpected argument {token!r}: arguments are --name value pairs")
+        name, eq, inline = token[2:].partition("=")
+        if eq:
+            values[name] = inline
+            i += 1
+        elif i + 1 < len(items) and not items[i + 1].startswith("--"):
+            values[name] = items[i + 1]
+            i += 2
+        else:
+            raise ArgumentError(f"argument --{name} needs a value")
+    return values
+
+
 def parse_args(argv: Sequence[str], required: Sequence[str], optional: dict[str, str] | None = None) -> dict[str, str]:
     """Resolve ``--name value`` arguments like Glue's getResolvedOptions; ArgumentError names what is missing."""
     optional = dict(optional or {})
@@ -94,21 +115,7 @@ def parse_args(argv: Sequence[str], required: Sequence[str], optional: dict[str,
         present = [n for n in optional if f"--{n}" in argv]
         values.update(getResolvedOptions(list(argv), [*required, *present]))
     else:
-        items = list(argv[1:])
-        i = 0
-        while i < len(items):
-            token = items[i]
-            if not token.startswith("--"):
-                raise ArgumentError(f"unexpected argument {token!r}: arguments are --name value pairs")
-            name, eq, inline = token[2:].partition("=")
-            if eq:
-                values[name] = inline
-                i += 1
-            elif i + 1 < len(items) and not items[i + 1].startswith("--"):
-                values[name] = items[i + 1]
-                i += 2
-            else:
-                raise ArgumentError(f"argument --{name} needs a value")
+        values.update(named_arguments(argv[1:]))
         missing = [n for n in required if n not in values]
         if missing:
             raise ArgumentError("missing required argument " + ", ".join(f"--{n}" for n in missing))

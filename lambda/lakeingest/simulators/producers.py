@@ -57,6 +57,17 @@ def _malformed(rnd: random.Random, good: dict, kind: str) -> bytes:
     return json.dumps(doc).encode()
 
 
+def _fleet(
+    sites: list[Site], start: datetime, steps: int, interval_s: int, per_site: int
+) -> Iterator[tuple[int, datetime, Site, str]]:
+    """(step, time, site, device) for every device of every site at every reading interval, in send order."""
+    for step in range(steps):
+        at = start + timedelta(seconds=step * interval_s)
+        for site in sites:
+            for device in device_ids(site, per_site):
+                yield step, at, site, device
+
+
 def windfarm_records(
     sites: list[Site],
     *,
@@ -70,22 +81,20 @@ def windfarm_records(
     """Seed-format readings: power factor, battery temperature (°C) and hydraulic pressure (bar) per turbine."""
     rnd = random.Random(seed)
     n = 0
-    for step in range(steps):
-        at = start + timedelta(seconds=step * interval_s)
-        for site in (s for s in sites if s.site_type == "wind"):
-            for device in device_ids(site, turbines_per_site):
-                values = {
-                    "powerFactor": round(min(1.0, 0.93 + rnd.gauss(0.04, 0.015)), 4),
-                    "temperature": round(24 + 8 * math.sin(step / 20) + rnd.gauss(0, 1.5), 2),
-                    "hydraulicPressure": round(rnd.gauss(185, 6), 2),
-                }
-                for kind, value in values.items():
-                    n += 1
-                    good = {"id": device, "data": value, "type": kind, "date": iso_z(at)}
-                    if bad_every and n % bad_every == 0:
-                        yield Produced(device, _malformed(rnd, good, "seed"), False)
-                    else:
-                        yield Produced(device, json.dumps(good).encode(), True)
+    wind_sites = [s for s in sites if s.site_type == "wind"]
+    for step, at, _site, device in _fleet(wind_sites, start, steps, interval_s, turbines_per_site):
+        values = {
+            "powerFactor": round(min(1.0, 0.93 + rnd.gauss(0.04, 0.015)), 4),
+            "temperature": round(24 + 8 * math.sin(step / 20) + rnd.gauss(0, 1.5), 2),
+            "hydraulicPressure": round(rnd.gauss(185, 6), 2),
+        }
+        for kind, value in values.items():
+            n += 1
+            good = {"id": device, "data": value, "type": kind, "date": iso_z(at)}
+            if bad_every and n % bad_every == 0:
+                yield Produced(device, _malformed(rnd, good, "seed"), False)
+            else:
+                yield Produced(device, json.dumps(good).encode(), True)
 
 
 def device_records(
@@ -100,48 +109,44 @@ def device_records(
 ) -> Iterator[Produced]:
     """Rich device telemetry for wind turbines and solar inverters (irradiance only at solar sites)."""
     rnd = random.Random(seed)
-    n = 0
-    for step in range(steps):
-        at = start + timedelta(seconds=step * interval_s)
+    fleet = _fleet(sites, start, steps, interval_s, devices_per_site)
+    for n, (_step, at, site, device) in enumerate(fleet, start=1):
         hour = at.hour + at.minute / 60
-        for site in sites:
-            for device in device_ids(site, devices_per_site):
-                n += 1
-                if site.site_type == "wind":
-                    wind = max(0.0, rnd.gauss(8.5, 2.5))
-                    # a 2-3 MW turbine's power curve: cubic between cut-in (3 m/s) and rated (12 m/s)
-                    power = 0.0 if wind < 3 else min(2.5, 2.5 * ((wind - 3) / 9) ** 3)
-                    metrics = {
-                        "active_power_mw": round(power, 4),
-                        "wind_speed_ms": round(wind, 2),
-                        "rotor_speed_rpm": round(0 if wind < 3 else min(16.0, 6 + wind * 0.8), 2),
-                        "power_factor": round(min(1.0, rnd.gauss(0.97, 0.01)), 4),
-                        "battery_temperature_c": round(rnd.gauss(28, 3), 2),
-                        "hydraulic_pressure_bar": round(rnd.gauss(185, 6), 2),
-                        "irradiance_wm2": None,
-                    }
-                else:
-                    # Daylight 07:00-18:00 local time (Texas, UTC-6): a sine over those 11 hours, zero at night.
-                    local = (hour - 6) % 24
-                    sun = math.sin((local - 7) / 11 * math.pi) if 7 <= local <= 18 else 0.0
-                    irr = round(max(0.0, 950 * sun + rnd.gauss(0, 20)) if sun > 0 else 0.0, 1)
-                    metrics = {
-                        "active_power_mw": round(3.0 * irr / 1000, 4),
-                        "wind_speed_ms": round(max(0.0, rnd.gauss(4, 1.5)), 2),
-                        "rotor_speed_rpm": None,
-                        "power_factor": round(min(1.0, rnd.gauss(0.99, 0.005)), 4),
-                        "battery_temperature_c": round(rnd.gauss(31, 4), 2),
-                        "hydraulic_pressure_bar": None,
-                        "irradiance_wm2": irr,
-                    }
-                good = {
-                    "device_id": device,
-                    "site_id": site.site_id,
-                    "ts": iso_z(at),
-                    "metrics": metrics,
-                    "firmware": "4.2.1",
-                }
-                if bad_every and n % bad_every == 0:
-                    yield Produced(device, _malformed(rnd, good, "device"), False)
-                else:
-                    yield Produced(device, json.dumps(good).encode(), True)
+        if site.site_type == "wind":
+            wind = max(0.0, rnd.gauss(8.5, 2.5))
+            # a 2-3 MW turbine's power curve: cubic between cut-in (3 m/s) and rated (12 m/s)
+            power = 0.0 if wind < 3 else min(2.5, 2.5 * ((wind - 3) / 9) ** 3)
+            metrics = {
+                "active_power_mw": round(power, 4),
+                "wind_speed_ms": round(wind, 2),
+                "rotor_speed_rpm": round(0 if wind < 3 else min(16.0, 6 + wind * 0.8), 2),
+                "power_factor": round(min(1.0, rnd.gauss(0.97, 0.01)), 4),
+                "battery_temperature_c": round(rnd.gauss(28, 3), 2),
+                "hydraulic_pressure_bar": round(rnd.gauss(185, 6), 2),
+                "irradiance_wm2": None,
+            }
+        else:
+            # Daylight 07:00-18:00 local time (Texas, UTC-6): a sine over those 11 hours, zero at night.
+            local = (hour - 6) % 24
+            sun = math.sin((local - 7) / 11 * math.pi) if 7 <= local <= 18 else 0.0
+            irr = round(max(0.0, 950 * sun + rnd.gauss(0, 20)) if sun > 0 else 0.0, 1)
+            metrics = {
+                "active_power_mw": round(3.0 * irr / 1000, 4),
+                "wind_speed_ms": round(max(0.0, rnd.gauss(4, 1.5)), 2),
+                "rotor_speed_rpm": None,
+                "power_factor": round(min(1.0, rnd.gauss(0.99, 0.005)), 4),
+                "battery_temperature_c": round(rnd.gauss(31, 4), 2),
+                "hydraulic_pressure_bar": None,
+                "irradiance_wm2": irr,
+            }
+        good = {
+            "device_id": device,
+            "site_id": site.site_id,
+            "ts": iso_z(at),
+            "metrics": metrics,
+            "firmware": "4.2.1",
+        }
+        if bad_every and n % bad_every == 0:
+            yield Produced(device, _malformed(rnd, good, "device"), False)
+        else:
+            yield Produced(device, json.dumps(good).encode(), True)
