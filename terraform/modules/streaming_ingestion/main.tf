@@ -402,13 +402,36 @@ resource "aws_api_gateway_method_response" "ok" {
   status_code = "200"
 }
 
+# Only a 2xx from Kinesis is acknowledged. The catch-all (no selection pattern) is the failure response:
+# without it API Gateway answers 200 to a throttled or refused PutRecord and the partner never resends.
 resource "aws_api_gateway_integration_response" "ok" {
+  count             = local.partner_api ? 1 : 0
+  rest_api_id       = aws_api_gateway_rest_api.partner[0].id
+  resource_id       = aws_api_gateway_resource.readings[0].id
+  http_method       = aws_api_gateway_method.post[0].http_method
+  status_code       = aws_api_gateway_method_response.ok[0].status_code
+  selection_pattern = "2\\d{2}"
+  depends_on        = [aws_api_gateway_integration.kinesis]
+}
+
+resource "aws_api_gateway_method_response" "unavailable" {
   count       = local.partner_api ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.partner[0].id
   resource_id = aws_api_gateway_resource.readings[0].id
   http_method = aws_api_gateway_method.post[0].http_method
-  status_code = aws_api_gateway_method_response.ok[0].status_code
-  depends_on  = [aws_api_gateway_integration.kinesis]
+  status_code = "503"
+}
+
+resource "aws_api_gateway_integration_response" "failed" {
+  count       = local.partner_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.partner[0].id
+  resource_id = aws_api_gateway_resource.readings[0].id
+  http_method = aws_api_gateway_method.post[0].http_method
+  status_code = aws_api_gateway_method_response.unavailable[0].status_code
+  response_templates = {
+    "application/json" = jsonencode({ message = "reading not stored, retry later", requestId = "$context.requestId" })
+  }
+  depends_on = [aws_api_gateway_integration.kinesis]
 }
 
 resource "aws_api_gateway_deployment" "partner" {
@@ -418,12 +441,13 @@ resource "aws_api_gateway_deployment" "partner" {
     redeploy = sha1(jsonencode([
       aws_api_gateway_method.post[0].id, aws_api_gateway_integration.kinesis[0].id,
       var.partner_model_schema, var.partner_request_template,
+      aws_api_gateway_integration_response.ok[0].selection_pattern, aws_api_gateway_integration_response.failed[0].status_code,
     ]))
   }
   lifecycle {
     create_before_destroy = true
   }
-  depends_on = [aws_api_gateway_integration_response.ok]
+  depends_on = [aws_api_gateway_integration_response.ok, aws_api_gateway_integration_response.failed]
 }
 
 resource "aws_cloudwatch_log_group" "api" {

@@ -84,6 +84,10 @@ run "firehose_partitions_by_event_hour_without_small_files" {
     error_message = "the integration puts into the partner stream"
   }
   assert {
+    condition     = aws_api_gateway_integration_response.ok[0].selection_pattern == "2\\d{2}" && aws_api_gateway_integration_response.failed[0].selection_pattern == null && aws_api_gateway_integration_response.failed[0].status_code == "503"
+    error_message = "only a 2xx PutRecord is acknowledged: a refused or throttled put answers 503 (the catch-all), never 200"
+  }
+  assert {
     condition     = aws_api_gateway_method_settings.all[0].settings[0].logging_level == "ERROR" && !aws_api_gateway_method_settings.all[0].settings[0].data_trace_enabled
     error_message = "API errors are logged without request bodies"
   }
