@@ -163,6 +163,43 @@ def test_curated_jobs_build_from_transform_tables(lake, s3):
     assert len(read_catalog_table(s3, "energy_curated", "grid_weather_hourly")) == 24
 
 
+def test_output_is_snappy_parquet_one_file_per_partition(lake, s3, spark, monkeypatch):
+    """Files: snappy whatever the session default (Glue's can differ), one file per partition version."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    import lakectl.spark
+
+    put(s3, lake["raw"], "telemetry/windfarm/2024/07/15/10/seed-1.json", "\n".join(fixtures.seed_telemetry_lines()))
+    put(s3, lake["raw"], "telemetry/devices/2024/07/15/10/dev-1.json", "\n".join(fixtures.device_telemetry_lines()))
+    real_local_spark = lakectl.spark.local_spark
+
+    def uncompressed_by_default(*args, **kwargs):
+        session = real_local_spark(*args, **kwargs)
+        session.conf.set("spark.sql.parquet.compression.codec", "uncompressed")
+        return session
+
+    codec = spark.conf.get("spark.sql.parquet.compression.codec")
+    monkeypatch.setattr(lakectl.spark, "local_spark", uncompressed_by_default)
+    try:
+        m = runner.run_job("telemetry_to_transform")
+    finally:
+        spark.conf.set("spark.sql.parquet.compression.codec", codec)
+    from lakectl.catalog import Catalog
+
+    partitions = Catalog().partitions("energy_transform", "telemetry_readings")
+    assert len(partitions) == m.partitions_written - len(
+        Catalog().partitions("energy_quarantine", "quarantine_records")
+    )
+    for location in partitions.values():
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["Contents"]]
+        assert len(keys) == 1 and keys[0].endswith(".parquet"), keys
+        meta = pq.ParquetFile(io.BytesIO(s3.get_object(Bucket=bucket, Key=keys[0])["Body"].read())).metadata
+        assert {meta.row_group(0).column(i).compression for i in range(meta.num_columns)} == {"SNAPPY"}
+
+
 def test_missing_input_bucket_fails_with_one_line_naming_it(lake):
     with pytest.raises(ValueError, match=r"input path s3://no-such-bucket/x/ does not exist"):
         runner.run_job("telemetry_to_transform", {"input_path": "s3://no-such-bucket/x/"})

@@ -297,6 +297,23 @@ def test_catalog_table_input_and_partition_paths():
     assert escape_path_name("x:y") == "x%3Ay"
 
 
+def test_register_table_keeps_others_parameters_but_never_projection(aws):
+    """A job's table update keeps parameters set by others but removes partition projection (versioned layout)."""
+    from energylake.catalog import Catalog
+
+    contract = get_contract("telemetry_readings")
+    catalog = Catalog()
+    catalog.register_table(contract, "energy_transform", "s3://b/telemetry_readings/")
+    table = catalog.get_table("energy_transform", "telemetry_readings")
+    tin = {k: table[k] for k in ("Name", "StorageDescriptor", "PartitionKeys", "TableType")}
+    tin["Parameters"] = {**table["Parameters"], "owner_team": "grid", "projection.enabled": "true"}
+    catalog.glue.update_table(DatabaseName="energy_transform", TableInput=tin)
+    catalog.register_table(contract, "energy_transform", "s3://b/telemetry_readings/")
+    params = catalog.get_table("energy_transform", "telemetry_readings")["Parameters"]
+    assert params["owner_team"] == "grid" and params["contract_zone"] == "transform"
+    assert not [k for k in params if k.startswith("projection.")]
+
+
 def test_parse_args_and_metrics():
     args = parse_args(["job.py", "--input_path", "s3://b/in/", "--n=3"], ["input_path"], {"tables": "x"})
     assert args == {"input_path": "s3://b/in/", "n": "3", "tables": "x"}

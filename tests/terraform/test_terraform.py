@@ -171,6 +171,11 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
     again = tf(["plan", "-detailed-exitcode", *args], local, env, timeout=600)
     assert again.returncode == 0, "second plan is not empty:\n" + again.stdout[-6000:] + again.stderr
     outputs = json.loads(tf(["output", "-json", "-no-color"], local, env).stdout)
+
+    # A Glue job publishing into the Terraform-made tables (same catalog calls as energylake.runtime) is no drift.
+    _publish_like_a_job(emulator.endpoint_url, outputs["bucket_names"]["value"]["transform"])
+    after_job = tf(["plan", "-detailed-exitcode", *args], local, env, timeout=600)
+    assert after_job.returncode == 0, "a job's catalog publish shows as drift:\n" + after_job.stdout[-6000:]
     # The deployed ingestion functions are exactly those of lambda/functions.json (single definition), minus
     # batch_ingestion's excluded_functions default (partner_api: the optional Lambda-proxy form of the API).
     manifest = json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]
@@ -179,6 +184,33 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
     analytics = outputs["analytics"]["value"]
     assert set(analytics["output_streams"]) == {"aggregates", "alerts", "errors"}
     assert analytics["flink_application"] is None and analytics["grafana_endpoint"] is None
+
+
+def _publish_like_a_job(endpoint_url: str, transform_bucket: str) -> None:
+    """Register a partitioned and an unpartitioned table and a partition version the way a job run does."""
+    import boto3
+
+    from energylake.catalog import Catalog
+    from energylake.contracts import get_contract
+
+    glue = boto3.client(
+        "glue",
+        endpoint_url=endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    catalog = Catalog(glue)
+    readings = get_contract("telemetry_readings")
+    root = f"s3://{transform_bucket}/telemetry_readings/"
+    catalog.register_table(readings, readings.glue_database(), root)
+    catalog.put_partition(
+        readings, readings.glue_database(), ("2024-07-15", "power_factor"), root + "event_date=2024-07-15/v=r1-1/"
+    )
+    customers = get_contract("trading_customers")
+    location = f"s3://{transform_bucket}/trading_customers/v=r1-2/"
+    catalog.register_table(customers, customers.glue_database(), location)
+    assert catalog.table_location(customers.glue_database(), "trading_customers") == location
 
 
 def test_lambda_packages_come_from_the_manifest(tmp_path: Path) -> None:

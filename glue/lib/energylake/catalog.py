@@ -15,7 +15,11 @@ from energylake.contracts import DatasetContract
 PARQUET_SD = {
     "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
     "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-    "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+    "SerdeInfo": {
+        "Name": "parquet",
+        "SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+        "Parameters": {"serialization.format": "1"},
+    },
 }
 _ESCAPE = set("\"#%'*/:=?\\\x7f{[]^")
 
@@ -30,13 +34,23 @@ def partition_path(names: tuple[str, ...] | list[str], values: tuple[str, ...] |
     return "/".join(f"{n}={escape_path_name(v)}" for n, v in zip(names, values, strict=True))
 
 
+def table_parameters(contract: DatasetContract) -> dict[str, str]:
+    """Table parameters of a contract's table (the same as modules/glue_catalog_etl declares, so no drift)."""
+    return {
+        "EXTERNAL": "TRUE",
+        "classification": "parquet",
+        "parquet.compression": "SNAPPY",
+        "contract_zone": contract.zone,
+    }
+
+
 def table_input(contract: DatasetContract, location: str) -> dict[str, Any]:
     """Glue TableInput for a contract (data columns + partition keys, Parquet SerDe)."""
     return {
         "Name": contract.name,
         "Description": contract.description,
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "parquet", "parquet.compression": "SNAPPY", "contract_zone": contract.zone},
+        "Parameters": table_parameters(contract),
         "PartitionKeys": [
             {"Name": c.name, "Type": c.type, "Comment": c.description} for c in contract.partition_columns
         ],
@@ -77,13 +91,20 @@ class Catalog:
             return None
 
     def register_table(self, contract: DatasetContract, database: str, location: str) -> None:
-        """Create or update the table from the contract, pointing at ``location``."""
+        """Create or update the table from the contract, pointing at ``location``.
+
+        Parameters set by others (Terraform, Lake Formation, crawlers) are kept, except partition projection:
+        it would make Athena ignore the registered partition versions (see modules/glue_catalog_etl).
+        """
         self.ensure_database(database)
         tin = table_input(contract, location)
-        if self.get_table(database, contract.name) is None:
+        current = self.get_table(database, contract.name)
+        if current is None:
             self.glue.create_table(DatabaseName=database, TableInput=tin)
-        else:
-            self.glue.update_table(DatabaseName=database, TableInput=tin)
+            return
+        kept = {k: v for k, v in current.get("Parameters", {}).items() if not k.startswith("projection.")}
+        tin["Parameters"] = {**kept, **tin["Parameters"]}
+        self.glue.update_table(DatabaseName=database, TableInput=tin)
 
     def table_location(self, database: str, name: str) -> str | None:
         """The table's StorageDescriptor location (the current version for unpartitioned tables)."""

@@ -39,6 +39,7 @@ from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
 log = logging.getLogger("energylake.job")
 ROWS_PER_FILE = int(os.environ.get("LAKE_ROWS_PER_FILE", "1000000"))
+PARQUET_CODEC = "snappy"
 
 
 class ArgumentError(ValueError):
@@ -307,7 +308,13 @@ class JobContext:
             n_files = max(1, math.ceil(rows / ROWS_PER_FILE))
             out = frame.withColumn("v", F.lit(version))
             out = out.repartition(n_files, *[F.col(p) for p in parts]) if parts else out.coalesce(n_files)
-            writer = out.write.option("maxRecordsPerFile", ROWS_PER_FILE).partitionBy(*parts, "v").mode("append")
+            # Codec set on the writer, not left to the session's default (which a Glue job config can change).
+            writer = (
+                out.write.option("maxRecordsPerFile", ROWS_PER_FILE)
+                .option("compression", PARQUET_CODEC)
+                .partitionBy(*parts, "v")
+                .mode("append")
+            )
             if self.staged:
                 assert self.staging_dir is not None
                 local = self.staging_dir / "out" / f"{contract.name}-{self._writes}"

@@ -1,7 +1,9 @@
 """Optional MQTT publishing of simulator records (AWS IoT Core or any broker), enabled by MQTT_BROKER_URL.
 
 URL form: ``mqtt://host:1883`` or ``mqtts://host:8883`` (TLS; MQTT_CA_FILE, MQTT_CERT_FILE, MQTT_KEY_FILE for
-IoT Core's mutual TLS). Topics: ``energylake/<source>/<device_id>``. Needs the ``mqtt`` extra (paho-mqtt).
+IoT Core's mutual TLS). Topics: ``<MQTT_TOPIC_ROOT>/<source>/<device_id>``, root default ``energylake/telemetry``:
+the topic filter of the IoT rules in terraform/modules/streaming_ingestion (``iot_topic_root``), so published
+records reach the Kinesis streams. Needs the ``mqtt`` extra (paho-mqtt).
 """
 
 from __future__ import annotations
@@ -18,8 +20,17 @@ def broker_configured() -> bool:
     return bool(os.environ.get("MQTT_BROKER_URL", "").strip())
 
 
+DEFAULT_TOPIC_ROOT = "energylake/telemetry"
+
+
+def topic(source: str, device_id: str) -> str:
+    """MQTT topic of one device's record: ``<MQTT_TOPIC_ROOT>/<source>/<device_id>``."""
+    root = os.environ.get("MQTT_TOPIC_ROOT", "").strip().strip("/") or DEFAULT_TOPIC_ROOT
+    return f"{root}/{source}/{device_id}"
+
+
 def publish(source: str, records: Iterable[Produced], qos: int = 1) -> int:
-    """Publish each record to ``energylake/<source>/<partition key>``; return the count published."""
+    """Publish each record to its device topic (see ``topic``); return the count published."""
     import paho.mqtt.client as mqtt  # optional dependency, imported only when a broker is configured
 
     url = urlparse(os.environ["MQTT_BROKER_URL"])
@@ -35,7 +46,7 @@ def publish(source: str, records: Iterable[Produced], qos: int = 1) -> int:
     count = 0
     try:
         for record in records:
-            client.publish(f"energylake/{source}/{record.partition_key}", record.data, qos=qos).wait_for_publish(10)
+            client.publish(topic(source, record.partition_key), record.data, qos=qos).wait_for_publish(10)
             count += 1
     finally:
         client.loop_stop()

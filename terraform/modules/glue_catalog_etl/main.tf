@@ -31,29 +31,18 @@ locals {
     quality    = try(c.quality, [])
   } }
 
-  # Partition projection where every partition column can be projected: dates, and strings whose values
-  # are closed by an allowed_values rule. Other tables rely on partitions registered by the jobs.
-  allowed_values = { for n, t in local.tables : n => { for r in t.quality : r.column => r.values if r.rule == "allowed_values" } }
-  projection = { for n, t in local.tables : n => {
-    for p in t.partitions : p => (
-      one([for c in t.columns : c.type if c.name == p]) == "date" ? tomap({
-        "projection.${p}.type"          = "date"
-        "projection.${p}.format"        = "yyyy-MM-dd"
-        "projection.${p}.range"         = "${var.projection_start_date},NOW"
-        "projection.${p}.interval"      = "1"
-        "projection.${p}.interval.unit" = "DAYS"
-        }) : contains(keys(local.allowed_values[n]), p) ? tomap({
-        "projection.${p}.type"   = "enum"
-        "projection.${p}.values" = join(",", local.allowed_values[n][p])
-      }) : null
-    )
-  } if length(t.partitions) > 0 }
-  projected = { for n, parts in local.projection : n => merge(concat([for v in values(parts) : v if v != null], [
-    {
-      "projection.enabled"        = "true"
-      "storage.location.template" = "${local.tables[n].location}${join("/", [for p in local.tables[n].partitions : "${p}=$${${p}}"])}/"
-    }
-  ])...) if alltrue([for v in values(parts) : v != null]) }
+  # No partition projection: the jobs publish every partition as an immutable version directory
+  # (<col>=<v>/v=<run_id>/) and switch the catalog partition's location to it (the atomic publish). With
+  # projection on, Athena would ignore the registered partitions and read the partition prefix, i.e. every
+  # version, including a superseded one or the partial files of a run that died mid-write.
+  # What the jobs write to a table (energylake.catalog.table_input) and what is declared here must agree,
+  # or every job run would show up as drift in the next plan (tests/terraform checks both ways).
+  table_parameters = { for n, t in local.tables : n => {
+    EXTERNAL              = "TRUE"
+    classification        = "parquet"
+    "parquet.compression" = "SNAPPY"
+    contract_zone         = t.zone
+  } }
 
   # ---- Data quality: DQDL derived from the contracts' quality rules ------------------------------
   dq_rules = { for n, t in local.tables : n => flatten([for r in t.quality : (
@@ -139,11 +128,7 @@ resource "aws_glue_catalog_table" "dataset" {
   database_name = aws_glue_catalog_database.zone[each.value.zone].name
   description   = local.contracts[each.key].description
   table_type    = "EXTERNAL_TABLE"
-  parameters = merge({
-    EXTERNAL              = "TRUE"
-    classification        = "parquet"
-    "parquet.compression" = "SNAPPY"
-  }, lookup(local.projected, each.key, {}))
+  parameters    = local.table_parameters[each.key]
 
   storage_descriptor {
     location      = each.value.location
@@ -157,9 +142,10 @@ resource "aws_glue_catalog_table" "dataset" {
     dynamic "columns" {
       for_each = [for c in each.value.columns : c if !contains(each.value.partitions, c.name)]
       content {
-        name    = columns.value.name
-        type    = columns.value.type
-        comment = try(columns.value.description, null)
+        name       = columns.value.name
+        type       = columns.value.type
+        comment    = try(columns.value.description, null)
+        parameters = { classification = try(columns.value.classification, "internal") }
       }
     }
   }
@@ -171,6 +157,12 @@ resource "aws_glue_catalog_table" "dataset" {
       type    = partition_keys.value.type
       comment = try(partition_keys.value.description, null)
     }
+  }
+
+  lifecycle {
+    # Unpartitioned tables: each job run points the table at its new version directory (the publish);
+    # Terraform resetting it to the root would expose every version.
+    ignore_changes = [storage_descriptor[0].location]
   }
 }
 

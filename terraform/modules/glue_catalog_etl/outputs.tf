@@ -12,11 +12,6 @@ output "tables" {
   } }
 }
 
-output "projected_tables" {
-  description = "Datasets whose tables use partition projection."
-  value       = sort(keys(local.projected))
-}
-
 output "job_names" {
   description = "Glue job name per manifest job."
   value       = { for n, j in aws_glue_job.this : n => j.name }

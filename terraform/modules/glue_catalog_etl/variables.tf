@@ -64,12 +64,6 @@ variable "crawler_schedule" {
   default     = null
 }
 
-variable "projection_start_date" {
-  description = "First date of date partition projections (yyyy-MM-dd)."
-  type        = string
-  default     = "2020-01-01"
-}
-
 variable "enable_data_quality" {
   description = "Create Glue Data Quality rulesets from the contracts' quality rules (moto lacks the API)."
   type        = bool

@@ -402,13 +402,36 @@ resource "aws_api_gateway_method_response" "ok" {
   status_code = "200"
 }
 
+# Only a 2xx from Kinesis is acknowledged. The catch-all (no selection pattern) is the failure response:
+# without it API Gateway answers 200 to a throttled or refused PutRecord and the partner never resends.
 resource "aws_api_gateway_integration_response" "ok" {
+  count             = local.partner_api ? 1 : 0
+  rest_api_id       = aws_api_gateway_rest_api.partner[0].id
+  resource_id       = aws_api_gateway_resource.readings[0].id
+  http_method       = aws_api_gateway_method.post[0].http_method
+  status_code       = aws_api_gateway_method_response.ok[0].status_code
+  selection_pattern = "2\\d{2}"
+  depends_on        = [aws_api_gateway_integration.kinesis]
+}
+
+resource "aws_api_gateway_method_response" "unavailable" {
   count       = local.partner_api ? 1 : 0
   rest_api_id = aws_api_gateway_rest_api.partner[0].id
   resource_id = aws_api_gateway_resource.readings[0].id
   http_method = aws_api_gateway_method.post[0].http_method
-  status_code = aws_api_gateway_method_response.ok[0].status_code
-  depends_on  = [aws_api_gateway_integration.kinesis]
+  status_code = "503"
+}
+
+resource "aws_api_gateway_integration_response" "failed" {
+  count       = local.partner_api ? 1 : 0
+  rest_api_id = aws_api_gateway_rest_api.partner[0].id
+  resource_id = aws_api_gateway_resource.readings[0].id
+  http_method = aws_api_gateway_method.post[0].http_method
+  status_code = aws_api_gateway_method_response.unavailable[0].status_code
+  response_templates = {
+    "application/json" = jsonencode({ message = "reading not stored, retry later", requestId = "$context.requestId" })
+  }
+  depends_on = [aws_api_gateway_integration.kinesis]
 }
 
 resource "aws_api_gateway_deployment" "partner" {
@@ -418,12 +441,13 @@ resource "aws_api_gateway_deployment" "partner" {
     redeploy = sha1(jsonencode([
       aws_api_gateway_method.post[0].id, aws_api_gateway_integration.kinesis[0].id,
       var.partner_model_schema, var.partner_request_template,
+      aws_api_gateway_integration_response.ok[0].selection_pattern, aws_api_gateway_integration_response.failed[0].status_code,
     ]))
   }
   lifecycle {
     create_before_destroy = true
   }
-  depends_on = [aws_api_gateway_integration_response.ok]
+  depends_on = [aws_api_gateway_integration_response.ok, aws_api_gateway_integration_response.failed]
 }
 
 resource "aws_cloudwatch_log_group" "api" {
@@ -436,7 +460,8 @@ resource "aws_cloudwatch_log_group" "api" {
 
 resource "aws_api_gateway_stage" "v1" {
   #checkov:skip=CKV2_AWS_51:Partners authenticate with API keys; mutual TLS needs a custom domain chosen per deployment.
-  #checkov:skip=CKV2_AWS_29:WAF is attached per deployment (shared web ACLs live outside the lake).
+  #checkov:skip=CKV2_AWS_29:The body-size web ACL (aws_wafv2_web_acl.partner) is associated below; with enable_partner_waf off there is none.
+  #checkov:skip=CKV2_AWS_77:The attached ACL enforces the body size only; no Java behind this API (a Kinesis service integration), so no Log4j lookup to block.
   #checkov:skip=CKV_AWS_120:Responses are write acknowledgements; caching them would be wrong.
   count                = local.partner_api ? 1 : 0
   rest_api_id          = aws_api_gateway_rest_api.partner[0].id
@@ -449,6 +474,67 @@ resource "aws_api_gateway_stage" "v1" {
     format          = jsonencode({ requestId = "$context.requestId", apiKeyId = "$context.identity.apiKeyId", status = "$context.status", error = "$context.error.message", validationError = "$context.error.validationErrorString" })
   }
   tags = var.tags
+}
+
+# Body-size limit: API Gateway REST APIs have no setting for it, WAF does. Bodies over the limit, and bodies
+# larger than WAF's 8 KiB inspection window (oversize_handling = MATCH), are refused with 413 before they reach
+# the API; the Lambda-proxy form (lakeingest.partner.api) applies the same limit.
+resource "aws_wafv2_web_acl" "partner" {
+  #checkov:skip=CKV_AWS_192:No Java behind this API (a Kinesis service integration), so no Log4j lookup to block; the ACL only enforces the body size.
+  #checkov:skip=CKV2_AWS_31:Blocked requests are counted by the rule's CloudWatch metric; full WAF logs need an aws-waf-logs- destination chosen per deployment.
+  count       = local.partner_api && var.enable_partner_waf ? 1 : 0
+  name        = "${local.name}-partner-readings"
+  description = "Partner readings API: refuse request bodies above ${var.partner_max_body_bytes} bytes"
+  scope       = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  rule {
+    name     = "body-size-limit"
+    priority = 0
+    action {
+      block {
+        custom_response {
+          response_code = 413
+        }
+      }
+    }
+    statement {
+      size_constraint_statement {
+        comparison_operator = "GT"
+        size                = var.partner_max_body_bytes
+        field_to_match {
+          body {
+            oversize_handling = "MATCH"
+          }
+        }
+        text_transformation {
+          priority = 0
+          type     = "NONE"
+        }
+      }
+    }
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${local.name}-partner-body-size"
+      sampled_requests_enabled   = false
+    }
+  }
+
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${local.name}-partner-readings"
+    sampled_requests_enabled   = false
+  }
+  tags = var.tags
+}
+
+resource "aws_wafv2_web_acl_association" "partner" {
+  count        = local.partner_api && var.enable_partner_waf ? 1 : 0
+  resource_arn = aws_api_gateway_stage.v1[0].arn
+  web_acl_arn  = aws_wafv2_web_acl.partner[0].arn
 }
 
 # Execution logging of errors (request validation failures, integration errors) and metrics per method.

@@ -113,6 +113,22 @@ variable "enable_partner_api" {
   default     = true
 }
 
+variable "enable_partner_waf" {
+  description = "WAF web ACL on the partner API stage that refuses bodies above partner_max_body_bytes (API Gateway has no body-size setting)."
+  type        = bool
+  default     = true
+}
+
+variable "partner_max_body_bytes" {
+  description = "Largest partner request body accepted (same default as the Lambda-proxy form's PARTNER_MAX_BODY_BYTES)."
+  type        = number
+  default     = 8192
+  validation {
+    condition     = var.partner_max_body_bytes > 0 && var.partner_max_body_bytes <= 8192
+    error_message = "partner_max_body_bytes must be 1..8192: WAF inspects at most the first 8 KiB of an API Gateway body (larger bodies count as oversize and are refused)."
+  }
+}
+
 variable "manage_apigw_account" {
   description = "Manage the regional API Gateway account setting (CloudWatch role for API logs)."
   type        = bool

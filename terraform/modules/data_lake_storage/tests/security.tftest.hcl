@@ -100,6 +100,16 @@ run "buckets_are_private_encrypted_tls_only" {
     error_message = "raw must be versioned"
   }
   assert {
+    condition     = alltrue([for k, b in aws_s3_bucket.this : k == "access-logs" || try(aws_s3_bucket_logging.this[k].target_bucket, "") == aws_s3_bucket.this["access-logs"].id])
+    error_message = "every zone bucket logs its access to the access-log bucket"
+  }
+  assert {
+    condition = alltrue([for z in ["landing", "raw", "transform", "curated"] : anytrue([
+      for r in aws_s3_bucket_lifecycle_configuration.this[z].rule : r.id == "tiering" && length(r.transition) > 0 && alltrue([for t in r.transition : contains(["STANDARD_IA", "GLACIER_IR"], t.storage_class)])
+    ])])
+    error_message = "every data zone bucket moves data to cheaper tiers"
+  }
+  assert {
     condition     = alltrue([for s in jsondecode(aws_kms_key.lake.policy).Statement : s.Action != "*"])
     error_message = "no key policy statement may allow every action"
   }

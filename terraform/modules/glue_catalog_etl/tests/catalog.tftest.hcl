@@ -74,12 +74,16 @@ run "generated_from_data" {
     error_message = "partition keys come from partition_by, in order"
   }
   assert {
-    condition     = aws_glue_catalog_table.dataset["telemetry_readings"].parameters["projection.enabled"] == "true" && aws_glue_catalog_table.dataset["telemetry_readings"].parameters["projection.metric.type"] == "enum"
-    error_message = "telemetry_readings projects event_date (date) and metric (enum from allowed_values)"
+    condition     = !anytrue([for t in aws_glue_catalog_table.dataset : anytrue([for k in keys(t.parameters) : startswith(k, "projection.")])])
+    error_message = "no partition projection: Athena must read the partition versions the jobs publish in the catalog, not the partition prefix"
   }
   assert {
-    condition     = !contains(keys(aws_glue_catalog_table.dataset["quarantine_records"].parameters), "projection.enabled")
-    error_message = "a free-form string partition (dataset) must not be projected"
+    condition     = aws_glue_catalog_table.dataset["telemetry_readings"].parameters == tomap({ EXTERNAL = "TRUE", classification = "parquet", "parquet.compression" = "SNAPPY", contract_zone = "transform" })
+    error_message = "table parameters are those the jobs write (energylake.catalog.table_parameters), so a job run is no drift"
+  }
+  assert {
+    condition     = one([for c in aws_glue_catalog_table.dataset["trading_customers"].storage_descriptor[0].columns : c.parameters.classification if c.name == "email"]) == "pii"
+    error_message = "columns carry their contract classification, as the jobs write them"
   }
   assert {
     condition     = aws_glue_catalog_table.dataset["trading_customers"].storage_descriptor[0].ser_de_info[0].serialization_library == "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"

@@ -73,6 +73,14 @@ run "every_signal_alarms" {
     error_message = "Glue failures are routed"
   }
   assert {
+    condition     = jsondecode(aws_cloudwatch_event_rule.dms_failed.event_pattern).detail.eventType == ["REPLICATION_TASK_FAILED", "REPLICATION_TASK_STOPPED"] && jsonencode(jsondecode(aws_cloudwatch_event_rule.dms_failed.event_pattern).resources) == jsonencode(var.dms_task_arns) && aws_cloudwatch_event_target.dms_failed.arn == aws_sns_topic.alerts.arn
+    error_message = "DMS task failures of the lake's tasks are routed to the alert topic"
+  }
+  assert {
+    condition     = aws_cloudwatch_event_target.glue_failed.arn == aws_sns_topic.alerts.arn
+    error_message = "Glue failures reach the alert topic"
+  }
+  assert {
     condition     = aws_sns_topic.alerts.kms_master_key_id == var.kms_key_arn
     error_message = "the alert topic is encrypted"
   }

@@ -1,4 +1,10 @@
 mock_provider "aws" {
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { arn = "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/v1" }
+  }
+  mock_resource "aws_wafv2_web_acl" {
+    defaults = { arn = "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/partner/0f0f0f0f-0000-4000-8000-000000000000" }
+  }
   mock_data "aws_caller_identity" {
     defaults = { account_id = "111122223333", arn = "arn:aws:iam::111122223333:role/deployer" }
   }
@@ -82,6 +88,20 @@ run "firehose_partitions_by_event_hour_without_small_files" {
   assert {
     condition     = strcontains(aws_api_gateway_integration.kinesis[0].request_templates["application/json"], aws_kinesis_stream.this["partner"].name)
     error_message = "the integration puts into the partner stream"
+  }
+  assert {
+    condition = (
+      aws_wafv2_web_acl_association.partner[0].resource_arn == aws_api_gateway_stage.v1[0].arn &&
+      one([for r in aws_wafv2_web_acl.partner[0].rule : r if r.name == "body-size-limit"]).statement[0].size_constraint_statement[0].size == 8192 &&
+      one([for r in aws_wafv2_web_acl.partner[0].rule : r if r.name == "body-size-limit"]).statement[0].size_constraint_statement[0].comparison_operator == "GT" &&
+      one([for r in aws_wafv2_web_acl.partner[0].rule : r if r.name == "body-size-limit"]).statement[0].size_constraint_statement[0].field_to_match[0].body[0].oversize_handling == "MATCH" &&
+      length(one([for r in aws_wafv2_web_acl.partner[0].rule : r if r.name == "body-size-limit"]).action[0].block) == 1
+    )
+    error_message = "the partner API stage refuses bodies above 8 KiB (WAF size constraint, oversize bodies match)"
+  }
+  assert {
+    condition     = aws_api_gateway_integration_response.ok[0].selection_pattern == "2\\d{2}" && aws_api_gateway_integration_response.failed[0].selection_pattern == null && aws_api_gateway_integration_response.failed[0].status_code == "503"
+    error_message = "only a 2xx PutRecord is acknowledged: a refused or throttled put answers 503 (the catch-all), never 200"
   }
   assert {
     condition     = aws_api_gateway_method_settings.all[0].settings[0].logging_level == "ERROR" && !aws_api_gateway_method_settings.all[0].settings[0].data_trace_enabled

@@ -1,0 +1,60 @@
+"""Simulator MQTT topics match the IoT topic rules Terraform deploys, so IoT Core forwards them to Kinesis."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+
+from lakectl.settings import REPO_ROOT
+from lakeingest.common.sites import parse_sites
+from lakeingest.simulators import mqtt, producers
+
+MODULE = REPO_ROOT / "terraform" / "modules" / "streaming_ingestion"
+SITES = parse_sites((REPO_ROOT / "glue/lib/energylake/reference/sites.csv").read_text())
+START = datetime(2024, 1, 15, tzinfo=UTC)
+
+
+def _rule_filters() -> dict[str, str]:
+    """source -> MQTT topic filter of the module's IoT rule, with iot_topic_root at its default."""
+    variables = (MODULE / "variables.tf").read_text()
+    root = re.search(r'variable "iot_topic_root" \{.*?default\s*=\s*"([^"]+)"', variables, re.S)
+    main = (MODULE / "main.tf").read_text()
+    sql = re.search(r"sql\s*=\s*\"SELECT \* FROM '([^']+)'\"", main)
+    sources = re.search(r"telemetry = \{\n(.*?)\n  \}", main, re.S)
+    assert root and sql and sources, "streaming_ingestion IoT rule not found where expected"
+    names = re.findall(r"^\s*(\w+)\s*=", sources.group(1), re.M)
+    template = sql.group(1).replace("${var.iot_topic_root}", root.group(1))
+    return {name: template.replace("${each.key}", name) for name in names}
+
+
+def _matches(topic_filter: str, topic: str) -> bool:
+    """MQTT filter matching with '+' (exactly one level), the only wildcard the rules use."""
+    f_parts, t_parts = topic_filter.split("/"), topic.split("/")
+    return len(f_parts) == len(t_parts) and all(f in ("+", t) for f, t in zip(f_parts, t_parts, strict=True))
+
+
+def test_rule_filters_cover_both_telemetry_sources() -> None:
+    assert set(_rule_filters()) == {"windfarm", "devices"}
+
+
+@pytest.mark.parametrize("source", ["windfarm", "devices"])
+def test_published_topics_reach_the_iot_rule_of_their_source(source: str, monkeypatch) -> None:
+    monkeypatch.delenv("MQTT_TOPIC_ROOT", raising=False)
+    make = producers.windfarm_records if source == "windfarm" else producers.device_records
+    records = list(make(SITES, start=START, seed=3, steps=2))
+    filters = _rule_filters()
+    for record in records:
+        t = mqtt.topic(source, record.partition_key)
+        assert _matches(filters[source], t), (t, filters[source])
+        assert not any(_matches(f, t) for s, f in filters.items() if s != source)
+        if record.valid:
+            body = json.loads(record.data)
+            assert record.partition_key == body.get("id", body.get("device_id"))
+
+
+def test_topic_root_is_configurable(monkeypatch) -> None:
+    monkeypatch.setenv("MQTT_TOPIC_ROOT", "plant7/telemetry/")
+    assert mqtt.topic("devices", "WF-ROSCOE-T01") == "plant7/telemetry/devices/WF-ROSCOE-T01"
