@@ -6,7 +6,7 @@ Terraform would set, against the shared emulator (or any AWS endpoint from the s
 1. buckets and streams are created only if missing (Terraform creates them normally);
 2. ERCOT and Open-Meteo ingestion, fed by the recorded-response replay server (the local stack has no
    internet; ``http_source="live"`` calls the real public services instead);
-3. wind-farm and IoT device simulators → Kinesis (and MQTT when MQTT_BROKER_URL is set);
+3. wind-farm and IoT device simulators → Kinesis (or MQTT only, routed by the IoT rules, when MQTT_BROKER_URL is set);
 4. local Firehose delivery (moto does not deliver Kinesis-sourced streams nor call transformation
    Lambdas) → ``telemetry/...`` and ``errors/.../processing-failed/...`` in raw;
 5. partner meter readings through the API's validation (local equivalent of API Gateway) → Kinesis →
@@ -142,10 +142,14 @@ def _step_produce(cfg: IngestConfig, source: str, sites: list[Site], advance: An
     from lakeingest.simulators import mqtt
 
     records = _produce(cfg, source, sites)
+    if mqtt.broker_configured():
+        # IoT Core's topic rules forward MQTT to the same stream: sending both ways would deliver twice.
+        sent = mqtt.publish(source, records)
+        advance(len(records))
+        return {"sent": sent, "meant_invalid": sum(not r.valid for r in records), "via": "mqtt"}
     client = boto3.client("kinesis")
     sent = kin.put_records(client, cfg.stream(f"telemetry-{source}"), records, on_batch=advance)
-    published = mqtt.publish(source, records) if mqtt.broker_configured() else 0
-    return {"sent": sent, "meant_invalid": sum(not r.valid for r in records), "mqtt_published": published}
+    return {"sent": sent, "meant_invalid": sum(not r.valid for r in records), "via": "kinesis"}
 
 
 def _step_deliver(cfg: IngestConfig, source: str) -> dict[str, Any]:

@@ -58,3 +58,22 @@ def test_published_topics_reach_the_iot_rule_of_their_source(source: str, monkey
 def test_topic_root_is_configurable(monkeypatch) -> None:
     monkeypatch.setenv("MQTT_TOPIC_ROOT", "plant7/telemetry/")
     assert mqtt.topic("devices", "WF-ROSCOE-T01") == "plant7/telemetry/devices/WF-ROSCOE-T01"
+
+
+def test_with_a_broker_records_go_over_mqtt_only(monkeypatch):
+    """IoT rules forward MQTT to the streams: a direct Kinesis put as well would deliver every record twice."""
+    from lakectl import ingest
+    from lakeingest.simulators import kinesis
+
+    published: list[int] = []
+    monkeypatch.setenv("MQTT_BROKER_URL", "mqtt://broker.invalid:1883")
+    monkeypatch.setattr(mqtt, "publish", lambda source, records: published.append(len(records)) or len(records))
+
+    def no_direct_put(*_args, **_kwargs):
+        raise AssertionError("put on Kinesis directly although a broker is configured")
+
+    monkeypatch.setattr(kinesis, "put_records", no_direct_put)
+    cfg = ingest.IngestConfig(steps=2, bad_every=0)
+    advanced: list[int] = []
+    step = ingest._step_produce(cfg, "windfarm", SITES, advanced.append)
+    assert step["via"] == "mqtt" and step["sent"] == published[0] == sum(advanced) > 0
