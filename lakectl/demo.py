@@ -440,7 +440,7 @@ def step_athena(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     for dashboard, panel in iter_panels(("business",)):
         sql = panel_query(panel)
         if "site_generation_forecast" in sql:
-            continue  # the forecast table is written by the SageMaker path, not by the local run
+            continue  # the forecast table is written by `make forecast` (batch scoring), not by the demo run
         sql = _strip_time_filter(sql)
         result = run_query(sql, "analyst")
         pq.write_table(result.table, out_dir / "panels" / f"{panel['id']:02d}.parquet")

@@ -227,7 +227,7 @@ def _dashboard_frames(query_dir: Path, forecast_dir: Path | None) -> dict[str, p
     return frames
 
 
-# The demo never writes site_generation_forecast (the SageMaker path does): its generation-vs-forecast panel
+# The demo never writes site_generation_forecast (`make forecast` does): its generation-vs-forecast panel
 # shows the forecast's held-out predictions on SYNTHETIC history, and must say so on the chart and beside it.
 FORECAST_PANEL_NOTE = "SYNTHETIC history: the forecast's held-out days, not this run's sample"
 

@@ -8,10 +8,13 @@ to SM_OUTPUT_DATA_DIR; hyperparameters are command-line flags. Locally: ``python
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
+import pickle
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -22,6 +25,7 @@ import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
 from analytics.forecast.features import FEATURES, TARGET, build_features, climatology, perturb_weather
+from analytics.forecast.inference import MODEL_FILE
 from analytics.forecast.synthetic import SYNTHETIC_LABEL, generate_site_hourly_generation
 
 
@@ -143,21 +147,26 @@ def train(
     out.mkdir(parents=True, exist_ok=True)
     mdir = Path(model_dir) if model_dir else out
     mdir.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"model": model, "features": list(FEATURES), "target": TARGET}, mdir / "model.joblib")
+    metrics["model_version"] = model_version(model)
+    metrics["training_data"] = "curated" if data else "synthetic"
+    bundle = {
+        "model": model,
+        "features": list(FEATURES),
+        "target": TARGET,
+        # trained_at stays out of metrics.json, which is deterministic by seed
+        "trained_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
+        **{k: metrics[k] for k in ("model_version", "training_data", "data", "seed")},
+    }
+    joblib.dump(bundle, mdir / MODEL_FILE)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2, sort_keys=True) + "\n")
     cols = ["site_id", "hour_ts", "generation_mwh", "forecast_mwh", "persistence_mwh", "climatology_mwh"]
     test_df[cols].to_parquet(out / "holdout_predictions.parquet", index=False)
     return metrics
 
 
-def model_fn(model_dir: str) -> Any:
-    """SageMaker scikit-learn serving hook: load the model bundle written by ``train``."""
-    return joblib.load(Path(model_dir) / "model.joblib")
-
-
-def predict_fn(input_data: pd.DataFrame, bundle: dict[str, Any]) -> np.ndarray:
-    """SageMaker serving hook: capacity factor from rows that carry the feature columns."""
-    return np.clip(bundle["model"].predict(pd.DataFrame(input_data)[bundle["features"]]), 0, 1.05)
+def model_version(model: HistGradientBoostingRegressor) -> str:
+    """Content hash of the fitted estimator: same data, seed and hyperparameters give the same version."""
+    return hashlib.sha256(pickle.dumps(model, protocol=4)).hexdigest()[:16]
 
 
 def main(argv: list[str] | None = None) -> int:

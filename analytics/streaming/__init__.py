@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,17 +26,24 @@ def flink_python() -> Path | None:
     return candidate if candidate.exists() else None
 
 
-def run_bounded(input_path: str | Path, out_dir: str | Path, timeout_s: int = 600) -> dict[str, Path]:
-    """Run the streaming SQL on a bounded JSON-lines input; returns ``{sink name: <out_dir>/<sink>.jsonl}``."""
+def run_bounded(
+    input_path: str | Path | Mapping[str, str | Path], out_dir: str | Path, timeout_s: int = 600
+) -> dict[str, Path]:
+    """Run the streaming SQL on bounded JSON-lines input(s) (one file, or ``{source: file}`` per stream);
+    returns ``{sink name: <out_dir>/<sink>.jsonl}``."""
     python = flink_python()
     if python is None:
         raise RuntimeError(
             f"PyFlink not found: run `make setup` (creates {FLINK_VENV}) or pip install apache-flink~=1.20"
         )
     Path(out_dir).mkdir(parents=True, exist_ok=True)
+    if isinstance(input_path, Mapping):
+        inputs = [f"{name}={Path(p).resolve()}" for name, p in input_path.items()]
+    else:
+        inputs = [str(input_path)]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
-        [str(python), "-m", "analytics.streaming.local", str(input_path), str(out_dir)],
+        [str(python), "-m", "analytics.streaming.local", *inputs, str(out_dir)],
         capture_output=True,
         text=True,
         env=env,

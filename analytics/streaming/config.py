@@ -7,6 +7,7 @@ The SQL lives in ``sql/*.sql``. Only connector options (``${..._options}``), par
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import yaml
 PACKAGE_DIR = Path(__file__).resolve().parent
 SQL_DIR = PACKAGE_DIR / "sql"
 RULES_PATH = PACKAGE_DIR / "rules.yaml"
+SOURCE_SQL = "00_source.sql"  # rendered once per telemetry source (Kinesis stream)
 
 #: Output tables of the job, in statement-set order.
 SINKS: tuple[str, ...] = (
@@ -71,16 +73,34 @@ def with_options(options: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Connectors:
-    """Connector options of the source and of each sink, plus optional sink partitioning columns."""
+    """Connector options of each source (one per telemetry stream) and each sink, plus sink partitioning columns."""
 
-    source: dict[str, str]
+    sources: dict[str, dict[str, str]]
     sinks: dict[str, dict[str, str]]
     partition_by: dict[str, str] = field(default_factory=dict)
 
 
-def filesystem_connectors(input_path: str | Path, out_dir: str | Path) -> Connectors:
-    """Bounded local run: read a newline-delimited JSON file (or directory), write JSON-lines per sink."""
-    source = {"connector": "filesystem", "path": str(input_path), "format": "raw"}
+def _source_names(names: Iterable[str]) -> list[str]:
+    """Source names become table names (telemetry_raw_<name>): lower-case identifiers, at least one."""
+    out = list(names)
+    if not out:
+        raise ValueError("the job needs at least one telemetry source")
+    bad = [n for n in out if not re.fullmatch(r"[a-z][a-z0-9_]*", n)]
+    if bad:
+        raise ValueError(f"source names must be lower-case SQL identifiers, got {bad}")
+    return out
+
+
+def filesystem_connectors(input_path: str | Path | Mapping[str, str | Path], out_dir: str | Path) -> Connectors:
+    """Bounded local run: read newline-delimited JSON file(s) (one per source), write JSON-lines per sink.
+
+    ``input_path`` is one file or directory (source ``telemetry``) or ``{source name: path}``, e.g. one file per
+    Kinesis stream (``{"devices": ..., "windfarm": ...}``).
+    """
+    inputs = dict(input_path) if isinstance(input_path, Mapping) else {"telemetry": input_path}
+    sources = {
+        name: {"connector": "filesystem", "path": str(inputs[name]), "format": "raw"} for name in _source_names(inputs)
+    }
     sinks = {
         name: {
             "connector": "filesystem",
@@ -90,18 +110,22 @@ def filesystem_connectors(input_path: str | Path, out_dir: str | Path) -> Connec
         }
         for name in SINKS
     }
-    return Connectors(source, sinks)
+    return Connectors(sources, sinks)
 
 
 def kinesis_connectors(
     region: str,
-    input_stream_arn: str,
+    input_stream_arns: str | Mapping[str, str],
     aggregates_stream_arn: str,
     alerts_stream_arn: str,
     errors_stream_arn: str,
     init_position: str = "LATEST",
 ) -> Connectors:
-    """Deployed run: Kinesis source and sinks (flink-connector-aws-kinesis-streams 5.x option names)."""
+    """Deployed run: one Kinesis source per telemetry stream and the sinks (flink-connector-aws-kinesis-streams 5.x).
+
+    ``input_stream_arns`` maps a source name to its stream ARN (``{"devices": ..., "windfarm": ...}``); a single
+    ARN is source ``telemetry``.
+    """
 
     def sink(arn: str) -> dict[str, str]:
         return {
@@ -112,12 +136,16 @@ def kinesis_connectors(
             "json.timestamp-format.standard": "ISO-8601",
         }
 
-    source = {
-        "connector": "kinesis",
-        "stream.arn": input_stream_arn,
-        "aws.region": region,
-        "source.init.position": init_position,
-        "format": "raw",
+    arns = dict(input_stream_arns) if isinstance(input_stream_arns, Mapping) else {"telemetry": input_stream_arns}
+    sources = {
+        name: {
+            "connector": "kinesis",
+            "stream.arn": arns[name],
+            "aws.region": region,
+            "source.init.position": init_position,
+            "format": "raw",
+        }
+        for name in _source_names(arns)
     }
     sinks = {
         "device_aggregates": sink(aggregates_stream_arn),
@@ -128,7 +156,7 @@ def kinesis_connectors(
     }
     # Kinesis partition keys: keep a site's records on one shard so consumers see them in order.
     partition_by = {"device_aggregates": "site_id", "site_aggregates": "site_id", "telemetry_alerts": "site_id"}
-    return Connectors(source, sinks, partition_by)
+    return Connectors(sources, sinks, partition_by)
 
 
 def split_statements(sql: str) -> list[str]:
@@ -149,13 +177,22 @@ def substitute(text: str, values: dict[str, Any], source: str) -> str:
     return re.sub(r"\$\{(\w+)\}", value, text)
 
 
+def source_union_sql(names: Iterable[str]) -> str:
+    """The ``telemetry_raw`` view: every source table's records, UNION ALL (event time and watermark kept)."""
+    return "\nUNION ALL\n".join(f"SELECT payload, parsed_ts, event_ts FROM telemetry_raw_{n}" for n in names)
+
+
 def render_statements(connectors: Connectors, rules: StreamingRules | None = None) -> list[str]:
-    """All statements of the job (DDL, views, then the INSERTs), rendered for the given connectors."""
+    """All statements of the job (DDL, views, then the INSERTs), rendered for the given connectors.
+
+    ``00_source.sql`` is rendered once per source (``${source_name}``); the other files once.
+    """
     rules = rules or load_rules()
+    names = _source_names(connectors.sources)
     values: dict[str, Any] = {
         "parsed_ts": PARSED_TS_SQL,
         "allowed_lateness_seconds": rules.allowed_lateness_seconds,
-        "source_options": with_options(connectors.source),
+        "source_union": source_union_sql(names),
         **{k: repr(v) for k, v in rules.thresholds.items()},
     }
     for name in SINKS:
@@ -164,5 +201,10 @@ def render_statements(connectors: Connectors, rules: StreamingRules | None = Non
         values[f"{name}_partitioning"] = f"PARTITIONED BY ({column})" if column else ""
     statements: list[str] = []
     for path in sorted(SQL_DIR.glob("*.sql")):
-        statements.extend(split_statements(substitute(path.read_text(), values, path.name)))
+        if path.name == SOURCE_SQL:
+            for name in names:
+                per_source = {**values, "source_name": name, "source_options": with_options(connectors.sources[name])}
+                statements.extend(split_statements(substitute(path.read_text(), per_source, path.name)))
+        else:
+            statements.extend(split_statements(substitute(path.read_text(), values, path.name)))
     return statements

@@ -115,3 +115,62 @@ def write_telemetry(path: str | Path, seed: int = 7, minutes: int = 6) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("\n".join(generate_telemetry(seed, minutes)) + "\n")
     return target
+
+
+def generate_stream_pair(seed: int = 11, minutes: int = 5) -> dict[str, list[str]]:
+    """The two telemetry streams as Kinesis delivers them: ``windfarm`` (seed format) and ``devices`` (device
+    format), each in its own arrival order, with a device reporting on both streams and malformed records.
+
+    Delays stay inside the allowed lateness of the stream itself (30 s): ~10% arrive 32-45 s late but only in the
+    first 10 s of their minute, so they are behind the watermark while their window is still open. Hence no
+    reading is late in its own stream, and none is late after the UNION ALL (whose watermark is the minimum).
+    """
+    rng = random.Random(seed)
+    streams: dict[str, list[tuple[datetime, str]]] = {"windfarm": [], "devices": []}
+    for minute in range(minutes):
+        for step in range(0, 60, 10):
+            base = START + timedelta(minutes=minute, seconds=step)
+            for device in ("WF-ROSCOE-T01", "WF-ROSCOE-T02", "WF-ROSCOE-T03"):
+                for kind in SEED_METRICS:
+                    ts = base + timedelta(milliseconds=rng.randrange(0, 9_000))
+                    rec = {"id": device, "data": _seed_value(kind, device, minute, rng), "type": kind}
+                    streams["windfarm"].append((ts, json.dumps(rec | {"date": _iso(ts, rng)})))
+            for device in ("WF-ROSCOE-T01", "WF-PAPALOTE-T01", "SF-ROADRUNNER-T01"):
+                ts = base + timedelta(milliseconds=rng.randrange(0, 9_000))
+                metrics: dict[str, float] = {
+                    "active_power_mw": round(rng.uniform(0.5, 3.0), 3),
+                    "power_factor": round(rng.uniform(0.93, 0.99), 3),
+                    "battery_temperature_c": round(rng.uniform(20.0, 40.0), 2),
+                }
+                if device.startswith("WF-"):
+                    metrics["hydraulic_pressure_bar"] = round(rng.uniform(140.0, 200.0), 1)
+                    if device == "WF-PAPALOTE-T01" and minute == 2:
+                        metrics["hydraulic_pressure_bar"] = 228.0  # out of band high
+                else:
+                    metrics["irradiance_wm2"] = round(rng.uniform(300.0, 950.0), 1)
+                rec = {"device_id": device, "site_id": device.rsplit("-T", 1)[0], "ts": _iso(ts, rng)}
+                streams["devices"].append((ts, json.dumps(rec | {"metrics": metrics, "firmware": "2.4.1"})))
+    out: dict[str, list[str]] = {}
+    for name, events in streams.items():
+        arrivals = []
+        for ts, line in events:
+            late_ok = ts.second < 10 and rng.random() < 0.10
+            arrivals.append((ts + timedelta(seconds=rng.uniform(32, 45) if late_ok else rng.uniform(0, 2)), line))
+        arrivals.sort(key=lambda a: a[0])
+        out[name] = [line for _, line in arrivals]
+    out["windfarm"].insert(17, json.dumps({"id": "WF-ROSCOE-T01", "data": 30.5, "type": "temperature"}))  # no time
+    out["windfarm"].insert(53, "not json")
+    out["devices"].insert(11, json.dumps({"device_id": "WF-PAPALOTE-T01", "ts": "2024-05-01T12:01:00Z"}))  # no metric
+    out["devices"].insert(29, "[1, 2]")
+    return out
+
+
+def write_stream_pair(directory: str | Path, seed: int = 11, minutes: int = 5) -> dict[str, Path]:
+    """Write ``generate_stream_pair`` as ``<directory>/<stream>.jsonl``; returns ``{stream: path}``."""
+    target = Path(directory)
+    target.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, lines in generate_stream_pair(seed, minutes).items():
+        paths[name] = target / f"{name}.jsonl"
+        paths[name].write_text("\n".join(lines) + "\n")
+    return paths

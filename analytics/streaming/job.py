@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyflink.table import EnvironmentSettings, StatementSet, TableEnvironment
@@ -64,16 +65,22 @@ def read_sink_dir(path: Path) -> list[dict]:
 
 
 def run_bounded_job(
-    input_path: str | Path, out_dir: str | Path, rules: StreamingRules | None = None
+    input_path: str | Path | Mapping[str, str | Path], out_dir: str | Path, rules: StreamingRules | None = None
 ) -> dict[str, Path]:
-    """Run the job to completion on a bounded JSON-lines input; write ``<out_dir>/<sink>.jsonl`` per sink."""
+    """Run the job to completion on bounded JSON-lines input(s); write ``<out_dir>/<sink>.jsonl`` per sink.
+
+    ``input_path`` is one file (source ``telemetry``) or ``{source name: file}``, one source table per stream.
+    """
     out = Path(out_dir)
     raw_dir = out / "_flink"
     shutil.rmtree(raw_dir, ignore_errors=True)  # the filesystem sink adds part files: a rerun must not double rows
+    inputs = (
+        {name: Path(p).resolve() for name, p in input_path.items()}
+        if isinstance(input_path, Mapping)
+        else Path(input_path).resolve()
+    )
     t_env = create_table_env(bounded_local=True)
-    build_statement_set(
-        t_env, filesystem_connectors(Path(input_path).resolve(), raw_dir.resolve()), rules
-    ).execute().wait()
+    build_statement_set(t_env, filesystem_connectors(inputs, raw_dir.resolve()), rules).execute().wait()
     results: dict[str, Path] = {}
     for name in SINKS:
         target = out / f"{name}.jsonl"

@@ -1,4 +1,7 @@
-"""Glue job: site_hourly_generation (curated) -> site_forecast_features (curated), the forecast's training input."""
+"""Glue job: site_hourly_generation (curated) + weather_hourly (transform) -> site_forecast_features (curated).
+
+History rows are the forecast's training input; next-day rows (weather but no generation yet) are what it scores.
+"""
 
 from __future__ import annotations
 
@@ -12,17 +15,28 @@ from energylake.runtime import JobMetrics, job_context
 
 
 def main(argv: list[str]) -> JobMetrics:
-    """Rebuild the feature dates whose history (the day itself or the two before) changed since the last run."""
-    with job_context(argv, ["output_path", "output_database", "source_database"]) as ctx:
+    """Rebuild the feature dates whose history (the day or the two before) or weather changed since the last run."""
+    with job_context(argv, ["output_path", "output_database", "source_database"], {"weather_database": ""}) as ctx:
         ctx.metrics.kind = "aggregate"
         source = get_contract("site_hourly_generation")
+        weather_c = get_contract("weather_hourly")
+        weather_db = ctx.args.get("weather_database") or ""
         changed = ctx.changed_dates(source, ctx.args["source_database"])
-        rebuild, history = dates_to_rebuild(changed)
-        generation = ctx.read_dates(source, ctx.args["source_database"], history) if changed else None
+        weather_changed = ctx.changed_dates(weather_c, weather_db) if weather_db else set()
+        rebuild, history = dates_to_rebuild(changed, weather_changed)
+        generation = ctx.read_dates(source, ctx.args["source_database"], history) if rebuild else None
         if generation is not None:
             generation = generation.localCheckpoint()
+            weather = ctx.read_dates(weather_c, weather_db, rebuild) if weather_db else None
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = generation.count()
-            features = forecast_features(generation).where(F.col("event_date").cast("string").isin(*sorted(rebuild)))
+            if weather is not None:
+                weather = weather.localCheckpoint()
+                ctx.metrics.details["weather_rows_read"] = weather.count()
+            features = forecast_features(generation, weather).where(
+                F.col("event_date").cast("string").isin(*sorted(rebuild))
+            )
+            features = features.localCheckpoint()
+            ctx.metrics.details["next_day_rows"] = features.where(F.col("row_kind") == "next_day").count()
             ctx.metrics.rows_written = ctx.write_partitions(
                 features, get_contract(DATASET), ctx.args["output_database"], ctx.args["output_path"]
             )

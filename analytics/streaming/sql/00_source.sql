@@ -1,7 +1,8 @@
--- Telemetry as received on the Kinesis stream (or, locally, a bounded file of the same records): one JSON
--- document per record in either the seed wind-farm format or the richer device format. The record is kept
--- as text so that malformed input reaches the rejects sink with a reason instead of failing the job.
-CREATE TABLE telemetry_raw (
+-- One source table per telemetry stream (rendered once per source, ${source_name}): the records as received on
+-- the Kinesis stream (or, locally, a bounded file of the same records), one JSON document per record in either
+-- the seed wind-farm format or the richer device format. The record is kept as text so that malformed input
+-- reaches the rejects sink with a reason instead of failing the job.
+CREATE TABLE telemetry_raw_${source_name} (
   payload STRING,
   -- Event time from `ts` (device format) or `date` (seed format); ISO-8601 in UTC ('Z', '+00:00' or none).
   parsed_ts AS ${parsed_ts},

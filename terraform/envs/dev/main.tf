@@ -154,7 +154,7 @@ module "athena" {
 module "analytics_streaming" {
   source                    = "../../modules/managed_flink"
   name_prefix               = "${var.prefix}-${var.env}"
-  input_stream_arn          = module.streaming.stream_arns["devices"]
+  input_stream_arns         = { for k in ["devices", "windfarm"] : k => module.streaming.stream_arns[k] } # both telemetry formats
   artifacts_bucket_id       = module.storage.bucket_names["artifacts"]
   artifacts_bucket_arn      = module.storage.bucket_arns["artifacts"]
   errors_bucket_arn         = module.storage.bucket_arns["raw"]

@@ -65,9 +65,10 @@ data "aws_iam_policy_document" "flink_assume" {
 
 data "aws_iam_policy_document" "flink" {
   statement {
-    sid       = "ReadTelemetry"
-    actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer", "kinesis:RegisterStreamConsumer"]
-    resources = [var.input_stream_arn, "${var.input_stream_arn}/*"]
+    sid     = "ReadTelemetry"
+    actions = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:SubscribeToShard", "kinesis:DescribeStreamConsumer", "kinesis:RegisterStreamConsumer"]
+    # Exactly the telemetry streams the job reads (and their enhanced fan-out consumers), nothing else.
+    resources = flatten([for arn in values(var.input_stream_arns) : [arn, "${arn}/*"]])
   }
   statement {
     sid       = "WriteOutputs"
@@ -134,14 +135,17 @@ resource "aws_kinesisanalyticsv2_application" "telemetry" {
       # Read by analytics/streaming/app.py.
       property_group {
         property_group_id = "StreamingJob"
-        property_map = {
-          "aws.region"            = local.region
-          "input.stream.arn"      = var.input_stream_arn
-          "aggregates.stream.arn" = aws_kinesis_stream.output["aggregates"].arn
-          "alerts.stream.arn"     = aws_kinesis_stream.output["alerts"].arn
-          "errors.stream.arn"     = aws_kinesis_stream.output["errors"].arn
-          "source.init.position"  = "LATEST"
-        }
+        # One input.<name>.stream.arn per telemetry stream (a source table each in the SQL).
+        property_map = merge(
+          { for name, arn in var.input_stream_arns : "input.${name}.stream.arn" => arn },
+          {
+            "aws.region"            = local.region
+            "aggregates.stream.arn" = aws_kinesis_stream.output["aggregates"].arn
+            "alerts.stream.arn"     = aws_kinesis_stream.output["alerts"].arn
+            "errors.stream.arn"     = aws_kinesis_stream.output["errors"].arn
+            "source.init.position"  = "LATEST"
+          }
+        )
       }
     }
 

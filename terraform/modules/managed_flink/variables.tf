@@ -3,9 +3,13 @@ variable "name_prefix" {
   type        = string
 }
 
-variable "input_stream_arn" {
-  description = "ARN of the telemetry Kinesis stream the Flink job reads (from the streaming_ingestion module)."
-  type        = string
+variable "input_stream_arns" {
+  description = "Telemetry Kinesis streams the Flink job reads, source name => stream ARN (e.g. devices and windfarm from the streaming_ingestion module); one source table each, UNION ALL in the SQL. The role may read exactly these."
+  type        = map(string)
+  validation {
+    condition     = length(var.input_stream_arns) > 0 && alltrue([for k, v in var.input_stream_arns : can(regex("^[a-z][a-z0-9_]*$", k)) && can(regex("^arn:aws[a-z-]*:kinesis:", v))])
+    error_message = "input_stream_arns needs at least one entry; keys are lower-case SQL identifiers (table telemetry_raw_<key>), values Kinesis stream ARNs."
+  }
 }
 
 variable "artifacts_bucket_id" {

@@ -1,6 +1,7 @@
 # The generation forecast served by SageMaker (scikit-learn container, serverless inference), behind a flag.
 # Training runs analytics/forecast/train.py as a SageMaker training job (entry point + source dir); this module
-# deploys the resulting model.tar.gz.
+# deploys the resulting model.tar.gz. Batch scoring (`make forecast`, analytics/forecast/scoring.py) writes the
+# curated site_generation_forecast dataset with the same serving hooks.
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
@@ -25,7 +26,7 @@ data "aws_iam_policy_document" "sagemaker" {
   statement {
     sid       = "ReadModelAndTrainingData"
     actions   = ["s3:GetObject", "s3:ListBucket"]
-    resources = [var.artifacts_bucket_arn, "${var.artifacts_bucket_arn}/analytics/forecast/*", var.curated_bucket_arn, "${var.curated_bucket_arn}/site_hourly_generation/*"]
+    resources = [var.artifacts_bucket_arn, "${var.artifacts_bucket_arn}/analytics/forecast/*", var.curated_bucket_arn, "${var.curated_bucket_arn}/site_hourly_generation/*", "${var.curated_bucket_arn}/site_forecast_features/*"]
   }
   statement {
     sid       = "WriteModelsAndForecasts"
@@ -87,7 +88,7 @@ resource "aws_sagemaker_model" "forecast" {
     image          = data.aws_sagemaker_prebuilt_ecr_image.sklearn[0].registry_path
     model_data_url = var.model_data_s3_uri
     environment = {
-      SAGEMAKER_PROGRAM          = "train.py" # model_fn / predict_fn live in analytics/forecast/train.py
+      SAGEMAKER_PROGRAM          = "inference.py" # analytics/forecast/inference.py: model_fn/input_fn/predict_fn/output_fn
       SAGEMAKER_SUBMIT_DIRECTORY = "/opt/ml/model/code"
     }
   }

@@ -39,8 +39,11 @@ mock_provider "aws" {
 }
 
 variables {
-  name_prefix          = "lake-test"
-  input_stream_arn     = "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-devices"
+  name_prefix = "lake-test"
+  input_stream_arns = {
+    devices  = "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-devices"
+    windfarm = "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-windfarm"
+  }
   artifacts_bucket_id  = "lake-test-artifacts"
   artifacts_bucket_arn = "arn:aws:s3:::lake-test-artifacts"
   errors_bucket_arn    = "arn:aws:s3:::lake-test-raw"
@@ -85,6 +88,24 @@ run "everything_encrypted_and_least_privilege" {
     error_message = "the application is not started by Terraform and keeps snapshots"
   }
   assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.flink.statement : s.resources if s.sid == "ReadTelemetry"])) == toset([
+      "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-devices",
+      "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-devices/*",
+      "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-windfarm",
+      "arn:aws:kinesis:us-east-1:111122223333:stream/lake-test-telemetry-windfarm/*",
+    ])
+    error_message = "the application reads exactly the two telemetry streams (and their consumers)"
+  }
+  assert {
+    condition = [for g in aws_kinesisanalyticsv2_application.telemetry[0].application_configuration[0].environment_properties[0].property_group : {
+      for k, v in g.property_map : k => v if startswith(k, "input.")
+      } if g.property_group_id == "StreamingJob"][0] == {
+      "input.devices.stream.arn"  = var.input_stream_arns["devices"]
+      "input.windfarm.stream.arn" = var.input_stream_arns["windfarm"]
+    }
+    error_message = "the application gets one input.<name>.stream.arn property per stream (read by app.py)"
+  }
+  assert {
     condition     = startswith(aws_kinesis_firehose_delivery_stream.errors.extended_s3_configuration[0].prefix, "errors/streaming/")
     error_message = "late and rejected records land under errors/streaming/"
   }
@@ -104,6 +125,14 @@ run "application_flag_off" {
     condition     = length(aws_lambda_function.consumer) > 0 && length(aws_sqs_queue.consumer_failures.name) > 0
     error_message = "the consumers stay when only the application is off"
   }
+}
+
+run "input_streams_are_validated" {
+  command = plan
+  variables {
+    input_stream_arns = { Devices = "not-an-arn" }
+  }
+  expect_failures = [var.input_stream_arns]
 }
 
 run "application_needs_its_zip" {
