@@ -173,18 +173,21 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
-    """What the job's file sizing would do at 100 GB/day: LAKE_ROWS_PER_FILE rows x measured bytes per row."""
-    from energylake.runtime import ROWS_PER_FILE
+    """What the job's file sizing (energylake.filesizing) does at 100 GB/day with the measured bytes per row."""
+    from energylake.filesizing import TARGET_FILE_BYTES, plan_files
 
     rows, out = p["counts"].get("rows_out") or 0, p["output"].get("bytes") or 0
     if not rows or not out or not input_bytes:
         return ""
-    file_mib = ROWS_PER_FILE * out / rows / MIB
-    part_mib = DAILY_GB * 1024**3 * out / input_bytes / MIB / max(p["output"].get("partitions") or 1, 1)
-    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_mib else "keeps files >= 32 MiB"
+    row_bytes = out / rows
+    part_bytes = DAILY_GB * 1024**3 * out / input_bytes / max(p["output"].get("partitions") or 1, 1)
+    n_files = plan_files({"p": round(part_bytes / row_bytes)}, row_bytes, TARGET_FILE_BYTES)["p"]
+    file_mib = part_bytes / n_files / MIB
+    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_bytes / MIB else "keeps files >= 32 MiB"
     return (
-        f"; outlook at {DAILY_GB} GB/day: ~{part_mib:,.0f} MiB per partition, written in files of at most "
-        f"{ROWS_PER_FILE:,} rows = ~{file_mib:,.1f} MiB at the measured {out / rows:.1f} bytes/row, which {verdict}"
+        f"; outlook at {DAILY_GB} GB/day: ~{part_bytes / MIB:,.0f} MiB per partition, sized by bytes into "
+        f"{n_files} file(s) of ~{file_mib:,.1f} MiB (target {TARGET_FILE_BYTES / MIB:,.0f} MiB at the measured "
+        f"{row_bytes:.1f} bytes/row), which {verdict}"
     )
 
 

@@ -104,15 +104,14 @@ def test_forecast_and_recorded_make_test_are_shown_with_their_source(tmp_path) -
     assert "612 s (exit 0) 300 passed" in md and "2026-11-23T10:00:00+00:00" in md
 
 
-def test_small_file_outlook_uses_rows_per_file_and_bytes_per_row() -> None:
-    from energylake.runtime import ROWS_PER_FILE
-
+def test_small_file_outlook_plans_files_by_bytes() -> None:
     res = _results()
-    # 950 rows in 40 MiB -> ~44 KB/row: ROWS_PER_FILE rows are far above 32 MiB, so sizing is fine at scale
+    # 40 MiB out of 100 MiB in -> 40 GiB/day of output in one partition: 320 files of 128 MiB
     note = targets(res)["small_files"]["note"]
-    assert f"{ROWS_PER_FILE:,} rows" in note and "keeps files >= 32 MiB" in note
-    res["telemetry"]["project"]["counts"]["rows_out"] = 10_000_000  # ~4 bytes/row: 1M-row files are ~4 MiB
-    assert "would leave files under 32 MiB" in targets(res)["small_files"]["note"]
+    assert "sized by bytes into 320 file(s) of ~128.0 MiB" in note and "keeps files >= 32 MiB" in note
+    res["telemetry"]["project"]["output"]["partitions"] = 100_000  # ~0.4 MiB per partition: one small file each
+    note = targets(res)["small_files"]["note"]
+    assert "into 1 file(s)" in note and "keeps files >= 32 MiB" in note
 
 
 def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:

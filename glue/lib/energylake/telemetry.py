@@ -81,6 +81,8 @@ def _joined(*checks: Column) -> Column:
 def parse_telemetry(lines: DataFrame) -> DataFrame:
     """JSON lines of either format to one row per candidate reading (strings) with ``_reason`` (null = parsed).
 
+    ``_key`` is the device ``metrics`` key a reading came from (null for seed records and line failures).
+
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
     Line-level failures keep one row per line, carrying the reason.
@@ -106,12 +108,12 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         )
         .when(is_device & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    seed_metric = _lit_map(SEED_TYPES)[doc["type"]]
+    seed_metric = _lit_map(SEED_TYPES)[F.col("_type")]
     seed_reading = _reading(
         F.lit(None),
-        F.coalesce(seed_metric, F.concat(F.lit("?"), doc["type"])),
-        doc["data"],
-        F.coalesce(doc["unit"], _lit_map(SEED_DEFAULT_UNITS)[seed_metric]),
+        F.coalesce(seed_metric, F.concat(F.lit("?"), F.col("_type"))),
+        F.col("_data"),
+        F.coalesce(F.col("_unit"), _lit_map(SEED_DEFAULT_UNITS)[seed_metric]),
     )
     keys = F.create_map(
         *[x for k, (m, u) in DEVICE_METRIC_KEYS.items() for x in (F.lit(k), F.array(F.lit(m), F.lit(u)))]
@@ -128,37 +130,48 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         .when(~F.col("_is_device"), F.array(seed_reading))
         .otherwise(device_readings)
     )
+    dev = F.col("_is_device")
     parsed = lines.select(*LINEAGE, F.from_json("raw_record", "map<string,string>").alias("_doc"))
     parsed = parsed.select(
         *LINEAGE,
         "_doc",
         is_device.alias("_is_device"),
         F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
-    ).select(*LINEAGE, "_doc", "_is_device", "_metrics", line_reason.alias("_line_reason"))
-    exploded = parsed.select(*LINEAGE, "_doc", "_is_device", "_line_reason", F.inline(readings))
-    dev = F.col("_is_device")
+    )
+    # Per line, before the explode: the line's fields as plain columns, so each reading copies a few
+    # strings rather than the whole parsed object.
+    per_line = parsed.select(
+        *LINEAGE,
+        "_is_device",
+        "_metrics",
+        line_reason.alias("_line_reason"),
+        F.when(dev, doc["device_id"]).otherwise(doc["id"]).alias("device_id"),
+        F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"])))
+        .otherwise(site_from_device(doc["id"]))
+        .alias("site_id"),
+        F.when(dev, doc["ts"]).otherwise(doc["date"]).alias("event_raw"),
+        doc["type"].alias("_type"),
+        doc["data"].alias("_data"),
+        doc["unit"].alias("_unit"),
+    )
+    exploded = per_line.select(
+        *LINEAGE, "device_id", "site_id", "event_raw", "_type", "_is_device", "_line_reason", F.inline(readings)
+    )
     metric = F.col("metric")
-    seed_reason = F.when(doc["type"].isNull(), F.lit("missing_required:type")).when(
+    seed_reason = F.when(F.col("_type").isNull(), F.lit("missing_required:type")).when(
         metric.startswith("?") & (metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), F.expr("substring(metric, 2)")),
     )
     device_reason = F.when(metric.startswith("?"), F.concat(F.lit("unknown_metric:"), F.expr("substring(metric, 2)")))
     return exploded.select(
-        "source_file",
-        "line_no",
-        # An exploded device reading keeps the whole record plus its key, so quarantine shows which one failed.
-        F.when(F.col("_key").isNotNull(), F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key")))
-        .otherwise(F.col("raw_record"))
-        .alias("raw_record"),
-        "ingested_ts",
-        F.when(dev, doc["device_id"]).otherwise(doc["id"]).alias("device_id"),
-        F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"])))
-        .otherwise(site_from_device(doc["id"]))
-        .alias("site_id"),
+        *LINEAGE,
+        "_key",
+        "device_id",
+        "site_id",
         "metric",
         "value_raw",
         "unit_raw",
-        F.when(dev, doc["ts"]).otherwise(doc["date"]).alias("event_raw"),
+        "event_raw",
         _first_reason(F.col("_line_reason"), F.when(dev, device_reason).otherwise(seed_reason)).alias("_reason"),
     )
 
@@ -189,6 +202,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     )
     typed = readings.select(
         *LINEAGE,
+        "_key",
         "device_id",
         "site_id",
         "metric",
@@ -205,6 +219,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     shaped = typed.withColumn("_converted", value).select(
         "line_no",
         "raw_record",
+        "_key",
         "device_id",
         "site_id",
         "metric",
@@ -217,7 +232,13 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         _first_reason(F.col("_reason"), unit_reason).alias("_reason"),
     )
     contract = get_contract("telemetry_readings")
-    return shaped.withColumn("_reason", _first_reason(F.col("_reason"), failure_reason(shaped, contract, now)))
+    tagged = shaped.withColumn("_reason", _first_reason(F.col("_reason"), failure_reason(shaped, contract, now)))
+    # Quarantine needs the record as received (an exploded device reading: plus its key, to show which one
+    # failed); valid rows do not carry it.
+    raw = F.when(F.col("_key").isNotNull(), F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key"))).otherwise(
+        F.col("raw_record")
+    )
+    return tagged.withColumn("raw_record", F.when(F.col("_reason").isNotNull(), raw)).drop("_key")
 
 
 def telemetry_readings(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
