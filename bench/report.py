@@ -134,6 +134,38 @@ def commentary(res: dict[str, Any]) -> list[str]:
     return out
 
 
+def scaling_table(res: dict[str, Any]) -> list[str]:
+    """Fixed vs per-MiB CPU cost per engine, fitted through two input sizes (when two were measured)."""
+    sc = res.get("scaling") or {}
+    fit = sc.get("fit") or {}
+    if not fit:
+        return []
+    pts = sc["points"]
+    lo, hi = pts[0], pts[-1]
+    duck = (fit.get("duckdb") or {}).get("per_mib_cpu_s")
+    naive = (fit.get("naive") or {}).get("per_mib_cpu_s")
+    out = [
+        "## Fixed vs per-MiB CPU cost (two input sizes)",
+        "",
+        f"A line through the CPU seconds at {_f(lo['input_mib'], 1)} MiB ({lo.get('size')}, {lo.get('started')}) "
+        f"and {_f(hi['input_mib'], 1)} MiB ({hi.get('size')}, {hi.get('started')}) of telemetry input: the fixed "
+        "part is what a run costs regardless of size (JVM jobs, listing, bookmarks, catalog), the per-MiB part "
+        "is what decides throughput on large inputs. Per-core MB/s = 1 / (CPU s per MiB).",
+        "",
+        "| Implementation | CPU s (small) | CPU s (large) | fixed CPU s | CPU s per MiB | marginal MiB/s per core "
+        "| x naive (per MiB) | x DuckDB (per MiB) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, f in fit.items():
+        per = f["per_mib_cpu_s"]
+        out.append(
+            f"| {LABELS.get(name, name)} | {_f(f['lo']['cpu_s'])} | {_f(f['hi']['cpu_s'])} | {_f(f['fixed_cpu_s'])} "
+            f"| {_f(per, 3)} | {_f(1 / per if per > 0 else None)} | {_f(naive / per if naive and per > 0 else None)} "
+            f"| {_f(duck / per if duck and per > 0 else None, 3)} |"
+        )
+    return [*out, ""]
+
+
 def render_markdown(res: dict[str, Any]) -> str:
     """BENCHMARKS.md from a results dict (as written by bench.run)."""
     m = res.get("machine", {})
@@ -171,6 +203,7 @@ def render_markdown(res: dict[str, Any]) -> str:
     if comp.get("differences") is not None:
         diffs = ", ".join(f"{k}: {v} rows differ" for k, v in comp["differences"].items()) or "only one output"
         out += [f"Output check (device, site, metric, value, event time, date): {diffs}.", ""]
+    out += scaling_table(res)
     out += ["## Other measurements", "", "| Measurement | Result |", "|---|---|"]
     inc = res.get("incremental", {})
     if inc.get("available"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.report import render_markdown
 from bench.run import glue_projection, targets
 
@@ -129,3 +131,32 @@ def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:
     assert out["glue_projection_cpu"]["mb_per_s_per_core"] == 100 / 15.0  # 100 MiB over 15 CPU seconds
     md = (tmp_path / "B.md").read_text()
     assert "From CPU time instead" in md and out["targets"]["project_vs_naive"]["status"] == "met"
+
+
+def test_scaling_fits_fixed_and_per_mib_cost_through_two_sizes(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    small = _results()  # 100 MiB input; project 15 CPU s, naive 60, duckdb 6
+    small["started"] = "2024-05-01T00:00:00+00:00"
+    large = _results()
+    large["started"], large["size"] = "2024-05-02T00:00:00+00:00", "300MB"
+    large["telemetry_input"]["bytes"] = 300 * MIB
+    for name, cpu in (("project", 35.0), ("naive", 180.0), ("duckdb", 12.0)):
+        large["telemetry"][name]["cpu_seconds"] = cpu
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    out = rerender(tmp_path / "large.json", tmp_path / "B.md", [tmp_path / "small.json"])
+    fit = out["scaling"]["fit"]
+    assert fit["project"]["per_mib_cpu_s"] == pytest.approx(0.1) and fit["project"]["fixed_cpu_s"] == pytest.approx(5)
+    assert fit["naive"]["per_mib_cpu_s"] == pytest.approx(0.6) and fit["duckdb"]["per_mib_cpu_s"] == pytest.approx(0.03)
+    assert out["scaling"]["project_vs_naive_marginal"] == pytest.approx(6.0)
+    assert "per-MiB (marginal) CPU ratio 6.00" in out["targets"]["project_vs_naive"]["note"]
+    assert "per-MiB (marginal) CPU ratio 3.33" in out["targets"]["project_vs_duckdb"]["note"]
+    md = (tmp_path / "B.md").read_text()
+    assert "## Fixed vs per-MiB CPU cost" in md and "| 0.100 | 10.00 | 6.00 | 0.300 |" in md
+    # Adding the same point twice does not duplicate it; one size alone gives no fit.
+    again = rerender(tmp_path / "large.json", tmp_path / "B.md", [tmp_path / "small.json"])
+    assert len(again["scaling"]["points"]) == 2
+    assert rerender(tmp_path / "small.json", tmp_path / "C.md")["scaling"]["fit"] == {}
