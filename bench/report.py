@@ -110,13 +110,13 @@ def commentary(res: dict[str, Any]) -> list[str]:
     if p.get("available") and n.get("available"):
         out.append(
             f"- At {res.get('size')} the project job ({_f(p['seconds'])} s, {_f(p.get('cpu_seconds'))} CPU s) is "
-            "dominated by fixed per-run work rather than by the input: it lists and bookmarks the input objects, "
-            "stages them from S3, materialises each validation step (local checkpoints) so the quarantine and the "
-            "output share one parse, counts every row for the balance check, merges with the partitions already "
-            "written, writes versioned partitions and publishes each in the Glue Data Catalog, and merges its "
-            "quarantine. The naive script does none of that. The fixed part weighs most at small inputs, and the "
-            "Glue projection, which scales this run's rate linearly, overstates the cost by as much; a run at one "
-            "size cannot separate fixed from per-byte cost (see the notes when a second size was measured)."
+            "carrying fixed per-run work besides the input: it lists and bookmarks the input objects, stages them "
+            "from S3, parses every line once and materialises the tagged rows once so the quarantine, the output "
+            "and the balance counts share that pass, merges with the partitions already written (one ranked, "
+            "materialised pass), writes versioned partitions sized by bytes and publishes each in the Glue Data "
+            "Catalog, and merges its quarantine. The naive script does none of that. The fixed part weighs most at "
+            "small inputs, and the Glue projection, which scales this run's rate linearly, overstates the cost by "
+            "as much; the fixed vs per-MiB table (when two sizes were measured) separates the two."
         )
     inc = res.get("incremental", {})
     if inc.get("available"):

@@ -52,7 +52,7 @@ def _file_sizes(root: Path) -> dict[str, list[int]]:
 
 
 def test_layout_writes_the_planned_files_per_partition_with_real_bytes(spark, tmp_path):
-    # Scaled down (a target of a few hundred KiB) so a "big" partition fits a unit test: the mechanics are the same at 128 MiB.
+    # Scaled down (a target of a few hundred KiB) so a "big" partition fits a unit test; same mechanics at 128 MiB.
     frame = spark.range(0, 240_000).select(
         F.when(F.col("id") < 200_000, "big").otherwise("small").alias("part"),
         F.col("id"),
