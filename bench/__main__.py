@@ -26,9 +26,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--cdc-changes", type=int, default=1_000_000, help="CDC batch size (default 1 million)")
     run.add_argument("--no-athena", action="store_true")
     run.add_argument("--make-test", action="store_true", help="also time `make test` (slow)")
+    run.add_argument(
+        "--add-point", type=Path, action="append", default=[],
+        help="results JSON of a run at another size: joins the fixed vs per-MiB cost fit (repeatable)",
+    )  # fmt: skip
     rep = sub.add_parser("report", help="re-render BENCHMARKS.md from a results JSON (no measurement)")
     rep.add_argument("results", type=Path, nargs="?", default=Path("bench/results/latest.json"))
     rep.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
+    rep.add_argument("--add-point", type=Path, action="append", default=[], help="as for run")
     gen = sub.add_parser("generate", help="only generate the input data")
     gen.add_argument("out", type=Path)
     gen.add_argument("--size", default="1GB")
@@ -42,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         from bench.run import rerender
 
-        rerender(args.results, args.report)
+        rerender(args.results, args.report, args.add_point)
         return 0
     from bench.run import run_bench
 
@@ -58,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         athena_queries=not args.no_athena,
         make_test=args.make_test,
         cdc_changes=args.cdc_changes,
+        add_points=args.add_point,
         command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
     )
     for name, t in res["targets"].items():

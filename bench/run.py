@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -135,12 +136,19 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
     ratios = _ratios(tel)
     vs_naive = ratios.get("project_vs_naive")
-    cpu_note = "wall-time ratio; CPU-time ratio {}".format
+    sc = res.get("scaling") or {}
+
+    def cpu_note(ratio: str, marginal: float | None = None) -> str:
+        note = f"wall-time ratio; CPU-time ratio {ratio}"
+        if marginal is not None:
+            note += f"; per-MiB (marginal) CPU ratio {marginal:.2f} from two input sizes"
+        return note
+
     out["project_vs_naive"] = verdict(
         None if vs_naive is None else vs_naive >= 3,
         vs_naive,
         ">= 3x naive throughput",
-        cpu_note(_r(ratios.get("project_vs_naive_cpu"))),
+        cpu_note(_r(ratios.get("project_vs_naive_cpu")), sc.get("project_vs_naive_marginal")),
     )
     duck_vs = ratios.get("project_vs_duckdb")  # DuckDB seconds / project seconds
     vs_duck = 1 / duck_vs if duck_vs else None
@@ -149,7 +157,10 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         None if vs_duck is None else vs_duck <= 2,
         vs_duck,
         "DuckDB per-core throughput <= 2x project's",
-        cpu_note(_r(1 / duck_cpu if duck_cpu else None)),
+        cpu_note(
+            _r(1 / duck_cpu if duck_cpu else None),
+            1 / sc["project_vs_duckdb_marginal"] if sc.get("project_vs_duckdb_marginal") else None,
+        ),
     )
     inc = res.get("incremental", {})
     ratio = inc.get("ratio")
@@ -173,18 +184,21 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
-    """What the job's file sizing would do at 100 GB/day: LAKE_ROWS_PER_FILE rows x measured bytes per row."""
-    from energylake.runtime import ROWS_PER_FILE
+    """What the job's file sizing (energylake.filesizing) does at 100 GB/day with the measured bytes per row."""
+    from energylake.filesizing import TARGET_FILE_BYTES, plan_files
 
     rows, out = p["counts"].get("rows_out") or 0, p["output"].get("bytes") or 0
     if not rows or not out or not input_bytes:
         return ""
-    file_mib = ROWS_PER_FILE * out / rows / MIB
-    part_mib = DAILY_GB * 1024**3 * out / input_bytes / MIB / max(p["output"].get("partitions") or 1, 1)
-    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_mib else "keeps files >= 32 MiB"
+    row_bytes = out / rows
+    part_bytes = DAILY_GB * 1024**3 * out / input_bytes / max(p["output"].get("partitions") or 1, 1)
+    n_files = plan_files({"p": round(part_bytes / row_bytes)}, row_bytes, TARGET_FILE_BYTES)["p"]
+    file_mib = part_bytes / n_files / MIB
+    verdict = "would leave files under 32 MiB" if file_mib < 32 <= part_bytes / MIB else "keeps files >= 32 MiB"
     return (
-        f"; outlook at {DAILY_GB} GB/day: ~{part_mib:,.0f} MiB per partition, written in files of at most "
-        f"{ROWS_PER_FILE:,} rows = ~{file_mib:,.1f} MiB at the measured {out / rows:.1f} bytes/row, which {verdict}"
+        f"; outlook at {DAILY_GB} GB/day: ~{part_bytes / MIB:,.0f} MiB per partition, sized by bytes into "
+        f"{n_files} file(s) of ~{file_mib:,.1f} MiB (target {TARGET_FILE_BYTES / MIB:,.0f} MiB at the measured "
+        f"{row_bytes:.1f} bytes/row), which {verdict}"
     )
 
 
@@ -252,6 +266,7 @@ def run_bench(
     make_test: bool = False,
     command: str = "",
     cdc_changes: int = 1_000_000,
+    add_points: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """The whole benchmark; returns the results dict (also written as JSON and rendered to markdown)."""
     workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
@@ -310,6 +325,7 @@ def run_bench(
         res["make_test"] = recorded_make_test()
     _log("forecast metrics")
     res["forecast"] = forecast_metrics(workdir)
+    res["extra_points"] = [p for p in (telemetry_point(json.loads(Path(f).read_text())) for f in add_points) if p]
     derive(res)
     res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -329,13 +345,60 @@ def derive(res: dict[str, Any]) -> dict[str, Any]:
     in_mib = (res.get("telemetry_input") or {}).get("bytes", 0) / MIB
     cpu_rate = in_mib / p["cpu_seconds"] if p.get("available") and p.get("cpu_seconds") else None
     res["glue_projection_cpu"] = glue_projection(cpu_rate)
+    res["scaling"] = scaling(res)
     res["targets"] = targets(res)
     return res
 
 
-def rerender(results: Path, report: Path) -> dict[str, Any]:
-    """Recompute the derived figures of a results JSON and write the report again (no measurement)."""
+def telemetry_point(res: dict[str, Any]) -> dict[str, Any] | None:
+    """This run's telemetry measurement as one point of the size scaling: input MiB and CPU/wall s per engine."""
+    tel, inp = res.get("telemetry") or {}, res.get("telemetry_input") or {}
+    engines = {k: v for k, v in tel.items() if v.get("available")}
+    if not engines or not inp.get("bytes"):
+        return None
+    return {"size": res.get("size"), "started": res.get("started"), "input_mib": inp["bytes"] / MIB,
+            "cpu_seconds": {k: v.get("cpu_seconds") for k, v in engines.items()},
+            "seconds": {k: v["seconds"] for k, v in engines.items()}}  # fmt: skip
+
+
+def scaling(res: dict[str, Any]) -> dict[str, Any]:
+    """Fixed and per-MiB CPU cost per engine from two input sizes (a line through the smallest and largest).
+
+    Points: this run plus ``res["extra_points"]`` (other runs on the same generator and seed). The marginal
+    (per-MiB) ratios say how the engines compare once the input is large enough for fixed costs not to matter.
+    """
+    points = [p for p in [telemetry_point(res), *(res.get("extra_points") or [])] if p]
+    points.sort(key=lambda p: p["input_mib"])
+    out: dict[str, Any] = {"points": points, "fit": {}}
+    if len(points) < 2 or points[-1]["input_mib"] <= points[0]["input_mib"]:
+        return out
+    lo, hi = points[0], points[-1]
+    for engine in sorted(set(lo["cpu_seconds"]) & set(hi["cpu_seconds"])):
+        a, b = lo["cpu_seconds"][engine], hi["cpu_seconds"][engine]
+        if a is None or b is None:
+            continue
+        per_mib = (b - a) / (hi["input_mib"] - lo["input_mib"])
+        out["fit"][engine] = {"per_mib_cpu_s": per_mib, "fixed_cpu_s": a - per_mib * lo["input_mib"],
+                              "lo": {"mib": lo["input_mib"], "cpu_s": a},
+                              "hi": {"mib": hi["input_mib"], "cpu_s": b}}  # fmt: skip
+    fit = out["fit"]
+    for base in ("naive", "duckdb"):
+        if "project" in fit and base in fit and fit["project"]["per_mib_cpu_s"] > 0:
+            out[f"project_vs_{base}_marginal"] = fit[base]["per_mib_cpu_s"] / fit["project"]["per_mib_cpu_s"]
+    return out
+
+
+def rerender(results: Path, report: Path, add_points: Sequence[Path] = ()) -> dict[str, Any]:
+    """Recompute the derived figures of a results JSON and write the report again (no measurement).
+
+    ``add_points``: results JSONs of other runs (same generator and seed, another size) whose telemetry
+    measurement joins the fixed vs per-MiB fit.
+    """
     res = json.loads(Path(results).read_text())
+    for path in add_points:
+        point = telemetry_point(json.loads(Path(path).read_text()))
+        if point and all(p.get("started") != point["started"] for p in res.get("extra_points") or []):
+            res.setdefault("extra_points", []).append(point)
     if not (res.get("make_test") or {}).get("seconds"):
         res["make_test"] = recorded_make_test()  # measured after the run (it is slow): say when
     res = derive(res)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bench.report import render_markdown
 from bench.run import glue_projection, targets
 
@@ -104,15 +106,14 @@ def test_forecast_and_recorded_make_test_are_shown_with_their_source(tmp_path) -
     assert "612 s (exit 0) 300 passed" in md and "2026-11-23T10:00:00+00:00" in md
 
 
-def test_small_file_outlook_uses_rows_per_file_and_bytes_per_row() -> None:
-    from energylake.runtime import ROWS_PER_FILE
-
+def test_small_file_outlook_plans_files_by_bytes() -> None:
     res = _results()
-    # 950 rows in 40 MiB -> ~44 KB/row: ROWS_PER_FILE rows are far above 32 MiB, so sizing is fine at scale
+    # 40 MiB out of 100 MiB in -> 40 GiB/day of output in one partition: 320 files of 128 MiB
     note = targets(res)["small_files"]["note"]
-    assert f"{ROWS_PER_FILE:,} rows" in note and "keeps files >= 32 MiB" in note
-    res["telemetry"]["project"]["counts"]["rows_out"] = 10_000_000  # ~4 bytes/row: 1M-row files are ~4 MiB
-    assert "would leave files under 32 MiB" in targets(res)["small_files"]["note"]
+    assert "sized by bytes into 320 file(s) of ~128.0 MiB" in note and "keeps files >= 32 MiB" in note
+    res["telemetry"]["project"]["output"]["partitions"] = 100_000  # ~0.4 MiB per partition: one small file each
+    note = targets(res)["small_files"]["note"]
+    assert "into 1 file(s)" in note and "keeps files >= 32 MiB" in note
 
 
 def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:
@@ -130,3 +131,32 @@ def test_rerender_recomputes_derived_figures_from_the_json(tmp_path) -> None:
     assert out["glue_projection_cpu"]["mb_per_s_per_core"] == 100 / 15.0  # 100 MiB over 15 CPU seconds
     md = (tmp_path / "B.md").read_text()
     assert "From CPU time instead" in md and out["targets"]["project_vs_naive"]["status"] == "met"
+
+
+def test_scaling_fits_fixed_and_per_mib_cost_through_two_sizes(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    small = _results()  # 100 MiB input; project 15 CPU s, naive 60, duckdb 6
+    small["started"] = "2024-05-01T00:00:00+00:00"
+    large = _results()
+    large["started"], large["size"] = "2024-05-02T00:00:00+00:00", "300MB"
+    large["telemetry_input"]["bytes"] = 300 * MIB
+    for name, cpu in (("project", 35.0), ("naive", 180.0), ("duckdb", 12.0)):
+        large["telemetry"][name]["cpu_seconds"] = cpu
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    (tmp_path / "large.json").write_text(json.dumps(large))
+    out = rerender(tmp_path / "large.json", tmp_path / "B.md", [tmp_path / "small.json"])
+    fit = out["scaling"]["fit"]
+    assert fit["project"]["per_mib_cpu_s"] == pytest.approx(0.1) and fit["project"]["fixed_cpu_s"] == pytest.approx(5)
+    assert fit["naive"]["per_mib_cpu_s"] == pytest.approx(0.6) and fit["duckdb"]["per_mib_cpu_s"] == pytest.approx(0.03)
+    assert out["scaling"]["project_vs_naive_marginal"] == pytest.approx(6.0)
+    assert "per-MiB (marginal) CPU ratio 6.00" in out["targets"]["project_vs_naive"]["note"]
+    assert "per-MiB (marginal) CPU ratio 3.33" in out["targets"]["project_vs_duckdb"]["note"]
+    md = (tmp_path / "B.md").read_text()
+    assert "## Fixed vs per-MiB CPU cost" in md and "| 0.100 | 10.00 | 6.00 | 0.300 |" in md
+    # Adding the same point twice does not duplicate it; one size alone gives no fit.
+    again = rerender(tmp_path / "large.json", tmp_path / "B.md", [tmp_path / "small.json"])
+    assert len(again["scaling"]["points"]) == 2
+    assert rerender(tmp_path / "small.json", tmp_path / "C.md")["scaling"]["fit"] == {}

@@ -31,6 +31,23 @@ def deduplicate(frame: DataFrame, keys: Sequence[str], order: Sequence[Column]) 
     return ranked.where("_rank = 1").drop("_rank"), ranked.where("_rank > 1").drop("_rank")
 
 
+def rank_with_existing(
+    new: DataFrame, existing: DataFrame | None, keys: Sequence[str], order: Sequence[Column]
+) -> DataFrame:
+    """New rows plus the rows already written, ranked per key: ``_rank`` 1 is the winner, ``_origin`` 0 = new.
+
+    On an exact tie the new row wins, so reprocessing identical input reproduces identical output.
+    """
+    tagged = new.withColumn("_origin", F.lit(0))
+    if existing is not None:
+        tagged = tagged.unionByName(existing.withColumn("_origin", F.lit(1)), allowMissingColumns=True)
+    order = [*order, F.col("_origin")]
+    if not keys:
+        return tagged.withColumn("_rank", F.lit(1))
+    window = Window.partitionBy(*keys).orderBy(*order)
+    return tagged.withColumn("_rank", F.row_number().over(window))
+
+
 def merge_with_existing(
     new: DataFrame, existing: DataFrame | None, keys: Sequence[str], order: Sequence[Column]
 ) -> tuple[DataFrame, DataFrame]:
@@ -39,11 +56,6 @@ def merge_with_existing(
     Returns (merged rows in the contract columns of ``existing``/``new``, new rows that lost). On an
     exact tie the new row wins, so reprocessing identical input reproduces identical output.
     """
-    tagged_new = new.withColumn("_origin", F.lit(0))
-    if existing is None:
-        winners, losers = deduplicate(tagged_new, keys, [*order, F.col("_origin")])
-        return winners.drop("_origin"), losers.drop("_origin")
-    tagged_old = existing.withColumn("_origin", F.lit(1))
-    combined = tagged_new.unionByName(tagged_old, allowMissingColumns=True)
-    winners, losers = deduplicate(combined, keys, [*order, F.col("_origin")])
-    return winners.drop("_origin"), losers.where("_origin = 0").drop("_origin")
+    ranked = rank_with_existing(new, existing, keys, order)
+    winners = ranked.where("_rank = 1").drop("_rank", "_origin")
+    return winners, ranked.where("(_rank > 1) AND (_origin = 0)").drop("_rank", "_origin")

@@ -33,13 +33,18 @@ def strip_bom(col: Column) -> Column:
 
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
     """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
-    frame = spark.read.text(list(paths), wholetext=True).select(
+    files = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
+        "value",
+    )
+    # The staged path is mapped back to its s3:// URI once per file, not once per line.
+    frame = map_source(files, path_map).select(
+        "source_file",
+        "ingested_ts",
         F.posexplode(F.split(strip_bom(F.col("value")), r"\r?\n")).alias("line_no", "raw_record"),
     )
-    frame = frame.where(F.length(F.trim("raw_record")) > 0)
-    return map_source(frame, path_map).select(*LINEAGE)
+    return frame.where(F.length(F.trim("raw_record")) > 0).select(*LINEAGE)
 
 
 def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:

@@ -14,7 +14,6 @@ import contextlib
 import importlib.util
 import json
 import logging
-import math
 import os
 import shutil
 import sys
@@ -30,15 +29,14 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from energylake import parse
+from energylake import filesizing, parse
 from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
-from energylake.dedup import merge_with_existing
+from energylake.dedup import merge_with_existing, rank_with_existing
 from energylake.schema import struct_type
 from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
 log = logging.getLogger("energylake.job")
-ROWS_PER_FILE = int(os.environ.get("LAKE_ROWS_PER_FILE", "1000000"))
 PARQUET_CODEC = "snappy"
 
 
@@ -146,6 +144,8 @@ class JobContext:
     _pending_sources: dict[str, dict[str, str]] = field(default_factory=dict)
     _glue_job: Any = None
     _writes: int = 0
+    _file_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    target_file_bytes: int = filesizing.TARGET_FILE_BYTES
 
     @property
     def run_id(self) -> str:
@@ -170,6 +170,7 @@ class JobContext:
         for obj in self._pending_inputs:
             processed[obj.uri] = obj.etag
         self._bookmark.setdefault("sources", {}).update(self._pending_sources)
+        self._bookmark.setdefault("file_stats", {}).update(self._file_stats)
         self._bookmark["last_run_id"] = self.run_id
         self.storage.put_json(self.state_uri("bookmarks", f"{self.name}.json"), self._bookmark)
 
@@ -284,37 +285,41 @@ class JobContext:
         database: str,
         output_root: str,
         drop: Sequence[tuple[str, ...]] = (),
+        counts: dict[tuple[str, ...], int] | None = None,
     ) -> int:
         """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
 
-        Each partition goes to ``<root>/<col>=<v>/v=<run_id>/``; only after all files are written is the
-        catalog location switched (the atomic publish), then older versions are deleted. Partitions in
-        ``drop`` with no rows in ``frame`` are removed from the catalog. Returns rows written.
+        Each partition goes to ``<root>/<col>=<v>/v=<run_id>/`` in files of about TARGET_FILE_BYTES; only
+        after all files are written is the catalog location switched (the atomic publish), then older
+        versions are deleted. Partitions in ``drop`` with no rows in ``frame`` are removed from the catalog.
+        ``counts`` (rows per partition, when the caller already has them) saves one pass. Returns rows written.
         """
         names = [c.name for c in contract.columns]
         parts = list(contract.partition_by)
-        frame = frame.select(*names).localCheckpoint()
-        rows = frame.count()
+        frame = frame.select(*names)
+        if counts is None:
+            # One pass: materialise the rows once (the write reads them again) and count them per partition.
+            frame = frame.localCheckpoint(eager=False)
+            counts = partition_counts(frame, parts)
+        rows = sum(counts.values())
         root = output_root.rstrip("/") + "/"
         self.catalog.register_table(
             contract, database, root if parts else self.catalog_location_or(root, contract, database)
         )
-        values = [tuple(str(v) for v in r) for r in frame.select(*parts).distinct().collect()] if parts else [()]
-        if rows == 0 and not parts:
-            values = []
+        values = [v for v, n in sorted(counts.items()) if n] if parts else ([()] if rows else [])
         self._writes += 1
         version = f"{self.run_id}-{self._writes}"  # a partition written twice in one run gets two versions
+        written_bytes = 0
         if values:
-            n_files = max(1, math.ceil(rows / ROWS_PER_FILE))
-            out = frame.withColumn("v", F.lit(version))
-            out = out.repartition(n_files, *[F.col(p) for p in parts]) if parts else out.coalesce(n_files)
-            # Codec set on the writer, not left to the session's default (which a Glue job config can change).
-            writer = (
-                out.write.option("maxRecordsPerFile", ROWS_PER_FILE)
-                .option("compression", PARQUET_CODEC)
-                .partitionBy(*parts, "v")
-                .mode("append")
+            key = f"{database}.{contract.name}"
+            plan = filesizing.plan_files(
+                {v: counts[v] for v in values},
+                filesizing.bytes_per_row(contract, self._bookmark.get("file_stats", {}).get(key)),
+                self.target_file_bytes,
             )
+            out = filesizing.layout_for_write(frame, parts, plan).withColumn("v", F.lit(version))
+            # Codec set on the writer, not left to the session's default (which a Glue job config can change).
+            writer = out.write.option("compression", PARQUET_CODEC).partitionBy(*parts, "v").mode("append")
             if self.staged:
                 assert self.staging_dir is not None
                 local = self.staging_dir / "out" / f"{contract.name}-{self._writes}"
@@ -329,7 +334,10 @@ class JobContext:
                 self.catalog.put_partition(contract, database, value, location)
             else:
                 self.catalog.register_table(contract, database, location)
-            self._collect_garbage(base + "/", location)
+            written_bytes += self._collect_garbage(base + "/", location)
+        if values:
+            # Measured bytes per row for the next run's file sizing (kept with the bookmark).
+            self._file_stats[f"{database}.{contract.name}"] = {"bytes": written_bytes, "rows": rows}
         written = {tuple(v) for v in values}
         for value in drop:
             if (
@@ -353,9 +361,13 @@ class JobContext:
             if f"v={version}/" in rel:
                 self.storage.upload_file(path, join_uri(root, rel))
 
-    def _collect_garbage(self, base: str, keep: str | None) -> None:
-        """Delete superseded version directories under a partition (best effort, after the publish)."""
+    def _collect_garbage(self, base: str, keep: str | None) -> int:
+        """Delete superseded version directories under a partition (best effort, after the publish).
+
+        Returns the bytes of the kept version's Parquet files (the write's measured size).
+        """
         bucket, _ = parse_s3_uri(base)
+        kept = 0
         for obj in self.storage.list(base):
             _, key = parse_s3_uri(obj.uri)
             rel = key[len(parse_s3_uri(base)[1]) :]
@@ -363,6 +375,9 @@ class JobContext:
                 continue
             if keep is None or not obj.uri.startswith(keep):
                 self.storage.s3.delete_object(Bucket=bucket, Key=key)
+            elif obj.uri.endswith(".parquet"):
+                kept += obj.size
+        return kept
 
     def merge_into(
         self,
@@ -371,21 +386,35 @@ class JobContext:
         database: str,
         output_root: str,
         order: Sequence[Any],
+        counts: dict[tuple[str, ...], int] | None = None,
     ) -> tuple[int, int]:
         """Late-data-safe upsert: merge new rows into the partitions they touch and rewrite those partitions.
 
-        Returns (new rows written, new rows dropped as duplicates of a winning row).
+        ``counts`` are the new rows per partition when the caller has them. Returns (new rows written, new
+        rows dropped as duplicates of a winning row).
         """
-        new = new.localCheckpoint()
         parts = list(contract.partition_by)
-        touched = [tuple(str(v) for v in r) for r in new.select(*parts).distinct().collect()] if parts else None
+        if counts is None:
+            new = new.localCheckpoint(eager=False)
+            counts = partition_counts(new, parts)
+        touched = sorted(v for v, n in counts.items() if n) if parts else None
         existing = self.read_table(contract, database, touched)
-        merged, dropped = merge_with_existing(new, existing, contract.primary_key, order)
-        merged = merged.localCheckpoint()
-        dropped_n = dropped.count()
-        new_n = new.count()
-        self.write_partitions(merged, contract, database, output_root)
-        return new_n - dropped_n, dropped_n
+        # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
+        # reads the same rows (no second window over the data).
+        ranked = rank_with_existing(new, existing, contract.primary_key, order).localCheckpoint(eager=False)
+        stats = (
+            ranked.groupBy(*parts)
+            .agg(
+                F.sum(F.when(F.col("_rank") == 1, 1).otherwise(0)).alias("_winners"),
+                F.sum(F.when((F.col("_rank") > 1) & (F.col("_origin") == 0), 1).otherwise(0)).alias("_dropped"),
+            )
+            .collect()
+        )
+        winners = {tuple(str(v) for v in r[: len(parts)]): int(r["_winners"]) for r in stats}
+        dropped_n = sum(int(r["_dropped"]) for r in stats)
+        merged = ranked.where(F.col("_rank") == 1).drop("_rank", "_origin")
+        self.write_partitions(merged, contract, database, output_root, counts=winners)
+        return sum(counts.values()) - dropped_n, dropped_n
 
     def load(
         self,
@@ -397,10 +426,18 @@ class JobContext:
         order: Sequence[Any],
     ) -> None:
         """Record-job tail: quarantine rejects, merge valid rows into their partitions, count everything."""
-        valid = valid.localCheckpoint()
-        n_valid = valid.count()
-        quarantined = self.quarantine(rejects, contract.name)
-        written, dropped = self.merge_into(valid, contract, database, output_root, order) if n_valid else (0, 0)
+        parts = list(contract.partition_by)
+        # One pass over the parsed input counts valid rows per partition and quarantine rows together.
+        kinds = valid.select(F.lit(0).alias("_kind"), *parts).unionByName(
+            rejects.select(
+                F.lit(1).alias("_kind"), *[F.lit(None).cast(valid.schema[p].dataType).alias(p) for p in parts]
+            )
+        )
+        by_kind = kinds.groupBy("_kind", *parts).count().collect()
+        counts = {tuple(str(v) for v in r[1 : 1 + len(parts)]): int(r["count"]) for r in by_kind if r["_kind"] == 0}
+        n_valid = sum(counts.values())
+        quarantined = self.quarantine(rejects, contract.name, sum(r["count"] for r in by_kind if r["_kind"] == 1))
+        written, dropped = self.merge_into(valid, contract, database, output_root, order, counts) if n_valid else (0, 0)
         self.metrics.rows_read += n_valid + quarantined
         self.metrics.rows_written += written
         self.metrics.rows_deduplicated += dropped
@@ -411,8 +448,11 @@ class JobContext:
             "deduplicated": dropped,
         }
 
-    def quarantine(self, rejects: DataFrame, dataset: str) -> int:
-        """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates)."""
+    def quarantine(self, rejects: DataFrame, dataset: str, count: int | None = None) -> int:
+        """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates).
+
+        ``count`` is the number of rows of ``rejects`` when the caller already counted them.
+        """
         contract = get_contract("quarantine_records")
         rows = rejects.select(
             F.lit(self.name).alias("job_name"),
@@ -423,15 +463,18 @@ class JobContext:
             F.lit(self.now).cast("timestamp").alias("quarantined_ts"),
             F.lit(dataset).alias("dataset"),
             F.lit(self.now.date()).cast("date").alias("quarantine_date"),
-        ).localCheckpoint()
-        count = rows.count()
+        )
+        if count is None:
+            rows = rows.localCheckpoint(eager=False)
+            count = rows.count()
         self.metrics.rows_quarantined += count
         if count:
             keyed = rows.withColumn(
                 "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
             )
-            parts = list(contract.partition_by)
-            touched = [tuple(str(v) for v in r) for r in keyed.select(*parts).distinct().collect()]
+            # Every row carries the same (dataset, quarantine_date): the only partition touched.
+            literal = {"dataset": dataset, "quarantine_date": str(self.now.date())}
+            touched = [tuple(literal[p] for p in contract.partition_by)]
             existing = self.read_table(contract, self.args["quarantine_database"], touched)
             if existing is not None:
                 existing = existing.withColumn(
@@ -443,6 +486,11 @@ class JobContext:
                 merged.drop("_key"), contract, self.args["quarantine_database"], self.args["quarantine_path"]
             )
         return count
+
+
+def partition_counts(frame: DataFrame, parts: Sequence[str]) -> dict[tuple[str, ...], int]:
+    """Rows per partition of ``frame`` (values as strings, like the catalog's), in one aggregate."""
+    return {tuple(str(v) for v in r[: len(parts)]): int(r["count"]) for r in frame.groupBy(*parts).count().collect()}
 
 
 def _glue_job(spark: SparkSession, name: str, args: dict[str, str]) -> tuple[Any, SparkSession]:

@@ -9,8 +9,8 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, TimestampType
 
 from energylake.contracts import get_contract
-from energylake.parse import LINEAGE, cast_columns, parse_json_lines, split_by_reason, union_rejects
-from energylake.quality import apply_quality
+from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
+from energylake.quality import failure_reason
 from energylake.units import to_canonical
 
 # Seed `type` names -> normalised metric names; the seed format's units when no `unit` is given.
@@ -57,123 +57,193 @@ def site_from_device(device_id: Column) -> Column:
     return F.when(site != "", site)
 
 
-def parse_telemetry(lines: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Parse JSON lines of either telemetry format into one reading per row (strings); bad records quarantined."""
+def _reading(key: Column, metric: Column, value: Column, unit: Column) -> Column:
+    """One candidate reading of a line (all strings): the device metrics key, metric, value and unit as received."""
+    return F.struct(
+        key.cast("string").alias("_key"),
+        metric.cast("string").alias("metric"),
+        value.cast("string").alias("value_raw"),
+        unit.cast("string").alias("unit_raw"),
+    )
+
+
+def _first_reason(*reasons: Column) -> Column:
+    """The first non-null reason: a row is judged by the earliest check it fails, like a chain of filters."""
+    return F.coalesce(*reasons)
+
+
+def _joined(*checks: Column) -> Column:
+    """Every failing check of one step joined by '; ' (null when all pass)."""
+    joined = F.concat_ws("; ", *checks)
+    return F.when(joined != "", joined)
+
+
+def parse_telemetry(lines: DataFrame) -> DataFrame:
+    """JSON lines of either format to one row per candidate reading (strings) with ``_reason`` (null = parsed).
+
+    ``_key`` is the device ``metrics`` key a reading came from (null for seed records and line failures).
+
+    Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
+    come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
+    Line-level failures keep one row per line, carrying the reason.
+    """
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
-    records, bad_json = parse_json_lines(lines, [*seed, *device])
-    is_device = F.col("device_id").isNotNull() | F.col("metrics").isNotNull()
-    mixed = F.when(
-        is_device & (F.col("id").isNotNull() | F.col("type").isNotNull() | F.col("data").isNotNull()),
-        "mixed_formats:seed and device fields in one record",
+    allowed = sorted({*seed, *device})
+    doc = F.col("_doc")
+    unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
+    is_device = doc["device_id"].isNotNull() | doc["metrics"].isNotNull()
+    metrics = F.col("_metrics")
+    line_reason = (
+        F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
+        .when(doc.isNull(), F.lit("malformed_json"))
+        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
+        .when(
+            is_device & (doc["id"].isNotNull() | doc["type"].isNotNull() | doc["data"].isNotNull()),
+            F.lit("mixed_formats:seed and device fields in one record"),
+        )
+        .when(
+            is_device & doc["metrics"].isNotNull() & metrics.isNull(),
+            F.lit("malformed_json:metrics is not an object"),
+        )
+        .when(is_device & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    records, bad_mixed = split_by_reason(records, mixed)
-    seed_rows, bad_seed = normalise_seed(records.where(~is_device))
-    device_rows, bad_device = explode_device(records.where(is_device))
-    return seed_rows.unionByName(device_rows), union_rejects([bad_json, bad_mixed, bad_seed, bad_device])
-
-
-def normalise_seed(records: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Seed records {id, data, type, date, unit?} to readings; unknown `type` names are quarantined."""
-    metric = _lit_map(SEED_TYPES)[F.col("type")]
-    rows = records.select(
-        *LINEAGE,
-        F.col("id").alias("device_id"),
-        site_from_device(F.col("id")).alias("site_id"),
-        F.coalesce(metric, F.concat(F.lit("?"), F.col("type"))).alias("metric"),
-        F.col("data").alias("value_raw"),
-        F.coalesce(F.col("unit"), _lit_map(SEED_DEFAULT_UNITS)[metric]).alias("unit_raw"),
-        F.col("date").alias("event_raw"),
-        "type",
-    )
-    reason = F.when(F.col("type").isNull(), F.lit("missing_required:type")).when(
-        F.col("metric").startswith("?") & (F.col("metric") != "?"),
-        F.concat(F.lit("unknown_metric_type:"), F.expr("substring(metric, 2)")),
-    )
-    good, bad = split_by_reason(rows, reason)
-    return good.drop("type"), bad
-
-
-def explode_device(records: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """Device records to one reading per metric key; unknown keys and non-object `metrics` are quarantined."""
-    parsed = records.withColumn("_m", F.from_json("metrics", "map<string,string>"))
-    bad_obj = parsed.where(F.col("metrics").isNotNull() & F.col("_m").isNull()).withColumn(
-        "_r", F.lit("malformed_json:metrics is not an object")
-    )
-    no_metrics = parsed.where(F.col("metrics").isNull() | (F.size("_m") == 0)).withColumn(
-        "_r", F.lit("missing_required:metrics")
-    )
-    exploded = parsed.where(F.size("_m") > 0).select(
-        *LINEAGE, "device_id", "site_id", "ts", F.explode("_m").alias("_key", "_value")
+    seed_metric = _lit_map(SEED_TYPES)[F.col("_type")]
+    seed_reading = _reading(
+        F.lit(None),
+        F.coalesce(seed_metric, F.concat(F.lit("?"), F.col("_type"))),
+        F.col("_data"),
+        F.coalesce(F.col("_unit"), _lit_map(SEED_DEFAULT_UNITS)[seed_metric]),
     )
     keys = F.create_map(
         *[x for k, (m, u) in DEVICE_METRIC_KEYS.items() for x in (F.lit(k), F.array(F.lit(m), F.lit(u)))]
     )
-    mapped = exploded.withColumn("_mu", keys[F.col("_key")])
-    # An exploded reading keeps the whole record as raw_record plus the key, so quarantine shows which one failed.
-    rows = mapped.select(
-        "source_file",
-        "line_no",
-        F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key")).alias("raw_record"),
-        "ingested_ts",
+    device_readings = F.transform(
+        F.map_entries(metrics),
+        lambda e: _reading(
+            e["key"], F.coalesce(keys[e["key"]][0], F.concat(F.lit("?"), e["key"])), e["value"], keys[e["key"]][1]
+        ),
+    )
+    none = F.lit(None)
+    readings = (
+        F.when(F.col("_line_reason").isNotNull(), F.array(_reading(none, none, none, none)))
+        .when(~F.col("_is_device"), F.array(seed_reading))
+        .otherwise(device_readings)
+    )
+    dev = F.col("_is_device")
+    parsed = lines.select(*LINEAGE, F.from_json("raw_record", "map<string,string>").alias("_doc"))
+    parsed = parsed.select(
+        *LINEAGE,
+        "_doc",
+        is_device.alias("_is_device"),
+        F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
+    )
+    # Per line, before the explode: the line's fields as plain columns, so each reading copies a few
+    # strings rather than the whole parsed object.
+    per_line = parsed.select(
+        *LINEAGE,
+        "_is_device",
+        "_metrics",
+        line_reason.alias("_line_reason"),
+        F.when(dev, doc["device_id"]).otherwise(doc["id"]).alias("device_id"),
+        F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"])))
+        .otherwise(site_from_device(doc["id"]))
+        .alias("site_id"),
+        F.when(dev, doc["ts"]).otherwise(doc["date"]).alias("event_raw"),
+        doc["type"].alias("_type"),
+        doc["data"].alias("_data"),
+        doc["unit"].alias("_unit"),
+    )
+    exploded = per_line.select(
+        *LINEAGE, "device_id", "site_id", "event_raw", "_type", "_is_device", "_line_reason", F.inline(readings)
+    )
+    metric = F.col("metric")
+    seed_reason = F.when(F.col("_type").isNull(), F.lit("missing_required:type")).when(
+        metric.startswith("?") & (metric != "?"),
+        F.concat(F.lit("unknown_metric_type:"), F.expr("substring(metric, 2)")),
+    )
+    device_reason = F.when(metric.startswith("?"), F.concat(F.lit("unknown_metric:"), F.expr("substring(metric, 2)")))
+    return exploded.select(
+        *LINEAGE,
+        "_key",
         "device_id",
-        F.coalesce(F.col("site_id"), site_from_device(F.col("device_id"))).alias("site_id"),
-        F.coalesce(F.col("_mu")[0], F.concat(F.lit("?"), F.col("_key"))).alias("metric"),
-        F.col("_value").alias("value_raw"),
-        F.col("_mu")[1].alias("unit_raw"),
-        F.col("ts").alias("event_raw"),
+        "site_id",
+        "metric",
+        "value_raw",
+        "unit_raw",
+        "event_raw",
+        _first_reason(F.col("_line_reason"), F.when(dev, device_reason).otherwise(seed_reason)).alias("_reason"),
     )
-    good, bad_key = split_by_reason(
-        rows,
-        F.when(F.col("metric").startswith("?"), F.concat(F.lit("unknown_metric:"), F.expr("substring(metric, 2)"))),
-    )
-    from energylake.parse import rejects
-
-    bad = union_rejects([rejects(bad_obj, "_r"), rejects(no_metrics, "_r"), bad_key])
-    return good, bad
 
 
-def to_readings(readings: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
-    """Cast, convert units, add partition columns and apply telemetry_readings quality rules."""
-    typed, bad_cast = cast_columns(
-        readings.withColumnRenamed("value_raw", "value").withColumnRenamed("event_raw", "event_ts"),
-        {"value": DoubleType(), "event_ts": TimestampType()},
-        required=("value", "event_ts"),
+def _cast_checks(raw: Column, dtype: str, name: str) -> list[Column]:
+    """cast_columns' checks for one required string column: present but not castable, or missing."""
+    present = raw.isNotNull() & (raw != "")
+    return [
+        F.when(present & raw.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")),
+        F.when(~present, F.lit(f"missing_required:{name}")),
+    ]
+
+
+def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
+    """Raw telemetry lines to telemetry_readings rows with lineage and ``_reason`` (null = valid), in one pass.
+
+    The checks run in the order of the former chain of filters (parse, format, cast, ids, unit, contract
+    rules) and a row carries the reasons of the first step it fails, so quarantine reasons are unchanged.
+    """
+    readings = parse_telemetry(lines)
+    value_raw, event_raw = F.trim(F.col("value_raw")), F.trim(F.col("event_raw"))
+    cast_reason = _joined(
+        *_cast_checks(value_raw, "double", "value"), *_cast_checks(event_raw, "timestamp", "event_ts")
     )
-    missing = F.concat_ws(
-        "; ",
+    id_reason = _joined(
         F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
         F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
     )
-    typed, bad_ids = split_by_reason(typed, F.when(missing != "", missing))
-    value, unit = to_canonical(F.col("value"), F.col("unit_raw"), F.col("metric"))
-    converted = typed.withColumn("_converted", value).withColumn("unit", unit)
-    converted, bad_unit = split_by_reason(
-        converted,
-        F.when(
-            F.col("_converted").isNull(),
-            F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), "metric"),
-        ),
+    typed = readings.select(
+        *LINEAGE,
+        "_key",
+        "device_id",
+        "site_id",
+        "metric",
+        F.when(value_raw != "", value_raw).cast(DoubleType()).alias("value"),
+        "unit_raw",
+        F.when(event_raw != "", event_raw).cast(TimestampType()).alias("event_ts"),
+        _first_reason(F.col("_reason"), cast_reason, id_reason).alias("_reason"),
     )
-    contract = get_contract("telemetry_readings")
-    shaped = converted.select(
-        *[c for c in LINEAGE if c not in ("source_file", "ingested_ts")],
+    value, unit = to_canonical(F.col("value"), F.col("unit_raw"), F.col("metric"))
+    unit_reason = F.when(
+        F.col("_converted").isNull(),
+        F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), "metric"),
+    )
+    shaped = typed.withColumn("_converted", value).select(
+        "line_no",
+        "raw_record",
+        "_key",
         "device_id",
         "site_id",
         "metric",
         F.col("_converted").alias("value"),
-        "unit",
+        unit.alias("unit"),
         "event_ts",
         "ingested_ts",
         "source_file",
         F.to_date("event_ts").alias("event_date"),
+        _first_reason(F.col("_reason"), unit_reason).alias("_reason"),
     )
-    valid, bad_quality = apply_quality(shaped, contract, now)
-    return valid, union_rejects([bad_cast, bad_ids, bad_unit, bad_quality])
+    contract = get_contract("telemetry_readings")
+    tagged = shaped.withColumn("_reason", _first_reason(F.col("_reason"), failure_reason(shaped, contract, now)))
+    # Quarantine needs the record as received (an exploded device reading: plus its key, to show which one
+    # failed); valid rows do not carry it.
+    raw = F.when(F.col("_key").isNotNull(), F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key"))).otherwise(
+        F.col("raw_record")
+    )
+    return tagged.withColumn("raw_record", F.when(F.col("_reason").isNotNull(), raw)).drop("_key")
 
 
 def telemetry_readings(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
     """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows)."""
-    readings, bad_parse = parse_telemetry(lines)
-    valid, bad_rows = to_readings(readings, now)
-    return valid, bad_parse.unionByName(bad_rows)
+    # One materialisation feeds both outputs (and the job's counts): the lines are parsed once per run.
+    tagged = tag_readings(lines, now).localCheckpoint(eager=False)
+    valid = tagged.where(F.col("_reason").isNull()).drop("_reason", "raw_record")
+    return valid, rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
