@@ -18,15 +18,19 @@ SMALL_FILE = 32 * MIB
 BIG_PARTITION = 128 * MIB
 
 
-def tree_rss(pid: int | None = None) -> int:
-    """Resident bytes of a process and all its descendants (the Spark JVM and Python workers included)."""
+def _tree(pid: int | None = None) -> list[psutil.Process]:
+    """A process and all its live descendants (the Spark JVM and Python workers included); [] once it is gone."""
     try:
         root = psutil.Process(pid or os.getpid())
-        procs = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
+        return []
+
+
+def tree_rss(pid: int | None = None) -> int:
+    """Resident bytes of a process and all its descendants (the Spark JVM and Python workers included)."""
     total = 0
-    for proc in procs:
+    for proc in _tree(pid):
         try:
             total += proc.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -36,13 +40,8 @@ def tree_rss(pid: int | None = None) -> int:
 
 def tree_cpu(pid: int | None = None) -> float:
     """CPU seconds (user + system) used so far by a process tree, exited-and-reaped descendants included."""
-    try:
-        root = psutil.Process(pid or os.getpid())
-        procs = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
     total = 0.0
-    for proc in procs:
+    for proc in _tree(pid):
         try:
             t = proc.cpu_times()
             # children_* keep the CPU of reaped children (Spark's short-lived Python workers): without them

@@ -9,7 +9,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,6 +18,8 @@ from energylake.contracts import get_contract
 from lakectl.governance import AccessDenied, effective_access, read_as, validate
 from lakectl.policy_audit import audit_file
 from lakectl.settings import REPO_ROOT
+
+from ..terraform.packages import lambda_var_file
 
 TF = REPO_ROOT / "terraform"
 SECRET_NAME = re.compile(r"password|secret_string|secret_value|token|api_key|private_key", re.IGNORECASE)
@@ -105,12 +106,7 @@ def test_rendered_iam_and_bucket_policies_are_least_privilege(aws_emulator, tmp_
     """Apply the local env to the emulator; audit every rendered IAM and bucket policy (terraform show -json)."""
     aws_emulator.reset()  # the session emulator may hold same-named buckets from earlier test modules
     env = _terraform_env(aws_emulator.endpoint_url) | {"TF_DATA_DIR": str(tmp_path / ".terraform")}
-    var_file = subprocess.run(  # the same Lambda packages `make plan` uses (venv Python)
-        [sys.executable, str(TF / "scripts" / "lambda_zips.py"), str(REPO_ROOT), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    var_file = lambda_var_file(tmp_path)  # the same Lambda packages `make plan` uses
     local = TF / "envs" / "local"
 
     def tf(*args: str) -> subprocess.CompletedProcess:

@@ -7,13 +7,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from lakectl.emulator import EmbeddedEmulator
 from lakectl.settings import emulator_env
+
+from .packages import lambda_var_file
 
 REPO = Path(__file__).resolve().parents[2]
 TF_ROOT = REPO / "terraform"
@@ -156,12 +157,7 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
         }
     )
     # Same packages as `make plan`: lakeingest.packaging and the analytics consumers builder (venv Python).
-    var_file = subprocess.run(
-        [sys.executable, str(TF_ROOT / "scripts" / "lambda_zips.py"), str(REPO), str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    var_file = lambda_var_file(tmp_path)
     local = TF_ROOT / "envs" / "local"
     init(local, f"-backend-config=path={tmp_path / 'local.tfstate'}", env=env)
     args = ["-input=false", "-no-color", f"-var-file={var_file}"]
@@ -220,13 +216,7 @@ def test_lambda_packages_come_from_the_manifest(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "lambda").mkdir(parents=True)
     shutil.copy(REPO / "lambda" / "functions.json", repo / "lambda" / "functions.json")
-    var_file = subprocess.run(
-        [sys.executable, str(TF_ROOT / "scripts" / "lambda_zips.py"), str(repo), str(tmp_path / "state")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    values = json.loads(Path(var_file).read_text())
+    values = json.loads(lambda_var_file(tmp_path / "state", repo).read_text())
     manifest = json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]
     zips = {p.stem: p for p in Path(values["lambda_zip_dir"]).glob("*.zip")}
     assert set(zips) == set(manifest)
