@@ -12,11 +12,15 @@ import time
 import psycopg
 import pytest
 
-from migration.dms.apply import apply_dms_to_transform
-from migration.dms.exporter import DmsExporter
-from migration.source import generate_changes, generate_sample_data
 from tests.warehouse.conftest import lake, source_dsn, source_server  # noqa: F401 - fixtures
-from tests.warehouse.test_curated_to_redshift import ROLE, _load, _snapshot, _source, warehouse  # noqa: F401
+from tests.warehouse.test_curated_to_redshift import (  # noqa: F401 - warehouse is a fixture
+    ROLE,
+    _load,
+    _loaded_then_changed,
+    _snapshot,
+    _source,
+    warehouse,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -52,17 +56,7 @@ def _in_transaction(dsn: str) -> bool:
 
 
 def test_load_killed_mid_transaction_leaves_tables_unchanged_and_rerun_loads(source_dsn, lake, warehouse):  # noqa: F811
-    with psycopg.connect(source_dsn) as conn:
-        generate_sample_data(conn, seed=8, size=1)
-    exporter = DmsExporter(source_dsn, lake["landing"], lake["artifacts"], lake["quarantine"], slot="robust_kill")
-    exporter.run()
-    apply_dms_to_transform(lake["landing"], lake["transform"])
-    _load(warehouse, lake)
-    before = _snapshot(warehouse.query)
-    with psycopg.connect(source_dsn) as conn:
-        generate_changes(conn, seed=9, batches=10)
-    exporter.run()
-    apply_dms_to_transform(lake["landing"], lake["transform"])
+    before = _loaded_then_changed(source_dsn, lake, warehouse, slot="robust_kill", seed=8, batches=10)
 
     proc = subprocess.Popen(
         [sys.executable, "-c", CHILD, warehouse.conninfo, ROLE],

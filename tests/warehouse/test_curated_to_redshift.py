@@ -114,18 +114,24 @@ class _FailingWarehouse(LocalWarehouse):
         super().execute_transaction([*statements[:cut], Statement(raw="SELECT 1/0"), *statements[cut:]])
 
 
-def test_a_load_failing_half_way_leaves_the_warehouse_unchanged(source_dsn, lake, warehouse):
+def _loaded_then_changed(source_dsn, lake, warehouse, *, slot: str, seed: int, batches: int) -> dict:
+    """Seed, export, apply and load; then change the source and export/apply again (not loaded): the snapshot."""
     with psycopg.connect(source_dsn) as conn:
-        generate_sample_data(conn, seed=5, size=1)
-    exporter = DmsExporter(source_dsn, lake["landing"], lake["artifacts"], lake["quarantine"], slot="wh_fail")
+        generate_sample_data(conn, seed=seed, size=1)
+    exporter = DmsExporter(source_dsn, lake["landing"], lake["artifacts"], lake["quarantine"], slot=slot)
     exporter.run()
     apply_dms_to_transform(lake["landing"], lake["transform"])
     _load(warehouse, lake)
     before = _snapshot(warehouse.query)
     with psycopg.connect(source_dsn) as conn:
-        generate_changes(conn, seed=6, batches=20)
+        generate_changes(conn, seed=seed + 1, batches=batches)
     exporter.run()
     apply_dms_to_transform(lake["landing"], lake["transform"])
+    return before
+
+
+def test_a_load_failing_half_way_leaves_the_warehouse_unchanged(source_dsn, lake, warehouse):
+    before = _loaded_then_changed(source_dsn, lake, warehouse, slot="wh_fail", seed=5, batches=20)
     failing = _FailingWarehouse(warehouse.conninfo)
     failing.fail_after = 40  # after providers/customers/contracts are merged, inside transactions
     with pytest.raises(WarehouseError, match="division by zero"):
