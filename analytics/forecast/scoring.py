@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analytics.forecast.inference import model_fn, predict_fn
+from analytics.forecast.inference import MODEL_FILE, model_fn, predict_fn
 from analytics.forecast.training import read_curated
 from energylake.contracts import DatasetContract, get_contract
 
@@ -206,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", required=True, help="site_generation_forecast root (dir or s3:// prefix)")
     parser.add_argument("--report-dir", default=None, help="where forecast_report.json goes (default: model dir)")
     args = parser.parse_args(argv)
+    model_file = Path(args.model_dir) / MODEL_FILE
+    if not model_file.is_file():
+        parser.error(f"no trained model at {model_file}: run `make train` first (or pass --model-dir)")
     report = run(args.features, args.model_dir, args.output, args.report_dir)
     summary = {k: report[k] for k in ("rows_in", "history_rows", "forecast_rows", "rejected_rows", "training_data")}
     print(json.dumps(summary))

@@ -158,3 +158,14 @@ def test_s3_output_is_published_in_the_glue_catalog(scenario, aws, s3):
     assert list(parts) == [(str(TARGET_DAY.date()),)]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="energylake-local-curated")["Contents"]]
     assert len(keys) == 1 and parts[(str(TARGET_DAY.date()),)].endswith(keys[0].rsplit("/", 1)[0] + "/")
+
+
+def test_missing_model_is_a_clear_error(tmp_path, capsys):
+    """`make forecast` before `make train`: one line naming the missing file and what to run."""
+    from analytics.forecast.scoring import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--features", str(tmp_path / "f"), "--model-dir", str(tmp_path / "none"), "--output", str(tmp_path)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"no trained model at {tmp_path / 'none' / 'model.joblib'}" in err and "make train" in err
