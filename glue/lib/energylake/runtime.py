@@ -493,6 +493,16 @@ def partition_counts(frame: DataFrame, parts: Sequence[str]) -> dict[tuple[str, 
     return {tuple(str(v) for v in r[: len(parts)]): int(r["count"]) for r in frame.groupBy(*parts).count().collect()}
 
 
+# Session settings every job runs with, on Glue and locally (runtime SQL settings, so a job can set them).
+SPARK_SQL_SETTINGS = {
+    # The lake's timestamps are UTC: zone-less text is read as UTC whatever the cluster's default zone is.
+    "spark.sql.session.timeZone": "UTC",
+    # Whole-stage code bigger than HotSpot's 8,000-byte JIT limit is never compiled and runs interpreted;
+    # above this limit Spark generates smaller per-operator code instead (the value Spark's docs suggest).
+    "spark.sql.codegen.hugeMethodLimit": "8000",
+}
+
+
 def _glue_job(spark: SparkSession, name: str, args: dict[str, str]) -> tuple[Any, SparkSession]:
     from awsglue.context import GlueContext
     from awsglue.job import Job
@@ -537,6 +547,8 @@ def job_context(
     ctx = JobContext(name=name, args=args, spark=spark, metrics=metrics, staged=staged, staging_dir=staging)
     if on_glue:
         ctx._glue_job, ctx.spark = _glue_job(spark, name, args)
+    for key, value in SPARK_SQL_SETTINGS.items():
+        ctx.spark.conf.set(key, value)
     started = time.monotonic()
     ctx.load_bookmark()
     try:

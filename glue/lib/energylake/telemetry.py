@@ -81,7 +81,8 @@ def _joined(*checks: Column) -> Column:
 def parse_telemetry(lines: DataFrame) -> DataFrame:
     """JSON lines of either format to one row per candidate reading (strings) with ``_reason`` (null = parsed).
 
-    ``_key`` is the device ``metrics`` key a reading came from (null for seed records and line failures).
+    ``_key`` is the device ``metrics`` key a reading came from (null for seed records and line failures);
+    ``event_ts`` is typed per line, with its cast checks in ``_event_checks`` and the id checks in ``_id_reason``.
 
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
@@ -140,7 +141,7 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
     )
     # Per line, before the explode: the line's fields as plain columns, so each reading copies a few
     # strings rather than the whole parsed object.
-    per_line = parsed.select(
+    fields = parsed.select(
         *LINEAGE,
         "_is_device",
         "_metrics",
@@ -154,8 +155,28 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         doc["data"].alias("_data"),
         doc["unit"].alias("_unit"),
     )
+    # The event time, its checks and the id checks are the same for every reading of a line: done per line.
+    event_raw = utc_z(F.trim(F.col("event_raw")))
+    per_line = fields.select(
+        "*",
+        F.when(event_raw != "", event_raw).cast(TimestampType()).alias("event_ts"),
+        _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
+        _joined(
+            F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
+            F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
+        ).alias("_id_reason"),
+    )
     exploded = per_line.select(
-        *LINEAGE, "device_id", "site_id", "event_raw", "_type", "_is_device", "_line_reason", F.inline(readings)
+        *LINEAGE,
+        "device_id",
+        "site_id",
+        "event_ts",
+        "_event_checks",
+        "_id_reason",
+        "_type",
+        "_is_device",
+        "_line_reason",
+        F.inline(readings),
     )
     metric = F.col("metric")
     seed_reason = F.when(F.col("_type").isNull(), F.lit("missing_required:type")).when(
@@ -171,9 +192,20 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         "metric",
         "value_raw",
         "unit_raw",
-        "event_raw",
+        "event_ts",
+        "_event_checks",
+        "_id_reason",
         _first_reason(F.col("_line_reason"), F.when(dev, device_reason).otherwise(seed_reason)).alias("_reason"),
     )
+
+
+def utc_z(text: Column) -> Column:
+    """ISO timestamp text with a trailing 'Z' after a digit dropped (the session time zone is UTC).
+
+    Spark compiles a regular expression per value to resolve a zone suffix; dropping 'Z' avoids that.
+    """
+    zulu = text.endswith("Z") & F.substring(text, -2, 1).between("0", "9")
+    return F.when(zulu, text.substr(F.lit(1), F.length(text) - 1)).otherwise(text)
 
 
 def _cast_checks(raw: Column, dtype: str, name: str) -> list[Column]:
@@ -192,14 +224,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     rules) and a row carries the reasons of the first step it fails, so quarantine reasons are unchanged.
     """
     readings = parse_telemetry(lines)
-    value_raw, event_raw = F.trim(F.col("value_raw")), F.trim(F.col("event_raw"))
-    cast_reason = _joined(
-        *_cast_checks(value_raw, "double", "value"), *_cast_checks(event_raw, "timestamp", "event_ts")
-    )
-    id_reason = _joined(
-        F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
-        F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
-    )
+    value_raw = F.trim(F.col("value_raw"))
+    cast_reason = _joined(*_cast_checks(value_raw, "double", "value"), F.col("_event_checks"))
     typed = readings.select(
         *LINEAGE,
         "_key",
@@ -208,8 +234,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "metric",
         F.when(value_raw != "", value_raw).cast(DoubleType()).alias("value"),
         "unit_raw",
-        F.when(event_raw != "", event_raw).cast(TimestampType()).alias("event_ts"),
-        _first_reason(F.col("_reason"), cast_reason, id_reason).alias("_reason"),
+        "event_ts",
+        _first_reason(F.col("_reason"), cast_reason, F.col("_id_reason")).alias("_reason"),
     )
     value, unit = to_canonical(F.col("value"), F.col("unit_raw"), F.col("metric"))
     unit_reason = F.when(

@@ -52,9 +52,13 @@ CONVERSIONS: dict[str, tuple[str, float, float]] = {
 PERCENT: dict[str, tuple[str, float, float]] = {"%": ("%", 1.0, 0.0)}
 
 
+WHITESPACE = " \t\n\x0b\f\r"
+
+
 def unit_key(unit: Column) -> Column:
     """Normalised lookup key for a unit string (lower case, no degree sign or spaces)."""
-    return F.lower(F.regexp_replace(F.coalesce(unit, F.lit("")), "[°\\s]", ""))
+    # translate() deletes characters without a regular expression per value (\s = these six characters).
+    return F.lower(F.translate(F.coalesce(unit, F.lit("")), "°" + WHITESPACE, ""))
 
 
 def convert_to(value: Column, unit: Column, canonical: Column) -> Column:
