@@ -32,11 +32,17 @@ def deduplicate(frame: DataFrame, keys: Sequence[str], order: Sequence[Column]) 
 
 
 def rank_with_existing(
-    new: DataFrame, existing: DataFrame | None, keys: Sequence[str], order: Sequence[Column]
+    new: DataFrame,
+    existing: DataFrame | None,
+    keys: Sequence[str],
+    order: Sequence[Column],
+    clustered: tuple[int, Sequence[str]] | None = None,
 ) -> DataFrame:
     """New rows plus the rows already written, ranked per key: ``_rank`` 1 is the winner, ``_origin`` 0 = new.
 
     On an exact tie the new row wins, so reprocessing identical input reproduces identical output.
+    ``clustered`` = (tasks, columns that are functions of the keys, e.g. output partition and file): the rows
+    are shuffled once by those columns, which also serves the ranking (no second shuffle by the keys).
     """
     tagged = new.withColumn("_origin", F.lit(0))
     if existing is not None:
@@ -44,6 +50,12 @@ def rank_with_existing(
     order = [*order, F.col("_origin")]
     if not keys:
         return tagged.withColumn("_rank", F.lit(1))
+    if clustered:
+        tasks, columns = clustered
+        tagged = tagged.repartition(tasks, *columns)
+        # Same groups as the keys alone (the columns are functions of the keys), and Spark sees that the
+        # shuffle above already clusters them.
+        keys = [*columns, *[k for k in keys if k not in columns]]
     window = Window.partitionBy(*keys).orderBy(*order)
     return tagged.withColumn("_rank", F.row_number().over(window))
 

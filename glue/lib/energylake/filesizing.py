@@ -56,6 +56,15 @@ def partition_key(columns: Sequence[str]) -> F.Column:
     return F.concat_ws("|", *[F.col(c).cast("string") for c in columns])
 
 
+def file_slot(parts: Sequence[str], plan: Mapping[tuple[str, ...], int], columns: Sequence[str]) -> F.Column:
+    """Which of its partition's planned files a row goes to: a hash of ``columns`` modulo the file count."""
+    files = [x for key, n in plan.items() if n > 1 for x in (F.lit("|".join(key)), F.lit(n))]
+    if not parts or not files:
+        return F.lit(0)
+    n_files = F.coalesce(F.create_map(*files)[partition_key(parts)], F.lit(1))
+    return F.pmod(F.xxhash64(*[F.col(c) for c in columns]), n_files)
+
+
 def layout_for_write(frame: DataFrame, parts: Sequence[str], plan: Mapping[tuple[str, ...], int]) -> DataFrame:
     """``frame`` shuffled so a partitioned write produces ``plan[partition]`` files of equal size per partition.
 
@@ -67,7 +76,4 @@ def layout_for_write(frame: DataFrame, parts: Sequence[str], plan: Mapping[tuple
         return frame.repartition(total) if total > 1 else frame.coalesce(1)
     if all(n == 1 for n in plan.values()):
         return frame.repartition(total, *[F.col(p) for p in parts])
-    files = F.create_map(*[x for key, n in plan.items() if n > 1 for x in (F.lit("|".join(key)), F.lit(n))])
-    n_files = F.coalesce(files[partition_key(parts)], F.lit(1))
-    salt = F.pmod(F.xxhash64(*[F.col(c) for c in frame.columns]), n_files)
-    return frame.repartition(total, *[F.col(p) for p in parts], salt)
+    return frame.repartition(total, *[F.col(p) for p in parts], file_slot(parts, plan, frame.columns))

@@ -145,7 +145,7 @@ class JobContext:
     _glue_job: Any = None
     _writes: int = 0
     _file_stats: dict[str, dict[str, int]] = field(default_factory=dict)
-    target_file_bytes: int = filesizing.TARGET_FILE_BYTES
+    target_file_bytes: int | None = None  # None: filesizing.TARGET_FILE_BYTES (LAKE_TARGET_FILE_MIB)
 
     @property
     def run_id(self) -> str:
@@ -286,13 +286,15 @@ class JobContext:
         output_root: str,
         drop: Sequence[tuple[str, ...]] = (),
         counts: dict[tuple[str, ...], int] | None = None,
+        laid_out: bool = False,
     ) -> int:
         """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
 
         Each partition goes to ``<root>/<col>=<v>/v=<run_id>/`` in files of about TARGET_FILE_BYTES; only
         after all files are written is the catalog location switched (the atomic publish), then older
         versions are deleted. Partitions in ``drop`` with no rows in ``frame`` are removed from the catalog.
-        ``counts`` (rows per partition, when the caller already has them) saves one pass. Returns rows written.
+        ``counts`` (rows per partition, when the caller already has them) saves one pass; ``laid_out`` says the
+        frame is already clustered into its planned files (see merge_into). Returns rows written.
         """
         names = [c.name for c in contract.columns]
         parts = list(contract.partition_by)
@@ -311,13 +313,11 @@ class JobContext:
         version = f"{self.run_id}-{self._writes}"  # a partition written twice in one run gets two versions
         written_bytes = 0
         if values:
-            key = f"{database}.{contract.name}"
-            plan = filesizing.plan_files(
-                {v: counts[v] for v in values},
-                filesizing.bytes_per_row(contract, self._bookmark.get("file_stats", {}).get(key)),
-                self.target_file_bytes,
-            )
-            out = filesizing.layout_for_write(frame, parts, plan).withColumn("v", F.lit(version))
+            if not laid_out:
+                frame = filesizing.layout_for_write(
+                    frame, parts, self.plan_files(contract, database, {v: counts[v] for v in values})
+                )
+            out = frame.withColumn("v", F.lit(version))
             # Codec set on the writer, not left to the session's default (which a Glue job config can change).
             writer = out.write.option("compression", PARQUET_CODEC).partitionBy(*parts, "v").mode("append")
             if self.staged:
@@ -350,6 +350,14 @@ class JobContext:
         self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
         self.metrics.partitions_written += len(values)
         return rows
+
+    def plan_files(
+        self, contract: DatasetContract, database: str, rows: dict[tuple[str, ...], int]
+    ) -> dict[tuple[str, ...], int]:
+        """Files per partition for ``rows`` rows each, at the bytes per row measured on the table's last write."""
+        measured = self._bookmark.get("file_stats", {}).get(f"{database}.{contract.name}")
+        target = self.target_file_bytes or filesizing.TARGET_FILE_BYTES
+        return filesizing.plan_files(rows, filesizing.bytes_per_row(contract, measured), target)
 
     def catalog_location_or(self, default: str, contract: DatasetContract, database: str) -> str:
         """The table's current location if registered (so registering never hides published data)."""
@@ -399,9 +407,22 @@ class JobContext:
             counts = partition_counts(new, parts)
         touched = sorted(v for v, n in counts.items() if n) if parts else None
         existing = self.read_table(contract, database, touched)
+        # Files are planned before the merge from the new rows plus the rows already in the touched partitions
+        # (at least the merged count), so one shuffle serves both the de-duplication and the file layout.
+        planned = dict(counts)
+        if existing is not None and parts:
+            for values, n in partition_counts(existing, parts).items():
+                planned[values] = planned.get(values, 0) + n
+        plan = self.plan_files(contract, database, {v: n for v, n in planned.items() if n})
+        clustered = None
+        if parts and contract.primary_key:
+            new = new.withColumn("_file", filesizing.file_slot(parts, plan, contract.primary_key))
+            if existing is not None:
+                existing = existing.withColumn("_file", filesizing.file_slot(parts, plan, contract.primary_key))
+            clustered = (max(1, sum(plan.values())), [*parts, "_file"])
         # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
         # reads the same rows (no second window over the data).
-        ranked = rank_with_existing(new, existing, contract.primary_key, order).localCheckpoint(eager=False)
+        ranked = rank_with_existing(new, existing, contract.primary_key, order, clustered).localCheckpoint(eager=False)
         stats = (
             ranked.groupBy(*parts)
             .agg(
@@ -413,7 +434,11 @@ class JobContext:
         winners = {tuple(str(v) for v in r[: len(parts)]): int(r["_winners"]) for r in stats}
         dropped_n = sum(int(r["_dropped"]) for r in stats)
         merged = ranked.where(F.col("_rank") == 1).drop("_rank", "_origin")
-        self.write_partitions(merged, contract, database, output_root, counts=winners)
+        # Duplicates make the planned count too high; where that changes a partition's file count the rows are
+        # laid out again from the exact count (rare: only near a file-count boundary or on mass re-delivery).
+        exact = self.plan_files(contract, database, {v: n for v, n in winners.items() if n})
+        laid_out = clustered is not None and all(plan.get(v) == n for v, n in exact.items())
+        self.write_partitions(merged, contract, database, output_root, counts=winners, laid_out=laid_out)
         return sum(counts.values()) - dropped_n, dropped_n
 
     def load(

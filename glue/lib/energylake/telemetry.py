@@ -44,6 +44,9 @@ OPERATING_BANDS: dict[str, tuple[float, float]] = {
     "rotor_speed": (0.0, 20.0),
 }
 
+DEVICE_KEY_METRICS = {key: metric for key, (metric, _) in DEVICE_METRIC_KEYS.items()}
+DEVICE_KEY_UNITS = {key: unit for key, (_, unit) in DEVICE_METRIC_KEYS.items()}
+
 READING_COLUMNS = ("device_id", "site_id", "metric", "value_raw", "unit_raw", "event_raw")
 
 
@@ -55,16 +58,6 @@ def site_from_device(device_id: Column) -> Column:
     """Site id from a device id '<site_id>-T<nn>' (null when the id does not follow the convention)."""
     site = F.regexp_extract(device_id, r"^(.+)-T\d+$", 1)
     return F.when(site != "", site)
-
-
-def _reading(key: Column, metric: Column, value: Column, unit: Column) -> Column:
-    """One candidate reading of a line (all strings): the device metrics key, metric, value and unit as received."""
-    return F.struct(
-        key.cast("string").alias("_key"),
-        metric.cast("string").alias("metric"),
-        value.cast("string").alias("value_raw"),
-        unit.cast("string").alias("unit_raw"),
-    )
 
 
 def _first_reason(*reasons: Column) -> Column:
@@ -86,7 +79,8 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
 
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
-    Line-level failures keep one row per line, carrying the reason.
+    Line-level failures keep one row per line, carrying the reason. The readings come from one plain
+    ``explode_outer`` of a map (no higher-order functions), so Spark generates code for the whole step.
     """
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
@@ -109,27 +103,12 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         )
         .when(is_device & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    seed_metric = _lit_map(SEED_TYPES)[F.col("_type")]
-    seed_reading = _reading(
-        F.lit(None),
-        F.coalesce(seed_metric, F.concat(F.lit("?"), F.col("_type"))),
-        F.col("_data"),
-        F.coalesce(F.col("_unit"), _lit_map(SEED_DEFAULT_UNITS)[seed_metric]),
-    )
-    keys = F.create_map(
-        *[x for k, (m, u) in DEVICE_METRIC_KEYS.items() for x in (F.lit(k), F.array(F.lit(m), F.lit(u)))]
-    )
-    device_readings = F.transform(
-        F.map_entries(metrics),
-        lambda e: _reading(
-            e["key"], F.coalesce(keys[e["key"]][0], F.concat(F.lit("?"), e["key"])), e["value"], keys[e["key"]][1]
-        ),
-    )
-    none = F.lit(None)
-    readings = (
-        F.when(F.col("_line_reason").isNotNull(), F.array(_reading(none, none, none, none)))
-        .when(~F.col("_is_device"), F.array(seed_reading))
-        .otherwise(device_readings)
+    # One map of (key -> value as text) per line, exploded once: the device's metrics, or for a seed record its
+    # single (type -> data) entry; null for a failed line, which explode_outer keeps as one row.
+    entries = (
+        F.when(F.col("_line_reason").isNotNull(), F.lit(None))
+        .when(~F.col("_is_device"), F.create_map(F.coalesce(F.col("_type"), F.lit("")), F.col("_data")))
+        .otherwise(metrics)
     )
     dev = F.col("_is_device")
     parsed = lines.select(*LINEAGE, F.from_json("raw_record", "map<string,string>").alias("_doc"))
@@ -174,9 +153,29 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         "_event_checks",
         "_id_reason",
         "_type",
+        "_unit",
         "_is_device",
         "_line_reason",
-        F.inline(readings),
+        F.explode_outer(entries).alias("_entry_key", "value_raw"),
+    )
+    parsed_ok, key = F.col("_line_reason").isNull(), F.col("_entry_key")
+    seed_metric = _lit_map(SEED_TYPES)[F.col("_type")]
+    device_key = F.when(parsed_ok & dev, key)
+    exploded = exploded.select(
+        "*",
+        device_key.alias("_key"),
+        F.when(
+            parsed_ok,
+            F.when(dev, F.coalesce(_lit_map(DEVICE_KEY_METRICS)[key], F.concat(F.lit("?"), key))).otherwise(
+                F.coalesce(seed_metric, F.concat(F.lit("?"), F.col("_type")))
+            ),
+        ).alias("metric"),
+        F.when(
+            parsed_ok,
+            F.when(dev, _lit_map(DEVICE_KEY_UNITS)[key]).otherwise(
+                F.coalesce(F.col("_unit"), _lit_map(SEED_DEFAULT_UNITS)[seed_metric])
+            ),
+        ).alias("unit_raw"),
     )
     metric = F.col("metric")
     seed_reason = F.when(F.col("_type").isNull(), F.lit("missing_required:type")).when(
