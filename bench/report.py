@@ -101,9 +101,9 @@ def commentary(res: dict[str, Any]) -> list[str]:
     cores = res.get("cores_used") or 1
     if load and load[0] > cores:
         out.append(
-            f"- The machine was shared: load average {load[0]:.1f} on {cores} cores at the start (other engineers' "
-            "Spark test suites were running), so every engine got a fraction of the CPU and wall times are inflated "
-            "and noisy. CPU seconds are less sensitive to that; both ratios are shown."
+            f"- Load average {load[0]:.1f} on {cores} cores at the start: whatever else ran took CPU from every "
+            "engine, so wall times are inflated and noisy. CPU seconds are less sensitive to that; both ratios "
+            "are shown."
         )
     tel = res.get("telemetry", {})
     p, n = tel.get("project", {}), tel.get("naive", {})
@@ -112,9 +112,10 @@ def commentary(res: dict[str, Any]) -> list[str]:
             f"- At {res.get('size')} the project job ({_f(p['seconds'])} s, {_f(p.get('cpu_seconds'))} CPU s) is "
             "carrying fixed per-run work besides the input: it lists and bookmarks the input objects, stages them "
             "from S3, parses every line once and materialises the tagged rows once so the quarantine, the output "
-            "and the balance counts share that pass, merges with the partitions already written (one ranked, "
-            "materialised pass), writes versioned partitions sized by bytes and publishes each in the Glue Data "
-            "Catalog, and merges its quarantine. The naive script does none of that. The fixed part weighs most at "
+            "and the balance counts share that pass, merges with the partitions already written (one shuffle both "
+            "ranks duplicates and lays out the output files), writes versioned partitions sized by bytes and "
+            "publishes each in the Glue Data Catalog, and merges its quarantine. The naive script does none of "
+            "that. The fixed part weighs most at "
             "small inputs, and the Glue projection, which scales this run's rate linearly, overstates the cost by "
             "as much; the fixed vs per-MiB table (when two sizes were measured) separates the two."
         )

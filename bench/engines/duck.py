@@ -41,20 +41,22 @@ def transform(
     con.execute(f"""
         CREATE TEMP TABLE recs AS
         WITH lines AS (
-            SELECT filename AS source_file, unnest(string_split(content, chr(10))) AS line
-            FROM read_text({_sql_list(files)})
+            SELECT source_file, unnest(split) AS line, generate_subscripts(split, 1) AS line_no FROM (
+                SELECT filename AS source_file, string_split(content, chr(10)) AS split
+                FROM read_text({_sql_list(files)})
+            )
         ), parsed AS (
-            SELECT source_file, line,
+            SELECT source_file, line_no, line,
                    CASE WHEN json_valid(line) AND starts_with(ltrim(line), '{{')
                         THEN from_json(line, '{struct_sql}') END AS r
             FROM lines WHERE line <> ''
         ), typed AS (
-            SELECT source_file, line, r,
+            SELECT source_file, line_no, line, r,
                    r IS NOT NULL AND (r.metrics IS NOT NULL OR r.device_id IS NOT NULL) AS rich,
                    TRY_CAST(COALESCE(r.date, r.ts) AS TIMESTAMPTZ)::TIMESTAMP AS event_ts
             FROM parsed
         )
-        SELECT source_file, line, r, rich, event_ts,
+        SELECT source_file, line_no, line, r, rich, event_ts,
             CASE
                 WHEN r IS NULL THEN 'malformed_json'
                 WHEN rich AND (r.device_id IS NULL OR r.ts IS NULL OR r.metrics IS NULL)
@@ -69,13 +71,14 @@ def transform(
     """)
     con.execute(f"""
         CREATE TEMP TABLE candidates AS
-        SELECT source_file, r.id AS device_id, NULLIF(regexp_extract(r.id, '^(.+)-T[0-9]+$', 1), '') AS site_id,
+        SELECT source_file, line_no, r.id AS device_id,
+               NULLIF(regexp_extract(r.id, '^(.+)-T[0-9]+$', 1), '') AS site_id,
                {_map_case("r.type", SEED_TYPES)} AS metric, TRY_CAST(r.data AS DOUBLE) AS value, event_ts,
                NULL AS text
         FROM recs WHERE reason IS NULL AND NOT rich
         UNION ALL
-        SELECT source_file, device_id, site_id, m.metric, TRY_CAST(m.text AS DOUBLE), event_ts, m.text FROM (
-            SELECT source_file, r.device_id AS device_id,
+        SELECT source_file, line_no, device_id, site_id, m.metric, TRY_CAST(m.text AS DOUBLE), event_ts, m.text FROM (
+            SELECT source_file, line_no, r.device_id AS device_id,
                    COALESCE(r.site_id, NULLIF(regexp_extract(r.device_id, '^(.+)-T[0-9]+$', 1), '')) AS site_id,
                    event_ts, unnest([{rich_unnest}]) AS m
             FROM recs WHERE reason IS NULL AND rich
@@ -94,9 +97,10 @@ def transform(
     """)
     unit_case = _map_case("metric", UNITS)
     output.mkdir(parents=True, exist_ok=True)
+    # On a primary-key collision the winner is the Spark jobs' one: first source file, then first line.
     rows_out = con.execute(f"""
         COPY (
-            SELECT device_id, any_value(site_id) AS site_id, metric, arg_min(value, source_file) AS value,
+            SELECT device_id, any_value(site_id) AS site_id, metric, arg_min(value, (source_file, line_no)) AS value,
                    any_value({unit_case}) AS unit, event_ts, now()::TIMESTAMP AS ingested_ts,
                    min(source_file) AS source_file, CAST(event_ts AS DATE) AS event_date
             FROM checked WHERE reason IS NULL
