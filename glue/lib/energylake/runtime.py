@@ -416,9 +416,10 @@ class JobContext:
         plan = self.plan_files(contract, database, {v: n for v, n in planned.items() if n})
         clustered = None
         if parts and contract.primary_key:
-            new = new.withColumn("_file", filesizing.file_slot(parts, plan, contract.primary_key))
+            slot = filesizing.file_slot(parts, plan, contract.primary_key)
+            new = new.withColumn("_file", slot)
             if existing is not None:
-                existing = existing.withColumn("_file", filesizing.file_slot(parts, plan, contract.primary_key))
+                existing = existing.withColumn("_file", slot)
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
         # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
         # reads the same rows (no second window over the data).

@@ -47,8 +47,6 @@ OPERATING_BANDS: dict[str, tuple[float, float]] = {
 DEVICE_KEY_METRICS = {key: metric for key, (metric, _) in DEVICE_METRIC_KEYS.items()}
 DEVICE_KEY_UNITS = {key: unit for key, (_, unit) in DEVICE_METRIC_KEYS.items()}
 
-READING_COLUMNS = ("device_id", "site_id", "metric", "value_raw", "unit_raw", "event_raw")
-
 
 def _lit_map(mapping: dict[str, str]) -> Column:
     return F.create_map(*[x for k, v in mapping.items() for x in (F.lit(k), F.lit(v))])
