@@ -64,6 +64,17 @@ def spark():
     session.stop()
 
 
+@pytest.fixture(autouse=True)
+def _release_cached_frames() -> Iterator[None]:
+    """Frames a test materialised (energylake.frames) are released after it, as a job releases its own."""
+    yield
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    if session is not None:
+        session.catalog.clearCache()
+
+
 @pytest.fixture(scope="session")
 def postgres_factory():
     """Start named PostgreSQL clusters on demand; all are stopped and removed at the end of the session."""

@@ -11,6 +11,7 @@ from pyspark.sql import functions as F
 
 from energylake.contracts import get_contract
 from energylake.forecast_features import DATASET, dates_to_rebuild, forecast_features
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 
 
@@ -26,16 +27,16 @@ def main(argv: list[str]) -> JobMetrics:
         rebuild, history = dates_to_rebuild(changed, weather_changed)
         generation = ctx.read_dates(source, ctx.args["source_database"], history) if rebuild else None
         if generation is not None:
-            generation = generation.localCheckpoint()
+            generation = materialise(generation, eager=True)
             weather = ctx.read_dates(weather_c, weather_db, rebuild) if weather_db else None
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = generation.count()
             if weather is not None:
-                weather = weather.localCheckpoint()
+                weather = materialise(weather, eager=True)
                 ctx.metrics.details["weather_rows_read"] = weather.count()
             features = forecast_features(generation, weather).where(
                 F.col("event_date").cast("string").isin(*sorted(rebuild))
             )
-            features = features.localCheckpoint()
+            features = materialise(features, eager=True)
             ctx.metrics.details["next_day_rows"] = features.where(F.col("row_kind") == "next_day").count()
             ctx.metrics.rows_written = ctx.write_partitions(
                 features, get_contract(DATASET), ctx.args["output_database"], ctx.args["output_path"]

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 
 from energylake.contracts import get_contract
 from energylake.curated import grid_weather_hourly
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 from energylake.schema import struct_type
 
@@ -37,7 +38,7 @@ def main(argv: list[str]) -> JobMetrics:
         for name, contract in contracts.items():
             frame = ctx.read_dates(contract, src, _around(targets, 1)) if targets else None
             frames[name] = frame if frame is not None else ctx.spark.createDataFrame([], struct_type(contract))
-        load = frames["ercot_system_load"].localCheckpoint()
+        load = materialise(frames["ercot_system_load"], eager=True)
         if targets and load.count():
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = sum(f.count() for f in frames.values())
             rows = grid_weather_hourly(load, *[frames[n] for n in SOURCES[1:]])

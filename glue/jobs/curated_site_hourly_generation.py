@@ -6,6 +6,7 @@ import sys
 
 from energylake.contracts import get_contract
 from energylake.curated import load_sites, site_hourly_generation
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 
 
@@ -21,7 +22,7 @@ def main(argv: list[str]) -> JobMetrics:
             weather = ctx.read_dates(weather_c, src, dates)
             if weather is None:
                 weather = ctx.spark.createDataFrame([], _weather_schema())
-            readings = readings.localCheckpoint()
+            readings = materialise(readings, eager=True)
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = readings.count()
             rows, rejects = site_hourly_generation(readings, weather, load_sites(ctx.spark))
             ctx.quarantine(rejects, "site_hourly_generation")

@@ -6,6 +6,7 @@ import sys
 
 from energylake.contracts import get_contract
 from energylake.curated import client_analytics, daily_energy_consumption
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 from energylake.schema import struct_type
 from energylake.storage import join_uri
@@ -24,9 +25,9 @@ def main(argv: list[str]) -> JobMetrics:
             frames = {}
             for name, contract in contracts.items():
                 frame = ctx.read_table(contract, src)
-                frames[name] = (
-                    frame if frame is not None else ctx.spark.createDataFrame([], struct_type(contract))
-                ).localCheckpoint()
+                frames[name] = materialise(
+                    frame if frame is not None else ctx.spark.createDataFrame([], struct_type(contract)), eager=True
+                )
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = sum(f.count() for f in frames.values())
             customers, transactions = frames["trading_customers"], frames["trading_transactions"]
             analytics = client_analytics(

@@ -6,6 +6,7 @@ import sys
 
 from energylake.contracts import get_contract
 from energylake.curated import windfarm_daily_metrics
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 
 
@@ -18,7 +19,7 @@ def main(argv: list[str]) -> JobMetrics:
         dates = ctx.changed_dates(contract, src)
         readings = ctx.read_dates(contract, src, dates) if dates else None
         if readings is not None:
-            readings = readings.localCheckpoint()
+            readings = materialise(readings, eager=True)
             ctx.metrics.rows_read = ctx.metrics.rows_aggregated = readings.count()
             ctx.metrics.rows_written = ctx.write_partitions(
                 windfarm_daily_metrics(readings),

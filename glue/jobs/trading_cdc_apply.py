@@ -6,6 +6,7 @@ import sys
 
 from energylake.cdc import apply_cdc, parse_dms, tombstone_records, tombstones_frame
 from energylake.contracts import get_contract
+from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 from energylake.storage import join_uri
 
@@ -22,7 +23,7 @@ def main(argv: list[str]) -> JobMetrics:
             if not objects:
                 continue
             changes, rejects = parse_dms(ctx.read_lines(objects), contract)
-            changes = changes.localCheckpoint()
+            changes = materialise(changes, eager=True)
             current = ctx.read_table(contract, database)
             tombstones_uri = ctx.state_uri("cdc_tombstones", f"{dataset}.json")
             saved = ctx.storage.get_json(tombstones_uri)
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> JobMetrics:
             n_changes, applied, superseded = changes.count(), result.applied.count(), result.superseded.count()
             output = join_uri(ctx.args["output_path"], dataset) + "/"
             if contract.partition_by and result.touched_partitions is not None:
-                touched = result.touched_partitions.localCheckpoint()
+                touched = materialise(result.touched_partitions, eager=True)
                 state = result.state.join(touched, list(contract.partition_by), "left_semi")
                 drop = [tuple(str(v) for v in r) for r in touched.collect()]
                 ctx.write_partitions(state, contract, database, output, drop=drop)

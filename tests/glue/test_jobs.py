@@ -15,12 +15,14 @@ def _accounted(m) -> None:
     assert m.rows_read == m.rows_written + m.rows_quarantined + m.rows_deduplicated
 
 
-def test_telemetry_job_quarantines_dedups_and_is_idempotent(lake, s3):
+def test_telemetry_job_quarantines_dedups_and_is_idempotent(lake, s3, spark):
     raw = lake["raw"]
     put(s3, raw, "telemetry/windfarm/2024/07/15/10/seed-1.json", "\n".join(fixtures.seed_telemetry_lines()))
     put(s3, raw, "telemetry/devices/2024/07/15/10/dev-1.json", "\n".join(fixtures.device_telemetry_lines()))
     m = runner.run_job("telemetry_to_transform")
     _accounted(m)
+    # The frames the job materialised are released with it (none would serve a later job stale rows).
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
     # 12 + 1 dup + 4 bad seed readings; 9 + 2 device readings (one unknown key)
     assert m.rows_read == 17 + 11
     assert m.rows_deduplicated == 1

@@ -15,6 +15,7 @@ from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry
 from energylake.catalog import escape_path_name, partition_path, table_input
 from energylake.contracts import get_contract
 from energylake.dedup import deduplicate, merge_with_existing, winner_order
+from energylake.frames import materialise
 from energylake.runtime import ArgumentError, JobMetrics, named_arguments, parse_args
 from energylake.schema import spark_type, struct_type
 from tests.glue import fixtures
@@ -44,6 +45,23 @@ def test_read_lines_maps_staged_paths_to_s3_uris(spark, tmp_path):
     rows = lines.orderBy("line_no").collect()
     assert [r.line_no for r in rows] == [0, 2]
     assert rows[0].source_file == "s3://bucket/raw/a.json"
+
+
+def test_read_lines_strips_bom_and_crlf_and_skips_blank_lines(spark, tmp_path):
+    lines = _lines(spark, tmp_path, "raw/b.json", '\ufeff{"a": 1}\r\n   \r\n{"a": 2}\r{"b": 3}\n')
+    rows = lines.orderBy("line_no").collect()
+    # Lines end at LF or CRLF; a lone CR stays inside its line (and fails JSON parsing there, not silently).
+    assert [(r.line_no, r.raw_record) for r in rows] == [(0, '{"a": 1}'), (2, '{"a": 2}\r{"b": 3}')]
+
+
+def test_materialise_computes_once_and_cuts_the_plan(spark):
+    source = spark.range(1000).withColumn("x", F.col("id") * 2)
+    kept = materialise(source.where("id % 3 = 0"))
+    assert kept.is_cached and kept.count() == 334
+    # Later plans read the cached rows (a leaf), they do not recompute the filter.
+    leaves = kept.groupBy().sum("x")._jdf.queryExecution().optimizedPlan().collectLeaves()
+    assert [leaves.apply(i).nodeName() for i in range(leaves.size())] == ["InMemoryRelation"]
+    assert materialise(spark.range(5), eager=True).count() == 5
 
 
 def test_parse_json_lines_quarantines_malformed_and_unknown(spark, tmp_path):

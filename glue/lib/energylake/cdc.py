@@ -11,6 +11,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
+from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
     _normalise_header_col,
@@ -58,7 +59,7 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
             "source_file",
             "left",  # a file without a header row keeps its lines (quarantined as missing_header)
         ).fillna(False, ["_with_derived"])
-        marked = marked.localCheckpoint(eager=False)
+        marked = materialise(marked)
         rows, bad_parse = parse_csv_lines(
             marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols]
         )

@@ -13,6 +13,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType
 
+from energylake.frames import materialise
 from energylake.schema import string_struct
 
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
@@ -28,7 +29,15 @@ def invalid_utf8(col: Column) -> Column:
 
 def strip_bom(col: Column) -> Column:
     """The text without a leading UTF-8 byte-order mark (Excel and some exporters write one)."""
-    return F.regexp_replace(col, "^\ufeff", "")
+    # A prefix test, not an anchored regular expression: Java scans a whole file for '^' without a match.
+    return F.when(col.startswith("\ufeff"), col.substr(F.lit(2), F.length(col))).otherwise(col)
+
+
+def split_lines(text: Column) -> Column:
+    """The lines of a text split at LF or CRLF (the line terminators are dropped)."""
+    # CRLF becomes LF first (only in texts that contain CR), so the split is on one plain character, which
+    # Java splits without a regular expression.
+    return F.split(F.when(text.contains("\r"), F.regexp_replace(text, "\r\n", "\n")).otherwise(text), "\n")
 
 
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
@@ -42,9 +51,9 @@ def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, s
     frame = map_source(files, path_map).select(
         "source_file",
         "ingested_ts",
-        F.posexplode(F.split(strip_bom(F.col("value")), r"\r?\n")).alias("line_no", "raw_record"),
+        F.posexplode(split_lines(strip_bom(F.col("value")))).alias("line_no", "raw_record"),
     )
-    return frame.where(F.length(F.trim("raw_record")) > 0).select(*LINEAGE)
+    return frame.where(F.trim("raw_record") != "").select(*LINEAGE)
 
 
 def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
@@ -96,9 +105,9 @@ def union_rejects(parts: Iterable[DataFrame]) -> DataFrame:
 
 def split_by_reason(frame: DataFrame, reason: Column) -> tuple[DataFrame, DataFrame]:
     """(rows whose reason is null, quarantine rows for the others)."""
-    # Checkpointing cuts the plan: both outputs reuse one evaluation and later stages stay small enough
+    # Materialising cuts the plan: both outputs reuse one evaluation and later stages stay small enough
     # for whole-stage codegen (long chained plans otherwise exceed the JVM's 64 KB method limit).
-    tagged = frame.withColumn("_reason", reason).localCheckpoint(eager=False)
+    tagged = materialise(frame.withColumn("_reason", reason))
     good = tagged.where(F.col("_reason").isNull()).drop("_reason")
     bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
     return good, bad
@@ -194,7 +203,7 @@ def cast_columns(
         if name in required:
             checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
-    tagged = frame.withColumn("_reason", F.when(reason != "", reason)).localCheckpoint(eager=False)
+    tagged = materialise(frame.withColumn("_reason", F.when(reason != "", reason)))
     good = tagged.where(F.col("_reason").isNull()).drop("_reason")
     bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
     for name, dtype in types.items():

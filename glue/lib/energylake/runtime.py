@@ -33,6 +33,7 @@ from energylake import filesizing, parse
 from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
 from energylake.dedup import merge_with_existing, rank_with_existing
+from energylake.frames import materialise
 from energylake.schema import struct_type
 from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
@@ -301,7 +302,7 @@ class JobContext:
         frame = frame.select(*names)
         if counts is None:
             # One pass: materialise the rows once (the write reads them again) and count them per partition.
-            frame = frame.localCheckpoint(eager=False)
+            frame = materialise(frame)
             counts = partition_counts(frame, parts)
         rows = sum(counts.values())
         root = output_root.rstrip("/") + "/"
@@ -403,7 +404,7 @@ class JobContext:
         """
         parts = list(contract.partition_by)
         if counts is None:
-            new = new.localCheckpoint(eager=False)
+            new = materialise(new)
             counts = partition_counts(new, parts)
         touched = sorted(v for v, n in counts.items() if n) if parts else None
         existing = self.read_table(contract, database, touched)
@@ -423,7 +424,7 @@ class JobContext:
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
         # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
         # reads the same rows (no second window over the data).
-        ranked = rank_with_existing(new, existing, contract.primary_key, order, clustered).localCheckpoint(eager=False)
+        ranked = materialise(rank_with_existing(new, existing, contract.primary_key, order, clustered))
         stats = (
             ranked.groupBy(*parts)
             .agg(
@@ -491,7 +492,7 @@ class JobContext:
             F.lit(self.now.date()).cast("date").alias("quarantine_date"),
         )
         if count is None:
-            rows = rows.localCheckpoint(eager=False)
+            rows = materialise(rows)
             count = rows.count()
         self.metrics.rows_quarantined += count
         if count:
@@ -526,6 +527,9 @@ SPARK_SQL_SETTINGS = {
     # Whole-stage code bigger than HotSpot's 8,000-byte JIT limit is never compiled and runs interpreted;
     # above this limit Spark generates smaller per-operator code instead (the value Spark's docs suggest).
     "spark.sql.codegen.hugeMethodLimit": "8000",
+    # Materialised frames (energylake.frames) are cached uncompressed: choosing each column's encoding hashes
+    # every value (about a tenth of the telemetry job's CPU at 1 GB), and the cache spills to disk when full.
+    "spark.sql.inMemoryColumnarStorage.compressed": "false",
 }
 
 
@@ -575,6 +579,9 @@ def job_context(
         ctx._glue_job, ctx.spark = _glue_job(spark, name, args)
     for key, value in SPARK_SQL_SETTINGS.items():
         ctx.spark.conf.set(key, value)
+    # Frames a job materialises live in the session's cache until it ends; none is left over from a previous
+    # job in the same session (a cached plan over the same paths would otherwise serve stale rows).
+    ctx.spark.catalog.clearCache()
     started = time.monotonic()
     ctx.load_bookmark()
     try:
@@ -593,6 +600,8 @@ def job_context(
             if metrics.status == "succeeded":
                 ctx.storage.put_json(ctx.state_uri("metrics", name, "latest.json"), metrics.to_dict())
         print(json.dumps({"job_metrics": metrics.to_dict()}, default=str), file=sys.stderr)
+        with contextlib.suppress(Exception):
+            ctx.spark.catalog.clearCache()
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if ctx._glue_job is not None and metrics.status == "succeeded":

@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, TimestampType
 
 from energylake.contracts import get_contract
+from energylake.frames import materialise
 from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
 from energylake.quality import failure_reason
 from energylake.units import to_canonical
@@ -267,6 +268,6 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
 def telemetry_readings(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
     """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows)."""
     # One materialisation feeds both outputs (and the job's counts): the lines are parsed once per run.
-    tagged = tag_readings(lines, now).localCheckpoint(eager=False)
+    tagged = materialise(tag_readings(lines, now))
     valid = tagged.where(F.col("_reason").isNull()).drop("_reason", "raw_record")
     return valid, rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
