@@ -55,9 +55,23 @@ def rank_with_existing(
         tagged = tagged.repartition(tasks, *columns)
         # Same groups as the keys alone (the columns are functions of the keys), and Spark sees that the
         # shuffle above already clusters them.
-        keys = [*columns, *[k for k in keys if k not in columns]]
-    window = Window.partitionBy(*keys).orderBy(*order)
+        keys = [*keys, *[c for c in columns if c not in keys]]
+    window = Window.partitionBy(*prefix_first(tagged, keys)).orderBy(*order)
     return tagged.withColumn("_rank", F.row_number().over(window))
+
+
+# Types whose whole value fits Spark's 8-byte sort prefix.
+PREFIX_TYPES = ("timestamp", "bigint", "int", "smallint", "date", "double", "float")
+
+
+def prefix_first(frame: DataFrame, keys: Sequence[str]) -> list[str]:
+    """``keys`` with numeric and time columns first, in their order (grouping by them is order-independent).
+
+    Spark's sort compares an 8-byte prefix of the first key before whole rows: a timestamp first settles
+    almost every comparison there, a string shared by many rows (a site prefix, a date) settles none.
+    """
+    types = dict(frame.dtypes)
+    return sorted(keys, key=lambda k: types.get(k) not in PREFIX_TYPES)
 
 
 def merge_with_existing(
