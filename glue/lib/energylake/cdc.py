@@ -59,7 +59,7 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
             "source_file",
             "left",  # a file without a header row keeps its lines (quarantined as missing_header)
         ).fillna(False, ["_with_derived"])
-        marked = materialise(marked)
+        marked = materialise(marked, columnar=False)
         rows, bad_parse = parse_csv_lines(
             marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols]
         )

@@ -6,16 +6,21 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 
 
-def materialise(frame: DataFrame, eager: bool = False) -> DataFrame:
-    """``frame`` computed once and kept (memory, spilling to disk) for every later action; ``eager`` computes it now.
+def materialise(frame: DataFrame, eager: bool = False, columnar: bool = True) -> DataFrame:
+    """``frame`` computed once and kept for every later action; ``eager`` computes it now.
 
-    Spark's columnar cache keeps a few compressed arrays per 10,000 rows, where ``localCheckpoint`` keeps one
-    row object per row: at 1 GB of telemetry the row objects cost about a quarter of the job's CPU in garbage
-    collection, the columnar cache a tenth of that. Like a checkpoint, the cached frame is a leaf of every plan
-    built on it, so later stages stay small enough for whole-stage code generation. Jobs release their caches
-    when they end (``job_context``).
+    ``columnar`` (the default) keeps it in Spark's columnar cache (memory, spilling to disk): a few arrays per
+    10,000 rows, where ``localCheckpoint`` keeps one row object per row; at 1 GB of telemetry the row objects
+    cost about a quarter of the job's CPU in garbage collection, the columnar cache a tenth of that. Jobs
+    release their caches when they end (``job_context``). ``columnar=False`` is a local checkpoint: rows are
+    read back from disk one at a time, where a spilled cache block is read back whole; use it for frames
+    with nested columns straight off one big file (a DMS full load is one partition: a million CSV rows with
+    their parsed struct ran a 2 GiB heap out of memory in the columnar cache). Either way the frame is a leaf
+    of every plan built on it, so later stages stay small enough for whole-stage code generation.
     """
-    cached = frame.persist(StorageLevel.MEMORY_AND_DISK)
+    if not columnar:
+        return frame.localCheckpoint(eager=eager)
+    cached = frame.persist(StorageLevel.MEMORY_AND_DISK_DESER)
     if eager:
         cached.count()
     return cached

@@ -107,7 +107,7 @@ def split_by_reason(frame: DataFrame, reason: Column) -> tuple[DataFrame, DataFr
     """(rows whose reason is null, quarantine rows for the others)."""
     # Materialising cuts the plan: both outputs reuse one evaluation and later stages stay small enough
     # for whole-stage codegen (long chained plans otherwise exceed the JVM's 64 KB method limit).
-    tagged = materialise(frame.withColumn("_reason", reason))
+    tagged = materialise(frame.withColumn("_reason", reason), columnar=False)
     good = tagged.where(F.col("_reason").isNull()).drop("_reason")
     bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
     return good, bad
@@ -203,7 +203,7 @@ def cast_columns(
         if name in required:
             checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
-    tagged = materialise(frame.withColumn("_reason", F.when(reason != "", reason)))
+    tagged = materialise(frame.withColumn("_reason", F.when(reason != "", reason)), columnar=False)
     good = tagged.where(F.col("_reason").isNull()).drop("_reason")
     bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
     for name, dtype in types.items():
