@@ -20,7 +20,9 @@ def materialise(frame: DataFrame, eager: bool = False, columnar: bool = True) ->
     """
     if not columnar:
         return frame.localCheckpoint(eager=eager)
-    cached = frame.persist(StorageLevel.MEMORY_AND_DISK_DESER)
+    # Serialised blocks: their memory is accounted exactly (deserialised batches are estimated, and at 1 GB
+    # the estimate let the cache run the heap out of memory); they also cost less CPU here.
+    cached = frame.persist(StorageLevel.MEMORY_AND_DISK)
     if eager:
         cached.count()
     return cached
