@@ -10,8 +10,8 @@ def materialise(frame: DataFrame, eager: bool = False, columnar: bool = True) ->
     """``frame`` computed once and kept for every later action; ``eager`` computes it now.
 
     ``columnar`` (the default) keeps it in Spark's columnar cache (memory, spilling to disk): a few arrays per
-    10,000 rows, where ``localCheckpoint`` keeps one row object per row; at 1 GB of telemetry the row objects
-    cost about a quarter of the job's CPU in garbage collection, the columnar cache a tenth of that. Jobs
+    10,000 rows, where ``localCheckpoint`` keeps one row object per row; at 1 GB of telemetry the collector
+    spent about a quarter of the job's CPU on those objects, and about a third of that with the cache. Jobs
     release their caches when they end (``job_context``). ``columnar=False`` is a local checkpoint: rows are
     read back from disk one at a time, where a spilled cache block is read back whole; use it for frames
     with nested columns straight off one big file (a DMS full load is one partition: a million CSV rows with

@@ -29,7 +29,7 @@ def invalid_utf8(col: Column) -> Column:
 
 def strip_bom(col: Column) -> Column:
     """The text without a leading UTF-8 byte-order mark (Excel and some exporters write one)."""
-    # A prefix test, not an anchored regular expression: Java scans a whole file for '^' without a match.
+    # A prefix test: regexp_replace copies the whole file into a Java string and back to test one anchor.
     return F.when(col.startswith("\ufeff"), col.substr(F.lit(2), F.length(col))).otherwise(col)
 
 
