@@ -14,7 +14,7 @@ from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, 
 from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry, units
 from energylake.catalog import escape_path_name, partition_path, table_input
 from energylake.contracts import get_contract
-from energylake.dedup import deduplicate, merge_with_existing, winner_order
+from energylake.dedup import deduplicate, merge_with_existing, prefix_first, winner_order
 from energylake.frames import materialise
 from energylake.runtime import ArgumentError, JobMetrics, named_arguments, parse_args
 from energylake.schema import spark_type, struct_type
@@ -119,6 +119,17 @@ def test_deduplicate_keeps_latest_ingest_then_stable_tiebreak(spark):
     winners, losers = deduplicate(frame, ["k"], winner_order(frame))
     assert sorted((r.k, r.v) for r in winners.collect()) == [("d", 2.0), ("e", 4.0)]
     assert losers.count() == 2
+
+
+def test_ranking_keys_put_prefix_sortable_columns_first(spark):
+    frame = spark.createDataFrame([], "device_id string, metric string, event_ts timestamp, event_date date")
+    # Numeric and time keys first (Spark's sort prefix), strings after, each group in the given order.
+    assert prefix_first(frame, ["device_id", "metric", "event_ts", "event_date"]) == [
+        "event_ts",
+        "event_date",
+        "device_id",
+        "metric",
+    ]
 
 
 def test_merge_with_existing_replaces_and_keeps_untouched_rows(spark):
