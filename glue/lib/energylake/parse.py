@@ -203,9 +203,7 @@ def cast_columns(
         if name in required:
             checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
-    tagged = materialise(frame.withColumn("_reason", F.when(reason != "", reason)), columnar=False)
-    good = tagged.where(F.col("_reason").isNull()).drop("_reason")
-    bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
+    good, bad = split_by_reason(frame, F.when(reason != "", reason))
     for name, dtype in types.items():
         src = F.trim(F.col(name)) if isinstance(frame.schema[name].dataType, StringType) else F.col(name)
         good = good.withColumn(name, F.when(src != "", src).cast(dtype) if _is_str(frame, name) else src.cast(dtype))
