@@ -165,6 +165,31 @@ def test_unit_conversion(spark, value, unit, metric, expected):
     assert got == (pytest.approx(expected, rel=1e-4) if expected is not None else None)
 
 
+def test_failing_rules_checks_expressions_and_joins_settled_rules_in_place(spark):
+    contract = get_contract("telemetry_readings")
+    future = next(i for i, r in enumerate(contract.quality) if r.rule == "not_future")
+    frame = spark.createDataFrame([(" 2.5 ", "power_factor")], "raw string, metric string")
+    columns = {"value": F.trim("raw").cast("double"), "metric": F.col("metric"), "event_ts": F.lit(None)}
+    settled = {future: [F.lit("future:event_ts (settled upstream)")]}
+    joined = frame.select(quality.failing_rules(columns, contract, NOW, settled).alias("r")).first().r
+    # The expression (not the raw column) is checked; the settled rule keeps its place, last, after range rules.
+    assert joined == (
+        "null:event_ts; out_of_range:value not in [0.0, 1.0] for metric=power_factor (got 2.5); "
+        "future:event_ts (settled upstream)"
+    )
+
+
+def test_tag_readings_keeps_the_clock_out_of_the_per_reading_stage(spark, tmp_path):
+    text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
+    now = datetime(2031, 5, 6, 7, 8, 9)
+    tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), now)
+    plan = tagged._jdf.queryExecution().executedPlan().toString()
+    after_explode, _, before_explode = plan.partition("Generate explode")
+    # The literal is compiled into generated code: above the explode it would make every run compile anew.
+    assert "2031-05-06 07:18:09" not in after_explode and "2031-05-06 07:18:09" in before_explode
+    assert tagged.where("_reason like '%future%'").count() == 0
+
+
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
     valid, bad = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from pyspark.sql import Column, DataFrame
@@ -10,21 +11,30 @@ from pyspark.sql import functions as F
 from energylake.contracts import DatasetContract, QualityRule
 from energylake.parse import split_by_reason
 
+# Rules checked against the wall clock: their limit is a literal that changes with every run.
+CLOCK_RULES = frozenset({"not_future"})
 
-def rule_failures(rule: QualityRule, columns: set[str], now: datetime | None = None) -> list[Column]:
-    """Column expressions yielding a reason string when ``rule`` fails for a row (null when it passes)."""
+
+def rule_failures(
+    rule: QualityRule, columns: Mapping[str, Column] | set[str], now: datetime | None = None
+) -> list[Column]:
+    """Column expressions yielding a reason string when ``rule`` fails for a row (null when it passes).
+
+    ``columns`` maps column names to the expressions to check (a set of names checks those columns as they are).
+    """
+    exprs = columns if isinstance(columns, Mapping) else {name: F.col(name) for name in columns}
     out: list[Column] = []
-    targets = [c for c in (rule.column, *rule.columns) if c and c in columns]
+    targets = [c for c in (rule.column, *rule.columns) if c and c in exprs]
     for name in targets:
-        col = F.col(name)
+        col = exprs[name]
         if rule.rule == "not_null":
             out.append(F.when(col.isNull(), F.lit(f"null:{name}")))
         elif rule.rule == "range":
             bad = col.isNotNull() & ((col < F.lit(rule.min)) if rule.min is not None else F.lit(False))
             if rule.max is not None:
                 bad = bad | (col.isNotNull() & (col > F.lit(rule.max)))
-            if rule.when_column and rule.when_column in columns:
-                bad = bad & (F.col(rule.when_column) == F.lit(rule.when_value))
+            if rule.when_column and rule.when_column in exprs:
+                bad = bad & (exprs[rule.when_column] == F.lit(rule.when_value))
             label = f"out_of_range:{name} not in [{rule.min}, {rule.max}]"
             if rule.when_column:
                 label += f" for {rule.when_column}={rule.when_value}"
@@ -45,18 +55,30 @@ def rule_failures(rule: QualityRule, columns: set[str], now: datetime | None = N
 
 def failure_reason(frame: DataFrame, contract: DatasetContract, now: datetime | None = None) -> Column:
     """One expression: all failing rules of ``contract`` joined by '; ', or null when the row is valid."""
-    columns = set(frame.columns)
+    joined = failing_rules({name: F.col(name) for name in frame.columns}, contract, now)
+    return F.when(joined != "", joined)
+
+
+def failing_rules(
+    columns: Mapping[str, Column],
+    contract: DatasetContract,
+    now: datetime | None = None,
+    settled: Mapping[int, list[Column]] | None = None,
+) -> Column:
+    """All failing rules of ``contract`` over the named column expressions, joined by '; ' ('' when all pass).
+
+    ``settled`` gives, by position in ``contract.quality``, the failures of rules already evaluated upstream
+    (for instance once per line before an explode); they are joined in their place instead of re-evaluated.
+    """
+    settled = settled or {}
     checks: list[Column] = []
     declared_not_null = {c for r in contract.quality if r.rule == "not_null" for c in (r.column, *r.columns) if c}
     for col in contract.columns:
         if not col.nullable and col.name in columns and col.name not in declared_not_null:
-            checks.append(F.when(F.col(col.name).isNull(), F.lit(f"null:{col.name}")))
-    for rule in contract.quality:
-        checks.extend(rule_failures(rule, columns, now))
-    if not checks:
-        return F.lit(None).cast("string")
-    joined = F.concat_ws("; ", *checks)
-    return F.when(joined != "", joined)
+            checks.append(F.when(columns[col.name].isNull(), F.lit(f"null:{col.name}")))
+    for position, rule in enumerate(contract.quality):
+        checks.extend(settled[position] if position in settled else rule_failures(rule, columns, now))
+    return F.concat_ws("; ", *checks)
 
 
 def apply_quality(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from pyspark.sql import Column, DataFrame
@@ -11,7 +12,7 @@ from pyspark.sql.types import DoubleType, TimestampType
 from energylake.contracts import get_contract
 from energylake.frames import materialise
 from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
-from energylake.quality import failure_reason
+from energylake.quality import CLOCK_RULES, failing_rules, rule_failures
 from energylake.units import to_canonical
 
 # Seed `type` names -> normalised metric names; the seed format's units when no `unit` is given.
@@ -70,46 +71,50 @@ def _joined(*checks: Column) -> Column:
     return F.when(joined != "", joined)
 
 
-def parse_telemetry(lines: DataFrame) -> DataFrame:
-    """JSON lines of either format to one row per candidate reading (strings) with ``_reason`` (null = parsed).
-
-    ``_key`` is the device ``metrics`` key a reading came from (null for seed records and line failures);
-    ``event_ts`` is typed per line, with its cast checks in ``_event_checks`` and the id checks in ``_id_reason``.
+def parse_lines(
+    lines: DataFrame, line_checks: Callable[[Mapping[str, Column]], list[Column]] | None = None
+) -> DataFrame:
+    """JSON lines of either format to one row per line: ids, event time, line-level checks and its readings' map.
 
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
-    Line-level failures keep one row per line, carrying the reason. The readings come from one plain
-    ``explode_outer`` of a map (no higher-order functions), so Spark generates code for the whole step.
+    ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
+    single (type -> data) entry; null for a line that failed (``_line_reason``), which stays one row.
+    A seed record's metric, unit and type check are known per line, so they are settled here too;
+    ``line_checks`` adds columns computed from the line's ``device_id``, ``site_id`` and ``event_ts``.
     """
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
     allowed = sorted({*seed, *device})
-    doc = F.col("_doc")
+    doc, metrics, dev = F.col("_doc"), F.col("_metrics"), F.col("_is_device")
     unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
     is_device = doc["device_id"].isNotNull() | doc["metrics"].isNotNull()
-    metrics = F.col("_metrics")
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(doc.isNull(), F.lit("malformed_json"))
         .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .when(
-            is_device & (doc["id"].isNotNull() | doc["type"].isNotNull() | doc["data"].isNotNull()),
+            dev & (doc["id"].isNotNull() | doc["type"].isNotNull() | doc["data"].isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
         )
-        .when(
-            is_device & doc["metrics"].isNotNull() & metrics.isNull(),
-            F.lit("malformed_json:metrics is not an object"),
-        )
-        .when(is_device & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
+        .when(dev & doc["metrics"].isNotNull() & metrics.isNull(), F.lit("malformed_json:metrics is not an object"))
+        .when(dev & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    # One map of (key -> value as text) per line, exploded once: the device's metrics, or for a seed record its
-    # single (type -> data) entry; null for a failed line, which explode_outer keeps as one row.
     entries = (
-        F.when(F.col("_line_reason").isNotNull(), F.lit(None))
-        .when(~F.col("_is_device"), F.create_map(F.coalesce(F.col("_type"), F.lit("")), F.col("_data")))
+        F.when(line_reason.isNotNull(), F.lit(None))
+        .when(~dev, F.create_map(F.coalesce(doc["type"], F.lit("")), doc["data"]))
         .otherwise(metrics)
     )
-    dev = F.col("_is_device")
+    device_id = F.when(dev, doc["device_id"]).otherwise(doc["id"])
+    site_id = F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"]))).otherwise(
+        site_from_device(doc["id"])
+    )
+    event_raw = utc_z(F.trim(F.when(dev, doc["ts"]).otherwise(doc["date"])))
+    seed_metric = F.coalesce(_lit_map(SEED_TYPES)[doc["type"]], F.concat(F.lit("?"), doc["type"]))
+    seed_reason = F.when(doc["type"].isNull(), F.lit("missing_required:type")).when(
+        seed_metric.startswith("?") & (seed_metric != "?"),
+        F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
+    )
     parsed = lines.select(*LINEAGE, F.from_json("raw_record", "map<string,string>").alias("_doc"))
     parsed = parsed.select(
         *LINEAGE,
@@ -117,83 +122,29 @@ def parse_telemetry(lines: DataFrame) -> DataFrame:
         is_device.alias("_is_device"),
         F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
     )
-    # Per line, before the explode: the line's fields as plain columns, so each reading copies a few
-    # strings rather than the whole parsed object.
-    fields = parsed.select(
+    event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
+    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else []
+    # One projection for everything per line (Spark shares the repeated subexpressions): every extra
+    # projection copies each row once more.
+    return parsed.select(
         *LINEAGE,
         "_is_device",
-        "_metrics",
         line_reason.alias("_line_reason"),
-        F.when(dev, doc["device_id"]).otherwise(doc["id"]).alias("device_id"),
-        F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"])))
-        .otherwise(site_from_device(doc["id"]))
-        .alias("site_id"),
-        F.when(dev, doc["ts"]).otherwise(doc["date"]).alias("event_raw"),
-        doc["type"].alias("_type"),
-        doc["data"].alias("_data"),
-        doc["unit"].alias("_unit"),
-    )
-    # The event time, its checks and the id checks are the same for every reading of a line: done per line.
-    event_raw = utc_z(F.trim(F.col("event_raw")))
-    per_line = fields.select(
-        "*",
-        F.when(event_raw != "", event_raw).cast(TimestampType()).alias("event_ts"),
+        device_id.alias("device_id"),
+        site_id.alias("site_id"),
+        event_ts.alias("event_ts"),
         _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
         _joined(
-            F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
-            F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
+            F.when(device_id.isNull(), F.lit("missing_required:device_id")),
+            F.when(site_id.isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
         ).alias("_id_reason"),
-    )
-    exploded = per_line.select(
-        *LINEAGE,
-        "device_id",
-        "site_id",
-        "event_ts",
-        "_event_checks",
-        "_id_reason",
-        "_type",
-        "_unit",
-        "_is_device",
-        "_line_reason",
-        F.explode_outer(entries).alias("_entry_key", "value_raw"),
-    )
-    parsed_ok, key = F.col("_line_reason").isNull(), F.col("_entry_key")
-    seed_metric = _lit_map(SEED_TYPES)[F.col("_type")]
-    device_key = F.when(parsed_ok & dev, key)
-    exploded = exploded.select(
-        "*",
-        device_key.alias("_key"),
-        F.when(
-            parsed_ok,
-            F.when(dev, F.coalesce(_lit_map(DEVICE_KEY_METRICS)[key], F.concat(F.lit("?"), key))).otherwise(
-                F.coalesce(seed_metric, F.concat(F.lit("?"), F.col("_type")))
-            ),
-        ).alias("metric"),
-        F.when(
-            parsed_ok,
-            F.when(dev, _lit_map(DEVICE_KEY_UNITS)[key]).otherwise(
-                F.coalesce(F.col("_unit"), _lit_map(SEED_DEFAULT_UNITS)[seed_metric])
-            ),
-        ).alias("unit_raw"),
-    )
-    metric = F.col("metric")
-    seed_reason = F.when(F.col("_type").isNull(), F.lit("missing_required:type")).when(
-        metric.startswith("?") & (metric != "?"),
-        F.concat(F.lit("unknown_metric_type:"), F.expr("substring(metric, 2)")),
-    )
-    device_reason = F.when(metric.startswith("?"), F.concat(F.lit("unknown_metric:"), F.expr("substring(metric, 2)")))
-    return exploded.select(
-        *LINEAGE,
-        "_key",
-        "device_id",
-        "site_id",
-        "metric",
-        "value_raw",
-        "unit_raw",
-        "event_ts",
-        "_event_checks",
-        "_id_reason",
-        _first_reason(F.col("_line_reason"), F.when(dev, device_reason).otherwise(seed_reason)).alias("_reason"),
+        F.when(~dev, seed_metric).alias("_seed_metric"),
+        F.when(~dev, F.coalesce(doc["unit"], _lit_map(SEED_DEFAULT_UNITS)[_lit_map(SEED_TYPES)[doc["type"]]])).alias(
+            "_seed_unit"
+        ),
+        F.when(~dev, seed_reason).alias("_seed_reason"),
+        entries.alias("_entries"),
+        *extra,
     )
 
 
@@ -221,48 +172,121 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     The checks run in the order of the former chain of filters (parse, format, cast, ids, unit, contract
     rules) and a row carries the reasons of the first step it fails, so quarantine reasons are unchanged.
     """
-    readings = parse_telemetry(lines)
-    value_raw = F.trim(F.col("value_raw"))
-    cast_reason = _joined(*_cast_checks(value_raw, "double", "value"), F.col("_event_checks"))
-    typed = readings.select(
-        *LINEAGE,
-        "_key",
-        "device_id",
-        "site_id",
-        "metric",
-        F.when(value_raw != "", value_raw).cast(DoubleType()).alias("value"),
-        "unit_raw",
-        "event_ts",
-        _first_reason(F.col("_reason"), cast_reason, F.col("_id_reason")).alias("_reason"),
-    )
-    value, unit = to_canonical(F.col("value"), F.col("unit_raw"), F.col("metric"))
-    unit_reason = F.when(
-        F.col("_converted").isNull(),
-        F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), "metric"),
-    )
-    shaped = typed.withColumn("_converted", value).select(
-        "line_no",
-        "raw_record",
-        "_key",
-        "device_id",
-        "site_id",
-        "metric",
-        F.col("_converted").alias("value"),
-        unit.alias("unit"),
-        "event_ts",
-        "ingested_ts",
-        "source_file",
-        F.to_date("event_ts").alias("event_date"),
-        _first_reason(F.col("_reason"), unit_reason).alias("_reason"),
-    )
     contract = get_contract("telemetry_readings")
-    tagged = shaped.withColumn("_reason", _first_reason(F.col("_reason"), failure_reason(shaped, contract, now)))
+    # Rules against the clock are settled per line, before the explode: Spark compiles literals such as `now`
+    # into its generated code, so keeping them out of the per-reading stage lets a long-lived session (the
+    # local runner, an interactive session) reuse that stage's compiled code from one run to the next.
+    clock_rules = {i: rule for i, rule in enumerate(contract.quality) if rule.rule in CLOCK_RULES}
+    clock = {
+        i: [f"_clock_{i}_{n}" for n, _ in enumerate(rule_failures(rule, {"event_ts": F.col("event_ts")}, now))]
+        for i, rule in clock_rules.items()
+    }
+
+    def clock_failures(line: Mapping[str, Column]) -> list[Column]:
+        failures = [(clock[i], rule_failures(rule, line, now)) for i, rule in clock_rules.items()]
+        return [check.alias(name) for names, checks in failures for name, check in zip(names, checks, strict=True)]
+
+    per_line = parse_lines(lines, clock_failures)
+    passed = ["source_file", "line_no", "raw_record", "ingested_ts", "device_id", "site_id", "event_ts"]
+    clock_names = [name for names in clock.values() for name in names]
+    readings = per_line.select(
+        *passed,
+        *clock_names,
+        "_is_device",
+        "_line_reason",
+        "_event_checks",
+        "_id_reason",
+        "_seed_metric",
+        "_seed_unit",
+        "_seed_reason",
+        F.explode_outer("_entries").alias("_entry_key", "value_raw"),
+    )
+    # After the explode every projection copies each reading, so the per-reading work is done in as few
+    # projections as its dependencies allow (Spark keeps a projection apart when merging it would repeat
+    # an expensive expression): naming and typing; reasons and units; contract rules; the final reason.
+    key, dev, parsed_ok = F.col("_entry_key"), F.col("_is_device"), F.col("_line_reason").isNull()
+    value_raw = F.trim(F.col("value_raw"))
+    named = readings.select(
+        *passed,
+        *clock_names,
+        "_line_reason",
+        "_id_reason",
+        "_is_device",
+        "_seed_reason",
+        F.when(parsed_ok & dev, key).alias("_key"),
+        F.when(
+            parsed_ok,
+            F.when(dev, F.coalesce(_lit_map(DEVICE_KEY_METRICS)[key], F.concat(F.lit("?"), key))).otherwise(
+                F.col("_seed_metric")
+            ),
+        ).alias("metric"),
+        F.when(parsed_ok, F.when(dev, _lit_map(DEVICE_KEY_UNITS)[key]).otherwise(F.col("_seed_unit"))).alias(
+            "unit_raw"
+        ),
+        F.when(value_raw != "", value_raw).cast(DoubleType()).alias("value"),
+        _joined(*_cast_checks(value_raw, "double", "value"), F.col("_event_checks")).alias("_cast_reason"),
+        F.to_date("event_ts").alias("event_date"),
+    )
+    metric = F.col("metric")
+    device_reason = F.when(
+        metric.startswith("?"), F.concat(F.lit("unknown_metric:"), metric.substr(F.lit(2), F.length(metric)))
+    )
+    value, unit = to_canonical(F.col("value"), F.col("unit_raw"), metric)
+    typed = named.select(
+        *passed,
+        *clock_names,
+        "_key",
+        "metric",
+        "unit_raw",
+        "event_date",
+        value.alias("value"),
+        unit.alias("unit"),
+        _first_reason(
+            F.col("_line_reason"),
+            F.when(dev, device_reason).otherwise(F.col("_seed_reason")),
+            F.col("_cast_reason"),
+            F.col("_id_reason"),
+        ).alias("_reason"),
+    )
+    columns = ["device_id", "site_id", "metric", "value", "unit", "event_ts", "event_date"]
+    settled = {position: [F.col(name) for name in names] for position, names in clock.items()}
+    unit_reason = F.when(
+        F.col("value").isNull(),
+        F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), metric),
+    )
+    # The contract's rules get a column of their own: Spark does not share a subexpression that only appears
+    # in conditional branches, so `when(rules != "", rules)` inline would generate (and run) every check twice.
+    checked = typed.select(
+        *passed,
+        "metric",
+        "value",
+        "unit",
+        "event_date",
+        "_key",
+        _first_reason(F.col("_reason"), unit_reason).alias("_reason"),
+        failing_rules({c: F.col(c) for c in columns}, contract, now, settled).alias("_rules"),
+    )
+    rules = F.col("_rules")
+    reason = _first_reason(F.col("_reason"), F.when(rules != "", rules))
     # Quarantine needs the record as received (an exploded device reading: plus its key, to show which one
     # failed); valid rows do not carry it.
     raw = F.when(F.col("_key").isNotNull(), F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key"))).otherwise(
         F.col("raw_record")
     )
-    return tagged.withColumn("raw_record", F.when(F.col("_reason").isNotNull(), raw)).drop("_key")
+    return checked.select(
+        "line_no",
+        F.when(F.col("_reason").isNotNull() | (rules != ""), raw).alias("raw_record"),
+        "device_id",
+        "site_id",
+        "metric",
+        "value",
+        "unit",
+        "event_ts",
+        "ingested_ts",
+        "source_file",
+        "event_date",
+        reason.alias("_reason"),
+    )
 
 
 def telemetry_readings(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
