@@ -176,15 +176,18 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     # Rules against the clock are settled per line, before the explode: Spark compiles literals such as `now`
     # into its generated code, so keeping them out of the per-reading stage lets a long-lived session (the
     # local runner, an interactive session) reuse that stage's compiled code from one run to the next.
-    clock_rules = {i: rule for i, rule in enumerate(contract.quality) if rule.rule in CLOCK_RULES}
+    line_columns = {"device_id", "site_id", "event_ts"}
     clock = {
-        i: [f"_clock_{i}_{n}" for n, _ in enumerate(rule_failures(rule, {"event_ts": F.col("event_ts")}, now))]
-        for i, rule in clock_rules.items()
+        i: [f"_clock_{i}_{name}" for name in targets]
+        for i, rule in enumerate(contract.quality)
+        if rule.rule in CLOCK_RULES
+        for targets in [[c for c in (rule.column, *rule.columns) if c]]
+        if targets and set(targets) <= line_columns
     }
 
     def clock_failures(line: Mapping[str, Column]) -> list[Column]:
-        failures = [(clock[i], rule_failures(rule, line, now)) for i, rule in clock_rules.items()]
-        return [check.alias(name) for names, checks in failures for name, check in zip(names, checks, strict=True)]
+        checks = [(names, rule_failures(contract.quality[i], line, now)) for i, names in clock.items()]
+        return [check.alias(name) for names, found in checks for name, check in zip(names, found, strict=True)]
 
     per_line = parse_lines(lines, clock_failures)
     passed = ["source_file", "line_no", "raw_record", "ingested_ts", "device_id", "site_id", "event_ts"]
