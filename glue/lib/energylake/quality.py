@@ -15,26 +15,23 @@ from energylake.parse import split_by_reason
 CLOCK_RULES = frozenset({"not_future"})
 
 
-def rule_failures(
-    rule: QualityRule, columns: Mapping[str, Column] | set[str], now: datetime | None = None
-) -> list[Column]:
-    """Column expressions yielding a reason string when ``rule`` fails for a row (null when it passes).
+def rule_failures(rule: QualityRule, columns: Mapping[str, Column], now: datetime | None = None) -> list[Column]:
+    """Expressions yielding a reason string when ``rule`` fails for a row (null when it passes).
 
-    ``columns`` maps column names to the expressions to check (a set of names checks those columns as they are).
+    ``columns`` maps column names to the expressions to check (rules on other columns yield nothing).
     """
-    exprs = columns if isinstance(columns, Mapping) else {name: F.col(name) for name in columns}
     out: list[Column] = []
-    targets = [c for c in (rule.column, *rule.columns) if c and c in exprs]
+    targets = [c for c in (rule.column, *rule.columns) if c and c in columns]
     for name in targets:
-        col = exprs[name]
+        col = columns[name]
         if rule.rule == "not_null":
             out.append(F.when(col.isNull(), F.lit(f"null:{name}")))
         elif rule.rule == "range":
             bad = col.isNotNull() & ((col < F.lit(rule.min)) if rule.min is not None else F.lit(False))
             if rule.max is not None:
                 bad = bad | (col.isNotNull() & (col > F.lit(rule.max)))
-            if rule.when_column and rule.when_column in exprs:
-                bad = bad & (exprs[rule.when_column] == F.lit(rule.when_value))
+            if rule.when_column and rule.when_column in columns:
+                bad = bad & (columns[rule.when_column] == F.lit(rule.when_value))
             label = f"out_of_range:{name} not in [{rule.min}, {rule.max}]"
             if rule.when_column:
                 label += f" for {rule.when_column}={rule.when_value}"
