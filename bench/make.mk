@@ -7,14 +7,16 @@ BENCH_WORKDIR   ?= $(or $(TMPDIR),/tmp)/energylake-bench
 BENCH_MAKE_TEST ?=
 BENCH_ARGS      ?=
 BENCH_CDC_CHANGES ?= 1000000
+# Heap of both Spark engines: 2 GiB per core, under a Glue G.1X worker's 4 GB per vCPU (DuckDB takes what it needs)
+BENCH_SPARK_MEMORY ?= 4g
 # free-text notes for the report (| separates notes), e.g. what else ran on the machine
 BENCH_NOTE ?=
 
 .PHONY: bench bench-data test-bench
 
 bench: setup ## Benchmark project job vs naive Glue Studio vs DuckDB (BENCH_SIZE=50MB for a quick run) -> BENCHMARKS.md
-	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
-	BENCH_NOTE="$(BENCH_NOTE)" $(PY) -m bench run --size $(BENCH_SIZE) --runs $(BENCH_RUNS) --seed $(BENCH_SEED) --engines $(BENCH_ENGINES) \
+	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES) BENCH_SPARK_MEMORY=$(BENCH_SPARK_MEMORY)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	LAKE_SPARK_DRIVER_MEMORY=$(BENCH_SPARK_MEMORY) BENCH_NOTE="$(BENCH_NOTE)" $(PY) -m bench run --size $(BENCH_SIZE) --runs $(BENCH_RUNS) --seed $(BENCH_SEED) --engines $(BENCH_ENGINES) \
 		--cdc-changes $(BENCH_CDC_CHANGES) --workdir $(BENCH_WORKDIR) --report BENCHMARKS.md $(if $(BENCH_MAKE_TEST),--make-test) $(BENCH_ARGS)
 
 bench-data: setup ## Only generate the benchmark input (BENCH_SIZE, BENCH_SEED) under BENCH_WORKDIR/data

@@ -191,6 +191,15 @@ def render_markdown(res: dict[str, Any]) -> str:
         f"- Project library measured: `{res.get('project_library')}`",
         f"- Per-core figures divide by {res.get('cores_used')} cores: every engine was given all of them "
         "(Spark `local[N]`, DuckDB `threads=N`).",
+        *(
+            [
+                f"- Memory: both Spark engines (the project job and the naive script) ran with a {res['spark_heap']} "
+                "heap (`LAKE_SPARK_DRIVER_MEMORY`; a Glue G.1X worker has 16 GB for 4 vCPU); DuckDB with its "
+                "default limit (80% of RAM)."
+            ]
+            if res.get("spark_heap")
+            else []
+        ),
         "",
         "## Telemetry raw → transform (same input for all)",
         "",

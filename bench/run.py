@@ -17,6 +17,7 @@ from bench.engines import project
 from bench.generate import MIB, generate, generate_history, parse_size
 from bench.measure import machine, median
 from bench.report import render_markdown
+from lakectl.spark import DEFAULT_DRIVER_MEMORY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TELEMETRY_ENGINES = ("project", "naive", "duckdb")
@@ -280,6 +281,7 @@ def run_bench(
         "runs": runs,
         "machine": machine(),
         "cores_used": cores,
+        "spark_heap": os.environ.get("LAKE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY),
         "project_library": _project_library(),
         "notes": [n for n in os.environ.get("BENCH_NOTE", "").split("|") if n],
     }

@@ -23,6 +23,10 @@ def check_java() -> str:
     return out.splitlines()[0] if out else "unknown java"
 
 
+# The local session's heap: small enough for a laptop; `make bench` sets LAKE_SPARK_DRIVER_MEMORY higher.
+DEFAULT_DRIVER_MEMORY = "2g"
+
+
 def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4) -> SparkSession:
     """A local SparkSession with Glue-like settings (UTC, dynamic partition overwrite, snappy Parquet)."""
     check_java()
@@ -41,7 +45,7 @@ def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4)
         .config("spark.sql.sources.parallelPartitionDiscovery.threshold", "10000")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("LAKE_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.memory", os.environ.get("LAKE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
         .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
