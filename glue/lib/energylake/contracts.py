@@ -81,6 +81,11 @@ class QualityRule(BaseModel):
     when_column: str | None = None
     when_value: str | None = None
 
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The columns the rule checks: ``column``, then ``columns``."""
+        return tuple(c for c in (self.column, *self.columns) if c)
+
 
 class WarehouseHints(BaseModel):
     """Redshift physical design chosen for the dataset (used by schema conversion)."""
@@ -126,7 +131,7 @@ class DatasetContract(BaseModel):
         if self.event_time and self.event_time not in known:
             raise ValueError(f"event_time names unknown column {self.event_time!r}")
         for rule in self.quality:
-            for ref in (rule.column, *rule.columns, rule.when_column):
+            for ref in (*rule.targets, rule.when_column):
                 if ref and ref not in known:
                     raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
         if self.warehouse:

@@ -21,7 +21,7 @@ def rule_failures(rule: QualityRule, columns: Mapping[str, Column], now: datetim
     ``columns`` maps column names to the expressions to check (rules on other columns yield nothing).
     """
     out: list[Column] = []
-    targets = [c for c in (rule.column, *rule.columns) if c and c in columns]
+    targets = [c for c in rule.targets if c in columns]
     for name in targets:
         col = columns[name]
         if rule.rule == "not_null":
@@ -69,7 +69,7 @@ def failing_rules(
     """
     settled = settled or {}
     checks: list[Column] = []
-    declared_not_null = {c for r in contract.quality if r.rule == "not_null" for c in (r.column, *r.columns) if c}
+    declared_not_null = {c for r in contract.quality if r.rule == "not_null" for c in r.targets}
     for col in contract.columns:
         if not col.nullable and col.name in columns and col.name not in declared_not_null:
             checks.append(F.when(columns[col.name].isNull(), F.lit(f"null:{col.name}")))
