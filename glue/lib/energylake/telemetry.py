@@ -110,7 +110,8 @@ def parse_lines(
         site_from_device(doc["id"])
     )
     event_raw = utc_z(F.trim(F.when(dev, doc["ts"]).otherwise(doc["date"])))
-    seed_metric = F.coalesce(_lit_map(SEED_TYPES)[doc["type"]], F.concat(F.lit("?"), doc["type"]))
+    known_seed_metric = _lit_map(SEED_TYPES)[doc["type"]]
+    seed_metric = F.coalesce(known_seed_metric, F.concat(F.lit("?"), doc["type"]))
     seed_reason = F.when(doc["type"].isNull(), F.lit("missing_required:type")).when(
         seed_metric.startswith("?") & (seed_metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
@@ -139,9 +140,7 @@ def parse_lines(
             F.when(site_id.isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
         ).alias("_id_reason"),
         F.when(~dev, seed_metric).alias("_seed_metric"),
-        F.when(~dev, F.coalesce(doc["unit"], _lit_map(SEED_DEFAULT_UNITS)[_lit_map(SEED_TYPES)[doc["type"]]])).alias(
-            "_seed_unit"
-        ),
+        F.when(~dev, F.coalesce(doc["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
         F.when(~dev, seed_reason).alias("_seed_reason"),
         entries.alias("_entries"),
         *extra,
@@ -178,11 +177,9 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     # local runner, an interactive session) reuse that stage's compiled code from one run to the next.
     line_columns = {"device_id", "site_id", "event_ts"}
     clock = {
-        i: [f"_clock_{i}_{name}" for name in targets]
+        i: [f"_clock_{i}_{name}" for name in rule.targets]
         for i, rule in enumerate(contract.quality)
-        if rule.rule in CLOCK_RULES
-        for targets in [[c for c in (rule.column, *rule.columns) if c]]
-        if targets and set(targets) <= line_columns
+        if rule.rule in CLOCK_RULES and rule.targets and set(rule.targets) <= line_columns
     }
 
     def clock_failures(line: Mapping[str, Column]) -> list[Column]:
