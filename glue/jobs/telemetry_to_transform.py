@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 
 from energylake.contracts import get_contract
 from energylake.dedup import winner_order
@@ -15,10 +16,12 @@ def main(argv: list[str]) -> JobMetrics:
     with job_context(argv, ["input_path", "output_path", "output_database"]) as ctx:
         objects = ctx.new_inputs(ctx.args["input_path"])
         if objects:
-            valid, rejects = telemetry_readings(ctx.read_lines(objects), ctx.now)
+            lines, files = ctx.read_numbered_lines(objects)
+            valid, rejects = telemetry_readings(lines, ctx.now, files)
             contract = get_contract("telemetry_readings")
-            order = winner_order(valid, "event_ts", "ingested_ts")
-            ctx.load(valid, rejects, contract, ctx.args["output_database"], ctx.args["output_path"], order)
+            # Built from the frame being ranked: its source file is a number or, against written rows, a URI.
+            order = partial(winner_order, event_col="event_ts", ingest_col="ingested_ts")
+            ctx.load(valid, rejects, contract, ctx.args["output_database"], ctx.args["output_path"], order, files)
     return ctx.metrics
 
 

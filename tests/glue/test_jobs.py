@@ -32,8 +32,16 @@ def test_telemetry_job_quarantines_dedups_and_is_idempotent(lake, s3, spark):
     assert not out.duplicated(["device_id", "metric", "event_ts"]).any()
     pressure = out[out.metric == "hydraulic_pressure"].value
     assert pressure.between(199, 201).all()  # psi converted to bar
+    # The job carries each row's file as a number (energylake.lineage); the table names the file.
+    seed_uri, device_uri = (
+        f"s3://{raw}/telemetry/{k}/2024/07/15/10/{f}"
+        for k, f in [("windfarm", "seed-1.json"), ("devices", "dev-1.json")]
+    )
+    assert set(out.source_file) == {seed_uri, device_uri}
+    assert set(out[out.device_id.str.startswith("WF-ROSCOE")].source_file) == {seed_uri}
     q = read_catalog_table(s3, "energy_quarantine", "quarantine_records")
     assert len(q) == 5
+    assert set(q.source_file) == {seed_uri, device_uri}
     assert {r.split(":")[0] for r in q.reason} >= {
         "malformed_json",
         "invalid_type",

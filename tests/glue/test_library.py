@@ -47,6 +47,28 @@ def test_read_lines_maps_staged_paths_to_s3_uris(spark, tmp_path):
     assert rows[0].source_file == "s3://bucket/raw/a.json"
 
 
+def test_read_numbered_lines_names_every_file_again_in_uri_order(spark, tmp_path):
+    texts = {"raw/b b/x%1.json": '{"a": 1}\n{"a": 2}\n', "raw/a.json": '{"a": 3}\n', "raw/b b/ü.json": '{"a": 4}\n'}
+    for name, text in texts.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    paths, path_map = [str(tmp_path / n) for n in texts], (str(tmp_path) + "/", "s3://bucket/")
+    numbered, files = parse.read_numbered_lines(spark, paths, path_map)
+    assert "source_file" not in numbered.columns and numbered.schema["_file_no"].dataType == IntegerType()
+    # Numbers follow the URIs' order (the de-duplication tie-breaker), and naming them again gives every line
+    # exactly the source_file read_lines gives it.
+    assert list(files.uris) == sorted(files.uris) and len(files.uris) == 3
+    by_number = {r._file_no: r.raw_record for r in numbered.where("line_no = 0").collect()}
+    assert [by_number[i] for i in range(3)] == ['{"a": 3}', '{"a": 1}', '{"a": 4}']
+    named = files.restore(numbered)
+    assert named.columns == ["source_file", "line_no", "raw_record", "ingested_ts"]
+    assert sorted(named.collect()) == sorted(parse.read_lines(spark, paths, path_map).collect())
+    with pytest.raises(Exception, match="not among the job's inputs"):
+        spark.createDataFrame([("s3://bucket/raw/other.json",)], "source_file string").select(
+            files.number(F.col("source_file"))
+        ).collect()
+
+
 def test_read_lines_strips_bom_and_crlf_and_skips_blank_lines(spark, tmp_path):
     lines = _lines(spark, tmp_path, "raw/b.json", '\ufeff{"a": 1}\r\n   \r\n{"a": 2}\r{"b": 3}\n')
     rows = lines.orderBy("line_no").collect()

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from energylake.lineage import FILE_NO
+
 
 def winner_order(
     frame: DataFrame, event_col: str | None = None, ingest_col: str | None = "ingested_ts"
@@ -16,7 +18,8 @@ def winner_order(
     for name in (event_col, ingest_col):
         if name and name in frame.columns:
             order.append(F.col(name).desc_nulls_last())
-    for name in ("source_file", "line_no"):
+    # A numbered source file (energylake.lineage) sorts like its URI.
+    for name in ("source_file", FILE_NO, "line_no"):
         if name in frame.columns:
             order.append(F.col(name).asc_nulls_last())
     return order

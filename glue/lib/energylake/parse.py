@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType
 
 from energylake.frames import materialise
+from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
 from energylake.schema import string_struct
 
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
@@ -42,18 +43,39 @@ def split_lines(text: Column) -> Column:
 
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
     """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
-    files = spark.read.text(list(paths), wholetext=True).select(
+    return _lines(spark, paths, path_map, None)
+
+
+def read_numbered_lines(
+    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None
+) -> tuple[DataFrame, SourceFiles]:
+    """``read_lines`` with ``_file_no`` in place of ``source_file``, and the numbering that names the files again."""
+    # The URIs come from Spark's own file listing (no file is read), so they are spelt exactly as in the rows.
+    listed = spark.read.format("binaryFile").load(list(paths)).select(F.col("_metadata.file_path").alias(SOURCE_FILE))
+    files = SourceFiles.of(row[SOURCE_FILE] for row in map_source(listed, path_map).collect())
+    return _lines(spark, paths, path_map, files), files
+
+
+def _lines(
+    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None, files: SourceFiles | None
+) -> DataFrame:
+    text = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
         "value",
     )
-    # The staged path is mapped back to its s3:// URI once per file, not once per line.
-    frame = map_source(files, path_map).select(
-        "source_file",
+    # The staged path is mapped back to its s3:// URI (and numbered) once per file, not once per line.
+    text = map_source(text, path_map)
+    lineage = [*LINEAGE]
+    if files is not None:
+        text = text.withColumn(FILE_NO, files.number(F.col(SOURCE_FILE)))
+        lineage[0] = FILE_NO
+    frame = text.select(
+        lineage[0],
         "ingested_ts",
         F.posexplode(split_lines(strip_bom(F.col("value")))).alias("line_no", "raw_record"),
     )
-    return frame.where(F.trim("raw_record") != "").select(*LINEAGE)
+    return frame.where(F.trim("raw_record") != "").select(*lineage)
 
 
 def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
 from energylake.dedup import merge_with_existing, rank_with_existing
 from energylake.frames import materialise
+from energylake.lineage import SourceFiles
 from energylake.schema import struct_type
 from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
@@ -202,6 +203,11 @@ class JobContext:
         """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
         paths, path_map = self._paths(objects)
         return parse.read_lines(self.spark, paths, path_map)
+
+    def read_numbered_lines(self, objects: Sequence[ObjectInfo]) -> tuple[DataFrame, SourceFiles]:
+        """``read_lines`` with each row's file as a number (``_file_no``), and the numbering to name it again."""
+        paths, path_map = self._paths(objects)
+        return parse.read_numbered_lines(self.spark, paths, path_map)
 
     def read_files(self, objects: Sequence[ObjectInfo]) -> DataFrame:
         """Whole objects as rows with lineage."""
@@ -394,13 +400,15 @@ class JobContext:
         contract: DatasetContract,
         database: str,
         output_root: str,
-        order: Sequence[Any],
+        order: Sequence[Any] | Callable[[DataFrame], Sequence[Any]],
         counts: dict[tuple[str, ...], int] | None = None,
+        files: SourceFiles | None = None,
     ) -> tuple[int, int]:
         """Late-data-safe upsert: merge new rows into the partitions they touch and rewrite those partitions.
 
-        ``counts`` are the new rows per partition when the caller has them. Returns (new rows written, new
-        rows dropped as duplicates of a winning row).
+        ``counts`` are the new rows per partition when the caller has them. ``order`` ranks duplicates (or
+        builds that ranking from the frame about to be ranked); ``files`` names numbered source files again
+        (energylake.lineage). Returns (new rows written, new rows dropped as duplicates of a winning row).
         """
         parts = list(contract.partition_by)
         if counts is None:
@@ -408,6 +416,10 @@ class JobContext:
             counts = partition_counts(new, parts)
         touched = sorted(v for v, n in counts.items() if n) if parts else None
         existing = self.read_table(contract, database, touched)
+        if files is not None and existing is not None:
+            # Rows already written carry their file's URI, so new rows are ranked against them by URI too;
+            # otherwise the number travels through the shuffle and the file is named at the write.
+            new = files.restore(new)
         # Files are planned before the merge from the new rows plus the rows already in the touched partitions
         # (at least the merged count), so one shuffle serves both the de-duplication and the file layout.
         planned = dict(counts)
@@ -424,7 +436,8 @@ class JobContext:
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
         # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
         # reads the same rows (no second window over the data).
-        ranked = materialise(rank_with_existing(new, existing, contract.primary_key, order, clustered))
+        ranking = order(new) if callable(order) else order
+        ranked = materialise(rank_with_existing(new, existing, contract.primary_key, ranking, clustered))
         stats = (
             ranked.groupBy(*parts)
             .agg(
@@ -436,6 +449,8 @@ class JobContext:
         winners = {tuple(str(v) for v in r[: len(parts)]): int(r["_winners"]) for r in stats}
         dropped_n = sum(int(r["_dropped"]) for r in stats)
         merged = ranked.where(F.col("_rank") == 1).drop("_rank", "_origin")
+        if files is not None:
+            merged = files.restore(merged)
         # Duplicates make the planned count too high; where that changes a partition's file count the rows are
         # laid out again from the exact count (rare: only near a file-count boundary or on mass re-delivery).
         exact = self.plan_files(contract, database, {v: n for v, n in winners.items() if n})
@@ -450,9 +465,13 @@ class JobContext:
         contract: DatasetContract,
         database: str,
         output_root: str,
-        order: Sequence[Any],
+        order: Sequence[Any] | Callable[[DataFrame], Sequence[Any]],
+        files: SourceFiles | None = None,
     ) -> None:
-        """Record-job tail: quarantine rejects, merge valid rows into their partitions, count everything."""
+        """Record-job tail: quarantine rejects, merge valid rows into their partitions, count everything.
+
+        ``order`` and ``files`` are as in ``merge_into``.
+        """
         parts = list(contract.partition_by)
         # One pass over the parsed input counts valid rows per partition and quarantine rows together.
         kinds = valid.select(F.lit(0).alias("_kind"), *parts).unionByName(
@@ -464,7 +483,9 @@ class JobContext:
         counts = {tuple(str(v) for v in r[1 : 1 + len(parts)]): int(r["count"]) for r in by_kind if r["_kind"] == 0}
         n_valid = sum(counts.values())
         quarantined = self.quarantine(rejects, contract.name, sum(r["count"] for r in by_kind if r["_kind"] == 1))
-        written, dropped = self.merge_into(valid, contract, database, output_root, order, counts) if n_valid else (0, 0)
+        written, dropped = (
+            self.merge_into(valid, contract, database, output_root, order, counts, files) if n_valid else (0, 0)
+        )
         self.metrics.rows_read += n_valid + quarantined
         self.metrics.rows_written += written
         self.metrics.rows_deduplicated += dropped

@@ -11,6 +11,7 @@ from pyspark.sql.types import DoubleType, TimestampType
 
 from energylake.contracts import get_contract
 from energylake.frames import materialise
+from energylake.lineage import FILE_NO, SourceFiles, lineage_column
 from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
 from energylake.quality import CLOCK_RULES, failing_rules, rule_failures
 from energylake.units import to_canonical
@@ -83,6 +84,7 @@ def parse_lines(
     A seed record's metric, unit and type check are known per line, so they are settled here too;
     ``line_checks`` adds columns computed from the line's ``device_id``, ``site_id`` and ``event_ts``.
     """
+    lineage = [lineage_column(lines), *LINEAGE[1:]]
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
     allowed = sorted({*seed, *device})
@@ -116,9 +118,9 @@ def parse_lines(
         seed_metric.startswith("?") & (seed_metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
     )
-    parsed = lines.select(*LINEAGE, F.from_json("raw_record", "map<string,string>").alias("_doc"))
+    parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc"))
     parsed = parsed.select(
-        *LINEAGE,
+        *lineage,
         "_doc",
         is_device.alias("_is_device"),
         F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
@@ -128,7 +130,7 @@ def parse_lines(
     # One projection for everything per line (Spark shares the repeated subexpressions): every extra
     # projection copies each row once more.
     return parsed.select(
-        *LINEAGE,
+        *lineage,
         "_is_device",
         line_reason.alias("_line_reason"),
         device_id.alias("device_id"),
@@ -187,7 +189,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         return [check.alias(name) for names, found in checks for name, check in zip(names, found, strict=True)]
 
     per_line = parse_lines(lines, clock_failures)
-    passed = ["source_file", "line_no", "raw_record", "ingested_ts", "device_id", "site_id", "event_ts"]
+    source = lineage_column(lines)
+    passed = [source, "line_no", "raw_record", "ingested_ts", "device_id", "site_id", "event_ts"]
     clock_names = [name for names in clock.values() for name in names]
     readings = per_line.select(
         *passed,
@@ -283,15 +286,28 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "unit",
         "event_ts",
         "ingested_ts",
-        "source_file",
+        source,
         "event_date",
         reason.alias("_reason"),
     )
 
 
-def telemetry_readings(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
-    """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows)."""
+def telemetry_readings(
+    lines: DataFrame, now: datetime | None = None, files: SourceFiles | None = None
+) -> tuple[DataFrame, DataFrame]:
+    """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows).
+
+    Lines read with their files numbered (``read_numbered_lines``) keep the number in the valid rows (the
+    writer names the file again) and need ``files`` to name it in the quarantine rows.
+    """
     # One materialisation feeds both outputs (and the job's counts): the lines are parsed once per run.
     tagged = materialise(tag_readings(lines, now))
     valid = tagged.where(F.col("_reason").isNull()).drop("_reason", "raw_record")
-    return valid, rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
+    failed = tagged.where(F.col("_reason").isNotNull())
+    if FILE_NO in failed.columns:
+        if files is None:
+            raise ValueError(
+                "the lines carry numbered source files (_file_no): pass the SourceFiles that numbered them"
+            )
+        failed = files.restore(failed)
+    return valid, rejects(failed, "_reason")
