@@ -1,9 +1,10 @@
-"""The project's real Glue jobs on local Spark against an in-process S3/Glue emulator (moto), for the benchmark.
+"""The project's real Glue jobs on local Spark against an emulated S3 and Glue Data Catalog (moto), for the benchmark.
 
 The jobs are the unchanged scripts of ``glue/jobs`` run through ``lakectl.runner.run_job`` (the local Glue
 runner): arguments from ``jobs.yaml``, inputs listed and bookmarked in S3, staged through boto3, outputs written
-as versioned partitions and published in the Glue Data Catalog. The emulator lives in the benchmark worker
-process; AWS is reached only through ``AWS_ENDPOINT_URL`` and the standard SDK settings.
+as versioned partitions and published in the Glue Data Catalog. The emulator runs in a child process of the
+benchmark worker, measured apart from the job (on AWS, S3 and the catalog are not the job's CPU); AWS is
+reached only through ``AWS_ENDPOINT_URL`` and the standard SDK settings.
 
 Time spent moving bytes between the emulator and the local staging directory (``Storage.download`` /
 ``Storage.upload_file``) is measured separately: on AWS Glue Spark reads and writes S3 directly, so that part
@@ -63,8 +64,8 @@ class Lake:
     """An emulated lake (zone buckets + Glue catalog) in this process, driven by the real job scripts."""
 
     def __init__(self, emulator: Any = None) -> None:
-        """Start an emulator in this process, or use ``emulator`` (already in AWS_ENDPOINT_URL, e.g. a test's)."""
-        from lakectl.emulator import EmbeddedEmulator
+        """Start an emulator in a child process, or use ``emulator`` (already in AWS_ENDPOINT_URL, e.g. a test's)."""
+        from lakectl.emulator import ProcessEmulator
         from lakectl.settings import emulator_env
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per S3 request otherwise
@@ -72,11 +73,17 @@ class Lake:
         if emulator is None:
             for key in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
                 os.environ.pop(key, None)  # never send a real profile's credentials to the emulator
-            emulator = EmbeddedEmulator().start()
+            # Its own process: what S3 and the Data Catalog spend serving the job is not the job's CPU or memory.
+            emulator = ProcessEmulator().start()
             os.environ.update(emulator_env(emulator.endpoint_url))
         self.emulator = emulator
         self.s3 = boto3.client("s3")
         self.reset()
+
+    @property
+    def emulator_pid(self) -> int | None:
+        """The emulator's process id when it runs in a process of its own (else None: it is in this one)."""
+        return getattr(self.emulator, "pid", None)
 
     def reset(self) -> None:
         """Empty emulator with the environment's zone buckets."""
@@ -87,7 +94,7 @@ class Lake:
         runner.ensure_buckets()
 
     def stop(self) -> None:
-        """Stop the emulator thread (only when this Lake started it)."""
+        """Stop the emulator (only when this Lake started it)."""
         if self._owned:
             self.emulator.stop()
 

@@ -8,6 +8,7 @@ import statistics
 import subprocess
 import threading
 from collections import defaultdict
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +19,19 @@ SMALL_FILE = 32 * MIB
 BIG_PARTITION = 128 * MIB
 
 
-def _tree(pid: int | None = None) -> list[psutil.Process]:
-    """A process and all its live descendants (the Spark JVM and Python workers included); [] once it is gone."""
+def _tree(pid: int | None = None, exclude: Collection[int] = ()) -> list[psutil.Process]:
+    """A process and its live descendants (the Spark JVM and Python workers included) but ``exclude``; [] once gone."""
     try:
         root = psutil.Process(pid or os.getpid())
-        return [root, *root.children(recursive=True)]
+        return [p for p in [root, *root.children(recursive=True)] if p.pid not in exclude]
     except psutil.NoSuchProcess:
         return []
 
 
-def tree_rss(pid: int | None = None) -> int:
-    """Resident bytes of a process and all its descendants (the Spark JVM and Python workers included)."""
+def tree_rss(pid: int | None = None, exclude: Collection[int] = ()) -> int:
+    """Resident bytes of a process and its descendants (the Spark JVM and Python workers included) but ``exclude``."""
     total = 0
-    for proc in _tree(pid):
+    for proc in _tree(pid, exclude):
         try:
             total += proc.memory_info().rss
         except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -38,10 +39,10 @@ def tree_rss(pid: int | None = None) -> int:
     return total
 
 
-def tree_cpu(pid: int | None = None) -> float:
-    """CPU seconds (user + system) used so far by a process tree, exited-and-reaped descendants included."""
+def tree_cpu(pid: int | None = None, exclude: Collection[int] = ()) -> float:
+    """CPU seconds (user + system) used so far by a process tree but ``exclude``, reaped descendants included."""
     total = 0.0
-    for proc in _tree(pid):
+    for proc in _tree(pid, exclude):
         try:
             t = proc.cpu_times()
             # children_* keep the CPU of reaped children (Spark's short-lived Python workers): without them
@@ -52,27 +53,40 @@ def tree_cpu(pid: int | None = None) -> float:
     return total
 
 
-class CpuTime:
-    """CPU seconds of the process tree spent inside the block (robust to other load on a shared machine)."""
+def process_cpu(pid: int | None) -> float:
+    """CPU seconds used so far by one process (0 when there is none)."""
+    if pid is None:
+        return 0.0
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except psutil.NoSuchProcess:
+        return 0.0
+    return t.user + t.system
 
-    def __init__(self, pid: int | None = None) -> None:
+
+class CpuTime:
+    """CPU seconds of the process tree (but ``exclude``) spent inside the block (robust to other load)."""
+
+    def __init__(self, pid: int | None = None, exclude: Collection[int] = ()) -> None:
         self.pid = pid
+        self.exclude = exclude
         self.seconds = 0.0
         self._start = 0.0
 
     def __enter__(self) -> CpuTime:
-        self._start = tree_cpu(self.pid)
+        self._start = tree_cpu(self.pid, self.exclude)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.seconds = tree_cpu(self.pid) - self._start
+        self.seconds = tree_cpu(self.pid, self.exclude) - self._start
 
 
 class PeakRss:
     """Samples tree_rss() on a thread every `interval` seconds; `peak` is the maximum seen while running."""
 
-    def __init__(self, pid: int | None = None, interval: float = 0.1) -> None:
+    def __init__(self, pid: int | None = None, interval: float = 0.1, exclude: Collection[int] = ()) -> None:
         self.pid = pid
+        self.exclude = exclude
         self.interval = interval
         self.peak = 0
         self._stop = threading.Event()
@@ -80,18 +94,18 @@ class PeakRss:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak = max(self.peak, tree_rss(self.pid, self.exclude))
             self._stop.wait(self.interval)
 
     def __enter__(self) -> PeakRss:
-        self.peak = tree_rss(self.pid)
+        self.peak = tree_rss(self.pid, self.exclude)
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.peak = max(self.peak, tree_rss(self.pid))
+        self.peak = max(self.peak, tree_rss(self.pid, self.exclude))
 
 
 def output_stats(root: Path | str, suffix: str = ".parquet") -> dict[str, Any]:

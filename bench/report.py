@@ -58,6 +58,14 @@ def telemetry_table(res: dict[str, Any]) -> list[str]:
             "objects between the emulated S3 and the local staging directory (the local runner's boto3 staging; on "
             "Glue, Spark reads and writes S3 directly). It is included in the project's time above.",
         ]
+        if p.get("emulator_cpu_seconds"):
+            lines += [
+                "",
+                f"The S3 and Glue Data Catalog emulator (moto) ran in a process of its own and used "
+                f"{_f(p['emulator_cpu_seconds'])} CPU s (median) serving the job: not counted in the project's CPU "
+                "or memory (on AWS that is S3's work, and DuckDB and the naive script read local files). The job's "
+                "own side of the staging (boto3 downloading and uploading) is counted.",
+            ]
     return lines
 
 
@@ -313,9 +321,11 @@ def render_markdown(res: dict[str, Any]) -> str:
         "- DuckDB: one JSON parse per line into a typed struct, same checks, GROUP BY de-duplication, "
         "partitioned Parquet COPY.",
         "- Project: the unchanged `glue/jobs/*.py` scripts run through `lakectl.runner.run_job` (jobs.yaml arguments) "
-        "against moto (S3 + Glue Data Catalog) started inside the worker process; the input is uploaded where "
+        "against moto (S3 + Glue Data Catalog); the input is uploaded where "
         "Firehose/DMS deliver it before the clock starts; the clock covers the whole job (listing, bookmarks, "
-        "staging, Spark, versioned writes, catalog publish). The emulator's CPU counts in the project's CPU time.",
+        "staging, Spark, versioned writes, catalog publish). The emulator runs in a child process left out of the "
+        "project's CPU and memory and is reported apart (results before 2026-11-30 counted it: it ran inside the "
+        "worker process).",
         "- CPU s: user+system CPU seconds of the engine's process tree during the timed part (psutil). On a shared "
         "machine wall time depends on what else runs; CPU time much less, so ratios are given both ways.",
         "- Incremental: 1 or 30 days of history are processed by the job first (untimed) and snapshotted; each timed "

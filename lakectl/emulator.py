@@ -1,8 +1,9 @@
 """The embedded AWS emulator: moto in server mode on 127.0.0.1.
 
-Two ways to run it: ``EmbeddedEmulator`` (a thread inside the current process, used by tests on a
-free port) and ``start_daemon``/``stop_daemon`` (a background process with a pid file, used by the
-Makefile so Terraform, the demo and a developer's shell can share one emulator).
+Three ways to run it: ``EmbeddedEmulator`` (a thread inside the current process, used by tests on a
+free port), ``ProcessEmulator`` (a child process on a free port, used by the benchmark so the emulator's
+CPU and memory are not counted as the job's) and ``start_daemon``/``stop_daemon`` (a background process
+with a pid file, used by the Makefile so Terraform, the demo and a developer's shell can share one emulator).
 """
 
 from __future__ import annotations
@@ -90,6 +91,53 @@ class EmbeddedEmulator:
         if self._server is not None:
             self._server.stop()
             self._server = None
+
+
+@dataclass
+class ProcessEmulator:
+    """moto's server in a child process on a free loopback port; ``pid`` tells its resources apart."""
+
+    port: int = field(default_factory=free_port)
+    _process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL to put in AWS_ENDPOINT_URL."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id while it runs."""
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> ProcessEmulator:
+        """Start the server process and wait until it answers."""
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_until_up(self.endpoint_url)
+        except EmulatorError:
+            self.stop()
+            raise
+        return self
+
+    def reset(self) -> None:
+        """Drop every emulated resource (moto's reset API), keeping the server up."""
+        requests.post(self.endpoint_url + "/moto-api/reset", timeout=10).raise_for_status()
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+            self._process = None
 
 
 def _pid_file() -> Path:
