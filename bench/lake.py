@@ -61,7 +61,7 @@ class StagingClock:
 
 
 class Lake:
-    """An emulated lake (zone buckets + Glue catalog) in this process, driven by the real job scripts."""
+    """An emulated lake (zone buckets + Glue catalog), driven by the real job scripts."""
 
     def __init__(self, emulator: Any = None) -> None:
         """Start an emulator in a child process, or use ``emulator`` (already in AWS_ENDPOINT_URL, e.g. a test's)."""

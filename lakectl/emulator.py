@@ -62,16 +62,26 @@ def wait_until_up(endpoint_url: str, timeout_s: float = 30.0) -> None:
 
 
 @dataclass
-class EmbeddedEmulator:
-    """moto's ThreadedMotoServer on a free loopback port, for one test session."""
+class _LoopbackEmulator:
+    """A moto server on a free loopback port."""
 
     port: int = field(default_factory=free_port)
-    _server: object = None
 
     @property
     def endpoint_url(self) -> str:
         """Base URL to put in AWS_ENDPOINT_URL."""
         return f"http://127.0.0.1:{self.port}"
+
+    def reset(self) -> None:
+        """Drop every emulated resource (moto's reset API), keeping the server up."""
+        requests.post(self.endpoint_url + "/moto-api/reset", timeout=10).raise_for_status()
+
+
+@dataclass
+class EmbeddedEmulator(_LoopbackEmulator):
+    """moto's ThreadedMotoServer on a free loopback port, for one test session."""
+
+    _server: object = None
 
     def start(self) -> EmbeddedEmulator:
         """Start the server thread and wait until it answers."""
@@ -82,10 +92,6 @@ class EmbeddedEmulator:
         wait_until_up(self.endpoint_url)
         return self
 
-    def reset(self) -> None:
-        """Drop every emulated resource (moto's reset API), keeping the server up."""
-        requests.post(self.endpoint_url + "/moto-api/reset", timeout=10).raise_for_status()
-
     def stop(self) -> None:
         """Stop the server thread."""
         if self._server is not None:
@@ -94,16 +100,10 @@ class EmbeddedEmulator:
 
 
 @dataclass
-class ProcessEmulator:
+class ProcessEmulator(_LoopbackEmulator):
     """moto's server in a child process on a free loopback port; ``pid`` tells its resources apart."""
 
-    port: int = field(default_factory=free_port)
     _process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def endpoint_url(self) -> str:
-        """Base URL to put in AWS_ENDPOINT_URL."""
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -123,10 +123,6 @@ class ProcessEmulator:
             self.stop()
             raise
         return self
-
-    def reset(self) -> None:
-        """Drop every emulated resource (moto's reset API), keeping the server up."""
-        requests.post(self.endpoint_url + "/moto-api/reset", timeout=10).raise_for_status()
 
     def stop(self) -> None:
         """Stop the server process."""
