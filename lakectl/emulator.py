@@ -61,6 +61,11 @@ def wait_until_up(endpoint_url: str, timeout_s: float = 30.0) -> None:
     raise EmulatorError(f"AWS emulator at {endpoint_url} did not answer within {timeout_s:.0f}s")
 
 
+def _server_command(port: int) -> list[str]:
+    """moto's server on ``port`` of the loopback interface, as a command line."""
+    return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)]
+
+
 @dataclass
 class _LoopbackEmulator:
     """A moto server on a free loopback port."""
@@ -113,7 +118,7 @@ class ProcessEmulator(_LoopbackEmulator):
     def start(self) -> ProcessEmulator:
         """Start the server process and wait until it answers."""
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            _server_command(self.port),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -163,7 +168,7 @@ def start_daemon() -> str:
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     log = open(STATE_DIR / "emulator.log", "ab")  # noqa: SIM115 - handed to the child process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        _server_command(port),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -28,6 +28,7 @@ class SourceFiles:
     @classmethod
     def of(cls, uris: Iterable[str]) -> SourceFiles:
         """The numbering of these URIs (sorted, each once)."""
+        # Python sorts strings by code point, which is the order of their UTF-8 bytes: Spark's string order.
         return cls(tuple(sorted(set(uris))))
 
     def _uri_array(self) -> Column:
