@@ -255,3 +255,28 @@ def test_crash_mid_write_leaves_published_partition_intact(lake, s3, monkeypatch
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=lake["transform"], Prefix="telemetry_readings/")["Contents"]]
     pf_versions = {k.split("/v=")[1].split("/")[0] for k in keys if "metric=power_factor" in k}
     assert len(pf_versions) == 1
+
+
+def test_merge_without_a_primary_key_counts_and_lays_out_the_rows_itself(lake, s3, spark):
+    """A table with no primary key has no planned layout: the merge keeps every row, counts and places it."""
+    from datetime import date, datetime
+
+    from energylake.contracts import get_contract
+    from energylake.runtime import job_context
+    from energylake.schema import struct_type
+
+    contract = get_contract("telemetry_readings").model_copy(update={"primary_key": ()})
+    args = runner.job_arguments("telemetry_to_transform")
+    argv = ["telemetry_to_transform.py", *[x for key, value in args.items() for x in (f"--{key}", value)]]
+    ts = datetime(2024, 7, 15, 10)
+    rows = [
+        ("WF-A-T01", "WF-A", metric, 0.5, "ratio", ts, ts, "s3://raw/x.json", date(2024, 7, 15))
+        for metric in ("power_factor", "power_factor", "rotor_speed")
+    ]  # the first two rows would be duplicates under the real key; with no key both are kept
+    with job_context(argv, ["output_path", "output_database"]) as ctx:
+        frame = spark.createDataFrame(rows, struct_type(contract))
+        written, dropped = ctx.merge_into(frame, contract, "energy_transform", ctx.args["output_path"], order=[])
+    assert (written, dropped) == (3, 0)
+    out = read_catalog_table(s3, "energy_transform", "telemetry_readings")
+    assert sorted(out.metric) == ["power_factor", "power_factor", "rotor_speed"]
+    assert ctx.metrics.outputs["telemetry_readings"] == 3 and ctx.metrics.partitions_written == 2

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from energylake import filesizing, parse
@@ -294,6 +294,8 @@ class JobContext:
         drop: Sequence[tuple[str, ...]] = (),
         counts: dict[tuple[str, ...], int] | None = None,
         laid_out: bool = False,
+        written_rows: Callable[[], int] | None = None,
+        rewrite: bool = False,
     ) -> int:
         """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
 
@@ -301,7 +303,9 @@ class JobContext:
         after all files are written is the catalog location switched (the atomic publish), then older
         versions are deleted. Partitions in ``drop`` with no rows in ``frame`` are removed from the catalog.
         ``counts`` (rows per partition, when the caller already has them) saves one pass; ``laid_out`` says the
-        frame is already clustered into its planned files (see merge_into). Returns rows written.
+        frame is already clustered into its planned files (see merge_into). ``written_rows`` gives the exact
+        row count once the write has run, where ``counts`` only bound it (see merge_into); a ``rewrite`` of
+        rows already written in this run is not counted again in the job's outputs. Returns rows written.
         """
         names = [c.name for c in contract.columns]
         parts = list(contract.partition_by)
@@ -334,6 +338,8 @@ class JobContext:
                 self._upload(local, root, version)
             else:
                 writer.parquet(root)
+            if written_rows is not None:
+                rows = written_rows()
         for value in values:
             base = join_uri(root, partition_path(parts, value)) if parts else root.rstrip("/")
             location = join_uri(base, f"v={version}") + "/"
@@ -354,8 +360,9 @@ class JobContext:
             ):
                 self.catalog.delete_partition(contract, database, tuple(value))
                 self._collect_garbage(join_uri(root, partition_path(parts, value)) + "/", None)
-        self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
-        self.metrics.partitions_written += len(values)
+        if not rewrite:
+            self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
+            self.metrics.partitions_written += len(values)
         return rows
 
     def plan_files(
@@ -434,28 +441,44 @@ class JobContext:
             if existing is not None:
                 existing = existing.withColumn("_file", slot)
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
-        # Ranked once and materialised: one pass counts winners per partition and dropped new rows, the write
-        # reads the same rows (no second window over the data).
         ranking = order(new) if callable(order) else order
-        ranked = materialise(rank_with_existing(new, existing, contract.primary_key, ranking, clustered))
-        stats = (
-            ranked.groupBy(*parts)
-            .agg(
-                F.sum(F.when(F.col("_rank") == 1, 1).otherwise(0)).alias("_winners"),
-                F.sum(F.when((F.col("_rank") > 1) & (F.col("_origin") == 0), 1).otherwise(0)).alias("_dropped"),
-            )
-            .collect()
+        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered)
+        winner, dropped = F.col("_rank") == 1, (F.col("_rank") > 1) & (F.col("_origin") == 0)
+        # The ranked rows are not cached: the write consumes them once and counts them on the way (winners, new
+        # rows dropped, and winners of each partition planned for several files, whose file count duplicates
+        # could change; a partition planned for one file keeps one).
+        several = [v for v, n in plan.items() if n > 1] if clustered is not None else []
+        key = filesizing.partition_key(parts) if parts else F.lit("")
+        observation = Observation(f"{self.run_id}-{contract.name}-{self._writes}")
+        observed = ranked.observe(
+            observation,
+            F.count(F.when(winner, 1)).alias("winners"),
+            F.count(F.when(dropped, 1)).alias("dropped"),
+            *[F.count(F.when(winner & (key == "|".join(v)), 1)).alias(f"winners_{i}") for i, v in enumerate(several)],
         )
-        winners = {tuple(str(v) for v in r[: len(parts)]): int(r["_winners"]) for r in stats}
-        dropped_n = sum(int(r["_dropped"]) for r in stats)
-        merged = ranked.where(F.col("_rank") == 1).drop("_rank", "_origin")
+        merged = observed.where(winner).drop("_rank", "_origin")
         if files is not None:
             merged = files.restore(merged)
-        # Duplicates make the planned count too high; where that changes a partition's file count the rows are
-        # laid out again from the exact count (rare: only near a file-count boundary or on mass re-delivery).
-        exact = self.plan_files(contract, database, {v: n for v, n in winners.items() if n})
-        laid_out = clustered is not None and all(plan.get(v) == n for v, n in exact.items())
-        self.write_partitions(merged, contract, database, output_root, counts=winners, laid_out=laid_out)
+        if clustered is None:
+            # No planned layout: the write counts the rows per partition and lays them out itself.
+            self.write_partitions(merged, contract, database, output_root)
+        else:
+            published = {v: n for v, n in planned.items() if n}
+            self.write_partitions(
+                merged, contract, database, output_root, counts=published, laid_out=True,
+                written_rows=lambda: int(observation.get["winners"]),
+            )  # fmt: skip
+            exact = {v: int(observation.get[f"winners_{i}"]) for i, v in enumerate(several)}
+            replanned = self.plan_files(contract, database, exact)
+            off = [v for v in several if replanned[v] != plan[v]]
+            if off:
+                # Duplicates made these partitions' planned file counts too high (rare: near a file-count
+                # boundary or on a mass re-delivery): their rows are laid out again from the exact count.
+                rows = self.read_table(contract, database, off)
+                self.write_partitions(
+                    rows, contract, database, output_root, counts={v: exact[v] for v in off}, rewrite=True
+                )
+        dropped_n = int(observation.get["dropped"])
         return sum(counts.values()) - dropped_n, dropped_n
 
     def load(
