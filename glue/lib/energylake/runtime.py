@@ -448,7 +448,7 @@ class JobContext:
         # rows dropped, and winners of each partition planned for several files, whose file count duplicates
         # could change; a partition planned for one file keeps one).
         several = [v for v, n in plan.items() if n > 1] if clustered is not None else []
-        key = filesizing.partition_key(parts) if parts else F.lit("")
+        key = filesizing.partition_key(parts)
         observation = Observation(f"{self.run_id}-{contract.name}-{self._writes}")
         observed = ranked.observe(
             observation,
@@ -468,17 +468,18 @@ class JobContext:
                 merged, contract, database, output_root, counts=published, laid_out=True,
                 written_rows=lambda: int(observation.get["winners"]),
             )  # fmt: skip
-            exact = {v: int(observation.get[f"winners_{i}"]) for i, v in enumerate(several)}
-            replanned = self.plan_files(contract, database, exact)
-            off = [v for v in several if replanned[v] != plan[v]]
-            if off:
-                # Duplicates made these partitions' planned file counts too high (rare: near a file-count
-                # boundary or on a mass re-delivery): their rows are laid out again from the exact count.
-                rows = self.read_table(contract, database, off)
-                self.write_partitions(
-                    rows, contract, database, output_root, counts={v: exact[v] for v in off}, rewrite=True
-                )
-        dropped_n = int(observation.get["dropped"])
+        counted = observation.get  # the write has run, so have the counts
+        exact = {v: int(counted[f"winners_{i}"]) for i, v in enumerate(several)}
+        replanned = self.plan_files(contract, database, exact)
+        off = [v for v in several if replanned[v] != plan[v]]
+        if off:
+            # Duplicates made these partitions' planned file counts too high (rare: near a file-count boundary
+            # or on a mass re-delivery): their rows are laid out again from the exact count.
+            rows = self.read_table(contract, database, off)
+            self.write_partitions(
+                rows, contract, database, output_root, counts={v: exact[v] for v in off}, rewrite=True
+            )
+        dropped_n = int(counted["dropped"])
         return sum(counts.values()) - dropped_n, dropped_n
 
     def load(
