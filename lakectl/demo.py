@@ -262,7 +262,7 @@ def step_terraform(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     tf_state = cfg.state_dir / "terraform"
     tf_state.mkdir(parents=True, exist_ok=True)
     # Same zips as terraform/make.mk's tf-lambda-zips: build/lambda when packaged, else source-only zips.
-    zips = subprocess.run(
+    artifact_vars = subprocess.run(
         [
             sys.executable,
             str(REPO_ROOT / "terraform" / "scripts" / "lambda_zips.py"),
@@ -280,11 +280,13 @@ def step_terraform(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
         tf_state / "demo-init.log",
     )
     started = time.monotonic()
+    # The script prints the tfvars file it wrote (Lambda zip dir, Flink consumers zip), as `make apply` uses it.
     _terraform(
-        ["apply", "-input=false", "-auto-approve", "-var", f"lambda_zip_dir={zips}"], env, tf_state / "demo-apply.log"
+        ["apply", "-input=false", "-auto-approve", f"-var-file={artifact_vars}"], env, tf_state / "demo-apply.log"
     )
     applied = (tf_state / "demo-apply.log").read_text()
     summary = next((line for line in applied.splitlines() if line.startswith("Apply complete!")), "")
+    zips = json.loads(Path(artifact_vars).read_text())["lambda_zip_dir"]
     return {"terraform": summary, "apply_s": round(time.monotonic() - started, 1), "lambda_zip_dir": zips}
 
 
