@@ -212,6 +212,16 @@ def test_tag_readings_keeps_the_clock_out_of_the_per_reading_stage(spark, tmp_pa
     assert tagged.where("_reason like '%future%'").count() == 0
 
 
+def test_tag_readings_runs_each_line_check_once(spark, tmp_path):
+    text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
+    tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), NOW)
+    plan = tagged._jdf.queryExecution().optimizedPlan().toString()
+    # The encoding check re-encodes every line and array_except hashes every key: a rewrite of the line's
+    # reason into another expression (optimizer rules do this to `reason is not null`) would run them twice.
+    assert plan.count("encode(raw_record") == 1
+    assert plan.count("from_json(") == 2
+
+
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
     valid, bad = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)

@@ -80,7 +80,7 @@ def parse_lines(
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
-    single (type -> data) entry; null for a line that failed (``_line_reason``), which stays one row.
+    single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
     ``line_checks`` adds columns computed from the line's ``device_id``, ``site_id`` and ``event_ts``.
     """
@@ -90,11 +90,14 @@ def parse_lines(
     allowed = sorted({*seed, *device})
     doc, metrics, dev = F.col("_doc"), F.col("_metrics"), F.col("_is_device")
     unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
+    # Counting the allowed keys present is a few byte comparisons per key; array_except hashes every key of
+    # every line into a new set, so it only runs to name the unknown keys of a line that has some.
+    known_keys = sum((F.map_contains_key(doc, key).cast("int") for key in allowed), F.lit(0))
     is_device = doc["device_id"].isNotNull() | doc["metrics"].isNotNull()
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(doc.isNull(), F.lit("malformed_json"))
-        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
+        .when(F.size(doc) > known_keys, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .when(
             dev & (doc["id"].isNotNull() | doc["type"].isNotNull() | doc["data"].isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
@@ -102,11 +105,7 @@ def parse_lines(
         .when(dev & doc["metrics"].isNotNull() & metrics.isNull(), F.lit("malformed_json:metrics is not an object"))
         .when(dev & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    entries = (
-        F.when(line_reason.isNotNull(), F.lit(None))
-        .when(~dev, F.create_map(F.coalesce(doc["type"], F.lit("")), doc["data"]))
-        .otherwise(metrics)
-    )
+    entries = F.when(~dev, F.create_map(F.coalesce(doc["type"], F.lit("")), doc["data"])).otherwise(metrics)
     device_id = F.when(dev, doc["device_id"]).otherwise(doc["id"])
     site_id = F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"]))).otherwise(
         site_from_device(doc["id"])
@@ -202,7 +201,10 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "_seed_metric",
         "_seed_unit",
         "_seed_reason",
-        F.explode_outer("_entries").alias("_entry_key", "value_raw"),
+        # A line that failed stays one row. Its reason is tested here, on the column, not inside the per-line
+        # projection: there Spark's optimizer rewrites `reason is not null` into a copy of the reason's
+        # conditions (PushFoldableIntoBranches), which then ran twice per line.
+        F.explode_outer(F.when(F.col("_line_reason").isNull(), F.col("_entries"))).alias("_entry_key", "value_raw"),
     )
     # After the explode every projection copies each reading, so the per-reading work is done in as few
     # projections as its dependencies allow (Spark keeps a projection apart when merging it would repeat
