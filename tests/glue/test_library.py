@@ -76,6 +76,18 @@ def test_read_lines_strips_bom_and_crlf_and_skips_blank_lines(spark, tmp_path):
     assert [(r.line_no, r.raw_record) for r in rows] == [(0, '{"a": 1}'), (2, '{"a": 2}\r{"b": 3}')]
 
 
+def test_invalid_utf8_flags_undecodable_bytes_and_replacement_characters_not_other_text(spark, tmp_path):
+    path = tmp_path / "mixed.json"
+    # ASCII; valid UTF-8 beyond ASCII; a Latin-1 byte; U+FFFD left by an earlier lossy decode; a CRLF line end.
+    path.write_bytes(
+        b"plain\n" + "wind \u00fcber 5 m/s\n".encode() + b"bad \xe9\n" + "lossy \ufffd\n".encode() + b"end\r\n"
+    )
+    lines = parse.read_lines(spark, [str(path)]).orderBy("line_no")
+    flagged = lines.select("raw_record", parse.invalid_utf8(F.col("raw_record")).alias("bad")).collect()
+    assert [r.bad for r in flagged] == [False, False, True, True, False]
+    assert flagged[4].raw_record == "end"  # the CR of the CRLF line end is dropped
+
+
 def test_materialise_computes_once_and_cuts_the_plan(spark):
     source = spark.range(1000).withColumn("x", F.col("id") * 2)
     kept = materialise(source.where("id % 3 = 0"))
@@ -216,10 +228,10 @@ def test_tag_readings_runs_each_line_check_once(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
     tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), NOW)
     plan = tagged._jdf.queryExecution().optimizedPlan().toString()
-    # The encoding check re-encodes every line and array_except hashes every key: a rewrite of the line's
-    # reason into another expression (optimizer rules do this to `reason is not null`) would run them twice.
-    assert plan.count("encode(raw_record") == 1
-    assert plan.count("from_json(") == 2
+    # The encoding check reads every line and array_except hashes every key: a rewrite of the line's reason
+    # into another expression (optimizer rules do this to `reason is not null`) would run them twice.
+    assert plan.count("Contains(raw_record") == 1 and plan.count("encode(raw_record") == 2
+    assert plan.count("array_except(") == 1 and plan.count("from_json(") == 2
 
 
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):

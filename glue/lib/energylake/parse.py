@@ -25,7 +25,10 @@ INVALID_ENCODING = "invalid_encoding:not UTF-8"
 
 def invalid_utf8(col: Column) -> Column:
     """True when the text was not valid UTF-8 (undecodable bytes, or U+FFFD left by an earlier decode)."""
-    return col.contains("\ufffd") | (F.encode(col, "UTF-8") != col.cast("binary"))
+    # Most text is ASCII, which the round trip through US-ASCII proves on the JVM's vectorised string paths;
+    # the search for U+FFFD reads one byte at a time, so only other text gets it.
+    ascii_only = F.encode(col, "US-ASCII") == col.cast("binary")
+    return ~ascii_only & (col.contains("\ufffd") | (F.encode(col, "UTF-8") != col.cast("binary")))
 
 
 def strip_bom(col: Column) -> Column:
@@ -35,10 +38,15 @@ def strip_bom(col: Column) -> Column:
 
 
 def split_lines(text: Column) -> Column:
-    """The lines of a text split at LF or CRLF (the line terminators are dropped)."""
-    # CRLF becomes LF first (only in texts that contain CR), so the split is on one plain character, which
-    # Java splits without a regular expression.
-    return F.split(F.when(text.contains("\r"), F.regexp_replace(text, "\r\n", "\n")).otherwise(text), "\n")
+    """The lines of a text split at LF (the LF dropped; ``strip_cr`` drops the CR of a CRLF line end)."""
+    # One plain character, which Java splits without a regular expression.
+    return F.split(text, "\n")
+
+
+def strip_cr(line: Column) -> Column:
+    """A line without the CR of a CRLF line end (a CR elsewhere in the line stays)."""
+    # Per line, after the split: a suffix test, where searching the whole text for CR read it byte by byte.
+    return F.when(line.endswith("\r"), line.substr(F.lit(1), F.length(line) - 1)).otherwise(line)
 
 
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
@@ -73,8 +81,8 @@ def _lines(
     frame = text.select(
         lineage[0],
         "ingested_ts",
-        F.posexplode(split_lines(strip_bom(F.col("value")))).alias("line_no", "raw_record"),
-    )
+        F.posexplode(split_lines(strip_bom(F.col("value")))).alias("line_no", "_line"),
+    ).withColumn("raw_record", strip_cr(F.col("_line")))
     return frame.where(F.trim("raw_record") != "").select(*lineage)
 
 
