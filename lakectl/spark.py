@@ -26,6 +26,22 @@ def check_java() -> str:
 # The local session's heap: small enough for a laptop; `make bench` sets LAKE_SPARK_DRIVER_MEMORY higher.
 DEFAULT_DRIVER_MEMORY = "2g"
 
+# JVM options of the local session (driver and executor share one JVM). A local Spark JVM lives for a few
+# jobs, and HotSpot's default thresholds had its optimising compiler (C2) still compiling thousands of
+# planner, Janino and driver methods in every run; raised ones leave those to the quick C1 code and keep C2
+# for the row loops, which pass any threshold within a run (telemetry job, 200 MB, warm runs: about 10% less
+# CPU, executor time unchanged; see BENCHMARKS.md). Standard HotSpot flags; other JVMs ignore them.
+JAVA_OPTIONS = " ".join(
+    [
+        "-Duser.timezone=UTC",
+        "-XX:+IgnoreUnrecognizedVMOptions",
+        "-XX:Tier4InvocationThreshold=100000",
+        "-XX:Tier4MinInvocationThreshold=20000",
+        "-XX:Tier4CompileThreshold=120000",
+        "-XX:Tier4BackEdgeThreshold=1000000",
+    ]
+)
+
 
 def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4) -> SparkSession:
     """A local SparkSession with Glue-like settings (UTC, dynamic partition overwrite, snappy Parquet)."""
@@ -47,7 +63,7 @@ def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("LAKE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.driver.extraJavaOptions", "-Duser.timezone=UTC")
-        .config("spark.executor.extraJavaOptions", "-Duser.timezone=UTC")
+        .config("spark.driver.extraJavaOptions", JAVA_OPTIONS)
+        .config("spark.executor.extraJavaOptions", JAVA_OPTIONS)
         .getOrCreate()
     )

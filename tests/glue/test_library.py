@@ -426,3 +426,13 @@ def test_parse_args_and_metrics():
     m = JobMetrics("j", "r", rows_read=5, rows_written=3, rows_quarantined=1, rows_deduplicated=1)
     assert m.balanced and json.loads(json.dumps(m.to_dict()))["balanced"]
     assert not JobMetrics("j", "r", rows_read=5, rows_written=3).balanced
+
+
+def test_local_session_jvm_runs_with_the_local_java_options(spark):
+    from lakectl.spark import JAVA_OPTIONS
+
+    bean = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
+    arguments = set(bean.getInputArguments())
+    # Driver and executor share the JVM: its options must reach it through the session's configuration.
+    assert set(JAVA_OPTIONS.split()) <= arguments and "-XX:Tier4InvocationThreshold=100000" in arguments
+    assert spark._jvm.java.util.TimeZone.getDefault().getID() == "UTC"
