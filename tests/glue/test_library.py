@@ -234,6 +234,38 @@ def test_tag_readings_runs_each_line_check_once(spark, tmp_path):
     assert plan.count("array_except(") == 1 and plan.count("from_json(") == 2
 
 
+@pytest.mark.parametrize(
+    ("device_id", "site"),
+    [
+        ("WF-ROSCOE-T01", "WF-ROSCOE"),
+        ("A-T1-T22", "A-T1"),  # the last '-T<digits>' names the turbine
+        ("WF-ROSCOE", None),
+        ("A-T", None),
+        ("-T01", None),
+        ("A-T0x", None),
+        ("A-T01-X", None),
+        ("42", None),
+        (None, None),
+    ],
+)
+def test_site_from_device_follows_the_turbine_naming_convention(spark, device_id, site):
+    frame = spark.createDataFrame([(device_id,)], "device_id string")
+    assert frame.select(telemetry.site_from_device(F.col("device_id"))).first()[0] == site
+
+
+def test_parse_lines_tells_null_valued_known_keys_from_unknown_keys(spark, tmp_path):
+    record = {"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:00Z", "metrics": {"wind_speed_ms": 7.0}}
+    lines = [
+        json.dumps({**record, "firmware": None}),
+        json.dumps({**record, "firmware": None, "zz": 1}),
+        json.dumps({**record, "site_id": None, "aa": None}),
+        json.dumps(record),
+    ]
+    parsed = telemetry.parse_lines(_lines(spark, tmp_path, "t.json", "\n".join(lines)))
+    reasons = [r._line_reason for r in parsed.orderBy("line_no").collect()]
+    assert reasons == [None, "unknown_columns:zz", "unknown_columns:aa", None]
+
+
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
     valid, bad = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)

@@ -57,8 +57,11 @@ def _lit_map(mapping: dict[str, str]) -> Column:
 
 def site_from_device(device_id: Column) -> Column:
     """Site id from a device id '<site_id>-T<nn>' (null when the id does not follow the convention)."""
-    site = F.regexp_extract(device_id, r"^(.+)-T\d+$", 1)
-    return F.when(site != "", site)
+    # String functions, not regexp_extract ('^(.+)-T\\d+$'), which runs Java's regex engine on every line.
+    turbine = F.substring_index(device_id, "-T", -1)
+    numbered = (F.length(turbine) > 0) & (F.translate(turbine, "0123456789", "") == "")
+    site_length = F.length(device_id) - F.length(turbine) - 2
+    return F.when(numbered & (site_length > 0), device_id.substr(F.lit(1), site_length))
 
 
 def _first_reason(*reasons: Column) -> Column:
@@ -79,6 +82,7 @@ def parse_lines(
 
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
+    Each known key is looked up in the parsed object once, into a column of its own (``_f_<key>``).
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
     single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
@@ -89,31 +93,36 @@ def parse_lines(
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
     allowed = sorted({*seed, *device})
     doc, metrics, dev = F.col("_doc"), F.col("_metrics"), F.col("_is_device")
+    # A map lookup is a scan of the line's keys: each known key is looked up once, into a column, and the
+    # per-line expressions below read those columns.
+    field = {key: F.col(f"_f_{key}") for key in allowed}
     unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
-    # Counting the allowed keys present is a few byte comparisons per key; array_except hashes every key of
-    # every line into a new set, so it only runs to name the unknown keys of a line that has some.
+    # A line whose keys are all known keys with values has no unknown key; only the others (a key with a
+    # null value, or an unknown one) need the count of known keys present, and array_except, which hashes
+    # every key into a new set, only runs to name the unknown keys of a line that has some.
+    known_values = sum((field[key].isNotNull().cast("int") for key in allowed), F.lit(0))
     known_keys = sum((F.map_contains_key(doc, key).cast("int") for key in allowed), F.lit(0))
-    is_device = doc["device_id"].isNotNull() | doc["metrics"].isNotNull()
+    has_unknown = (F.col("_keys") > known_values) & (F.col("_keys") > known_keys)
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(doc.isNull(), F.lit("malformed_json"))
-        .when(F.size(doc) > known_keys, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
+        .when(has_unknown, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .when(
-            dev & (doc["id"].isNotNull() | doc["type"].isNotNull() | doc["data"].isNotNull()),
+            dev & (field["id"].isNotNull() | field["type"].isNotNull() | field["data"].isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
         )
-        .when(dev & doc["metrics"].isNotNull() & metrics.isNull(), F.lit("malformed_json:metrics is not an object"))
-        .when(dev & (doc["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
+        .when(dev & field["metrics"].isNotNull() & metrics.isNull(), F.lit("malformed_json:metrics is not an object"))
+        .when(dev & (field["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    entries = F.when(~dev, F.create_map(F.coalesce(doc["type"], F.lit("")), doc["data"])).otherwise(metrics)
-    device_id = F.when(dev, doc["device_id"]).otherwise(doc["id"])
-    site_id = F.when(dev, F.coalesce(doc["site_id"], site_from_device(doc["device_id"]))).otherwise(
-        site_from_device(doc["id"])
+    entries = F.when(~dev, F.create_map(F.coalesce(field["type"], F.lit("")), field["data"])).otherwise(metrics)
+    device_id = F.when(dev, field["device_id"]).otherwise(field["id"])
+    site_id = F.when(dev, F.coalesce(field["site_id"], site_from_device(field["device_id"]))).otherwise(
+        site_from_device(field["id"])
     )
-    event_raw = utc_z(F.trim(F.when(dev, doc["ts"]).otherwise(doc["date"])))
-    known_seed_metric = _lit_map(SEED_TYPES)[doc["type"]]
-    seed_metric = F.coalesce(known_seed_metric, F.concat(F.lit("?"), doc["type"]))
-    seed_reason = F.when(doc["type"].isNull(), F.lit("missing_required:type")).when(
+    event_raw = utc_z(F.trim(F.when(dev, field["ts"]).otherwise(field["date"])))
+    known_seed_metric = _lit_map(SEED_TYPES)[field["type"]]
+    seed_metric = F.coalesce(known_seed_metric, F.concat(F.lit("?"), field["type"]))
+    seed_reason = F.when(field["type"].isNull(), F.lit("missing_required:type")).when(
         seed_metric.startswith("?") & (seed_metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
     )
@@ -121,7 +130,9 @@ def parse_lines(
     parsed = parsed.select(
         *lineage,
         "_doc",
-        is_device.alias("_is_device"),
+        F.size(doc).alias("_keys"),
+        *[doc[key].alias(f"_f_{key}") for key in allowed],
+        (doc["device_id"].isNotNull() | doc["metrics"].isNotNull()).alias("_is_device"),
         F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
     )
     event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
