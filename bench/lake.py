@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -28,10 +29,28 @@ from energylake.storage import Storage, parse_s3_uri
 
 
 class StagingClock:
-    """Seconds spent in Storage.download / Storage.upload_file while active (local staging overhead)."""
+    """Wall seconds during which a Storage.download / Storage.upload_file ran (local staging overhead).
+
+    Transfers run several at a time (Storage.download_all): time is counted while at least one is running.
+    """
 
     def __init__(self) -> None:
         self.seconds = 0.0
+        self._running = 0
+        self._since = 0.0
+        self._lock = threading.Lock()
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._running:
+                self._since = time.perf_counter()
+            self._running += 1
+
+    def _stop(self) -> None:
+        with self._lock:
+            self._running -= 1
+            if not self._running:
+                self.seconds += time.perf_counter() - self._since
 
     @contextmanager
     def active(self) -> Iterator[StagingClock]:
@@ -40,18 +59,18 @@ class StagingClock:
         clock = self
 
         def download(self: Storage, obj: Any, target: Path) -> Path:
-            start = time.perf_counter()
+            clock._start()
             try:
                 return orig_down(self, obj, target)
             finally:
-                clock.seconds += time.perf_counter() - start
+                clock._stop()
 
         def upload_file(self: Storage, source: Path, uri: str) -> None:
-            start = time.perf_counter()
+            clock._start()
             try:
                 orig_up(self, source, uri)
             finally:
-                clock.seconds += time.perf_counter() - start
+                clock._stop()
 
         Storage.download, Storage.upload_file = download, upload_file  # type: ignore[method-assign]
         try:

@@ -193,11 +193,8 @@ class JobContext:
             return [o.uri for o in objects], None
         assert self.staging_dir is not None
         base = self.staging_dir / "in"
-        paths = []
-        for obj in objects:
-            bucket, key = parse_s3_uri(obj.uri)
-            paths.append(str(self.storage.download(obj, base / bucket / key)))
-        return paths, (str(base) + "/", "s3://")
+        targets = [(obj, base.joinpath(*parse_s3_uri(obj.uri))) for obj in objects]
+        return [str(path) for path in self.storage.download_all(targets)], (str(base) + "/", "s3://")
 
     def read_lines(self, objects: Sequence[ObjectInfo]) -> DataFrame:
         """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
@@ -220,9 +217,10 @@ class JobContext:
         bucket, key = parse_s3_uri(uri)
         target = self.staging_dir / "tables" / bucket / key
         if not target.exists():
-            for obj in self.storage.list(uri.rstrip("/") + "/"):
-                _, okey = parse_s3_uri(obj.uri)
-                self.storage.download(obj, self.staging_dir / "tables" / bucket / okey)
+            objects = self.storage.list(uri.rstrip("/") + "/")
+            self.storage.download_all(
+                [(obj, self.staging_dir / "tables" / bucket / parse_s3_uri(obj.uri)[1]) for obj in objects]
+            )
             target.mkdir(parents=True, exist_ok=True)
         return str(target)
 
@@ -378,10 +376,8 @@ class JobContext:
         return self.catalog.table_location(database, contract.name) or default
 
     def _upload(self, local: Path, root: str, version: str) -> None:
-        for path in sorted(local.rglob("*.parquet")):
-            rel = path.relative_to(local).as_posix()
-            if f"v={version}/" in rel:
-                self.storage.upload_file(path, join_uri(root, rel))
+        relative = [path.relative_to(local).as_posix() for path in sorted(local.rglob("*.parquet"))]
+        self.storage.upload_all([(local / rel, join_uri(root, rel)) for rel in relative if f"v={version}/" in rel])
 
     def _collect_garbage(self, base: str, keep: str | None) -> int:
         """Delete superseded version directories under a partition (best effort, after the publish).

@@ -5,12 +5,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import boto3
+
+# Objects moved at once by download_all/upload_all: each transfer mostly waits on the network.
+TRANSFER_THREADS = 8
 
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
@@ -94,10 +99,20 @@ class Storage:
         os.utime(target, (ts, ts))
         return target
 
+    def download_all(self, targets: Sequence[tuple[ObjectInfo, Path]]) -> list[Path]:
+        """``download`` of each (object, target) pair, several at a time; the targets in order."""
+        with ThreadPoolExecutor(TRANSFER_THREADS) as pool:  # boto3 clients are thread-safe
+            return list(pool.map(lambda target: self.download(*target), targets))
+
     def upload_file(self, source: Path, uri: str) -> None:
         """Upload one local file."""
         bucket, key = parse_s3_uri(uri)
         self.s3.upload_file(str(source), bucket, key)
+
+    def upload_all(self, sources: Sequence[tuple[Path, str]]) -> None:
+        """``upload_file`` of each (local file, URI) pair, several at a time."""
+        with ThreadPoolExecutor(TRANSFER_THREADS) as pool:
+            list(pool.map(lambda source: self.upload_file(*source), sources))
 
     def get_json(self, uri: str) -> Any | None:
         """Parsed JSON object at ``uri``, or None when absent."""
