@@ -55,8 +55,9 @@ def telemetry_table(res: dict[str, Any]) -> list[str]:
         lines += [
             "",
             f"Of the project job's {_f(p['seconds'])} s, {_f(p.get('staging_seconds'))} s (median) were spent copying "
-            "objects between the emulated S3 and the local staging directory (the local runner's boto3 staging; on "
-            "Glue, Spark reads and writes S3 directly). It is included in the project's time above.",
+            "objects between the emulated S3 and the local staging directory (the local runner's boto3 staging, "
+            "several objects at a time, counted while any transfer ran; on Glue, Spark reads and writes S3 "
+            "directly). It is included in the project's time above.",
         ]
         if p.get("emulator_cpu_seconds"):
             lines += [
