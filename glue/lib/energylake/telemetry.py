@@ -152,7 +152,7 @@ def parse_lines(
             F.when(site_id.isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
         ).alias("_id_reason"),
         F.when(~dev, seed_metric).alias("_seed_metric"),
-        F.when(~dev, F.coalesce(doc["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
+        F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
         F.when(~dev, seed_reason).alias("_seed_reason"),
         entries.alias("_entries"),
         *extra,
