@@ -106,7 +106,7 @@ def parse_lines(
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(doc.isNull(), F.lit("malformed_json"))
-        .when(has_unknown, F.concat(F.lit("unknown_columns:"), F.array_join(F.sort_array(unknown), ",")))
+        .when(has_unknown, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .when(
             dev & (field["id"].isNotNull() | field["type"].isNotNull() | field["data"].isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
