@@ -82,7 +82,6 @@ def parse_lines(
 
     Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
     come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
-    Each known key is looked up in the parsed object once, into a column of its own (``_f_<key>``).
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
     single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
