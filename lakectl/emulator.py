@@ -18,9 +18,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import requests
 
-from lakectl.settings import STATE_DIR, emulator_port
+from lakectl.settings import REPO_ROOT, STATE_DIR, emulator_port
 
 
 class EmulatorError(RuntimeError):
@@ -150,16 +151,53 @@ def daemon_endpoint() -> str:
     return f"http://127.0.0.1:{emulator_port()}"
 
 
+def _listening_pid(port: int) -> int | None:
+    """The process listening on ``port``, when the OS lets this user see it."""
+    with contextlib.suppress(psutil.Error, OSError):
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+                return conn.pid
+    return None
+
+
+def foreign_emulator(port: int) -> str | None:
+    """Which moto server listens on ``port`` when it was started outside this checkout (None otherwise).
+
+    Its resources belong to another checkout's Terraform state, so this checkout's apply would fail with
+    "already exists". A server this checkout started (its pid file, or run from its directory) is not
+    foreign, and neither is one whose process cannot be seen (LocalStack in Docker, another user's).
+    """
+    pid = _listening_pid(port)
+    if pid is None or (_pid_file().exists() and _pid_file().read_text().strip() == str(pid)):
+        return None
+    try:
+        process = psutil.Process(pid)
+        command, directory = process.cmdline(), process.cwd()
+    except psutil.Error:
+        return None
+    if "moto.server" not in command or Path(directory) == REPO_ROOT:
+        return None
+    gone = "" if os.path.isdir(directory) else ", which no longer exists"
+    return f"moto, pid {pid}, started in {directory}{gone}"
+
+
 def start_daemon() -> str:
     """Start the background emulator unless one already answers; return its endpoint.
 
-    A port held by something that is not an AWS emulator is an error naming the port and the
-    setting to change, rather than a confusing failure later in Terraform or boto3.
+    A port held by something that is not an AWS emulator, or by the emulator of another checkout, is an
+    error naming the port and what to do, rather than a confusing failure later in Terraform or boto3.
     """
     endpoint = daemon_endpoint()
     port = emulator_port()
     if port_in_use(port):
         if is_emulator(endpoint):
+            foreign = foreign_emulator(port)
+            if foreign:
+                raise EmulatorError(
+                    f"the AWS emulator on port {port} was started outside this checkout ({foreign}); its "
+                    f"resources would clash with this checkout's Terraform state: stop it (`make emulator-stop` "
+                    f"in that checkout, or kill the process) or choose another port with LAKE_EMULATOR_PORT=<port>"
+                )
             return endpoint
         raise EmulatorError(
             f"port {port} is in use by a process that is not an AWS emulator; "

@@ -34,6 +34,34 @@ def test_daemon_refuses_a_port_held_by_something_else(monkeypatch):
             emulator.start_daemon()
 
 
+def test_daemon_refuses_the_emulator_of_another_checkout(monkeypatch, tmp_path):
+    import subprocess
+
+    from lakectl import emulator
+
+    port = emulator.free_port()
+    other_checkout = tmp_path / "other-checkout"
+    other_checkout.mkdir()
+    server = subprocess.Popen(
+        emulator._server_command(port), cwd=other_checkout, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        emulator.wait_until_up(f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("LAKE_EMULATOR_PORT", str(port))
+        monkeypatch.setattr(emulator, "STATE_DIR", tmp_path / "state")
+        with pytest.raises(
+            EmulatorError, match=f"started outside this checkout \\(moto, pid {server.pid}, started in "
+        ):
+            emulator.start_daemon()
+        # The same server, started by this checkout (its pid file), is reused.
+        (tmp_path / "state").mkdir()
+        (tmp_path / "state" / "emulator.pid").write_text(str(server.pid))
+        assert emulator.start_daemon() == f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 @pytest.mark.postgres
 def test_postgres_harness_runs_a_real_server(postgres_factory):
     server = postgres_factory("probe")
