@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import date, datetime
 from pathlib import Path
 
@@ -264,6 +265,37 @@ def test_parse_lines_tells_null_valued_known_keys_from_unknown_keys(spark, tmp_p
     parsed = telemetry.parse_lines(_lines(spark, tmp_path, "t.json", "\n".join(lines)))
     reasons = [r._line_reason for r in parsed.orderBy("line_no").collect()]
     assert reasons == [None, "unknown_columns:zz", "unknown_columns:aa", None]
+
+
+def test_each_device_metric_value_gets_its_own_checks(spark, tmp_path):
+    def device(second: int, metrics: str) -> str:
+        return f'{{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:{second:02d}Z", "metrics": {metrics}}}'
+
+    lines = [
+        # JSON numbers and null.
+        device(1, '{"wind_speed_ms": 7.25, "rotor_speed_rpm": 12, "power_factor": null}'),
+        # The same values beside a number written as text; a blank, a boolean and a number beyond the double range.
+        device(2, '{"wind_speed_ms": 7.25, "rotor_speed_rpm": 12, "power_factor": null, "irradiance_wm2": " 3.5 "}'),
+        device(3, '{"wind_speed_ms": "", "rotor_speed_rpm": true, "active_power_mw": 1e400}'),
+        device(4, '{"wind_speed_ms": "fast"}'),
+        device(5, "{}"),
+        device(6, '"7.25"'),
+    ]
+    tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", "\n".join(lines)), NOW)
+    got = {(r.event_ts.second, r.metric): (r.value, r._reason) for r in tagged.collect()}
+    missing, not_a_number = "missing_required:value", "invalid_type:value"
+    for second in (1, 2):
+        assert got[(second, "wind_speed")] == (7.25, None) and got[(second, "rotor_speed")] == (12.0, None)
+        assert got[(second, "power_factor")] == (None, missing)
+    assert got[(2, "irradiance")] == (3.5, None)
+    assert got[(3, "wind_speed")] == (None, missing)
+    assert got[(3, "rotor_speed")] == (None, not_a_number)
+    # A number beyond the double range reads as infinity, which the metric's range rule rejects.
+    assert got[(3, "active_power")][0] == math.inf and got[(3, "active_power")][1].startswith("out_of_range:value")
+    assert got[(4, "wind_speed")] == (None, not_a_number)
+    assert got[(5, None)] == (None, "missing_required:metrics")
+    assert got[(6, None)] == (None, "malformed_json:metrics is not an object")
+    assert len(got) == tagged.count() == 3 + 4 + 3 + 1 + 1 + 1
 
 
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
