@@ -175,10 +175,15 @@ def foreign_emulator(port: int) -> str | None:
         command, directory = process.cmdline(), process.cwd()
     except psutil.Error:
         return None
-    if "moto.server" not in command or Path(directory) == REPO_ROOT:
+    link = f"/proc/{pid}/cwd"
+    if os.path.exists(link):  # Linux: the directory itself, so one re-created at the same path is another
+        deleted = os.readlink(link).endswith(" (deleted)")
+        ours = not deleted and os.path.samefile(link, REPO_ROOT)
+    else:
+        deleted, ours = not os.path.isdir(directory), Path(directory) == REPO_ROOT
+    if "moto.server" not in command or ours:
         return None
-    gone = "" if os.path.isdir(directory) else ", which no longer exists"
-    return f"moto, pid {pid}, started in {directory}{gone}"
+    return f"moto, pid {pid}, started in {directory}{' (since deleted)' if deleted else ''}"
 
 
 def start_daemon() -> str:

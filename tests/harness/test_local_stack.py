@@ -1,5 +1,7 @@
 """The embedded emulator and PostgreSQL harness work for real (they back every other test)."""
 
+import re
+
 import boto3
 import pytest
 
@@ -52,6 +54,12 @@ def test_daemon_refuses_the_emulator_of_another_checkout(monkeypatch, tmp_path):
         with pytest.raises(
             EmulatorError, match=f"started outside this checkout \\(moto, pid {server.pid}, started in "
         ):
+            emulator.start_daemon()
+        # A checkout since deleted, and a new one cloned at its path, are still another checkout.
+        other_checkout.rmdir()
+        other_checkout.mkdir()
+        monkeypatch.setattr(emulator, "REPO_ROOT", other_checkout)
+        with pytest.raises(EmulatorError, match=re.escape(f"started in {other_checkout} (since deleted)")):
             emulator.start_daemon()
         # The same server, started by this checkout (its pid file), is reused.
         (tmp_path / "state").mkdir()
