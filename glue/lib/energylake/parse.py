@@ -179,28 +179,32 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
     missing columns named; a row with the wrong number of fields is quarantined as malformed.
     """
     expected = list(expected)
-    header_udf_input = F.split(F.col("raw_record"), ",")
-    headers = lines.where(F.col("line_no") == 0).select(
-        "source_file", F.transform(header_udf_input, lambda h: _normalise_header_col(h)).alias("_header")
-    )
+    header = F.transform(F.split(F.col("raw_record"), ","), lambda h: _normalise_header_col(h))
     exp = F.array(*[F.lit(c) for c in expected])
-    body = lines.where(F.col("line_no") > 0).join(headers, "source_file", "left")
+    unknown, missing = F.array_except(header, exp), F.array_except(exp, header)
+    # A file's header is judged once, on its header row (one row per file, broadcast to the file's rows).
+    header_reason = (
+        F.when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(unknown, ",")))
+        .when(F.size(missing) > 0, F.concat(F.lit("missing_columns:"), F.array_join(missing, ",")))
+        .when(header != exp, F.lit("unexpected_column_order"))
+    )
+    headers = lines.where(F.col("line_no") == 0).select(
+        "source_file", F.lit(True).alias("_has_header"), header_reason.alias("_header_reason")
+    )
+    body = lines.where(F.col("line_no") > 0).join(F.broadcast(headers), "source_file", "left")
     schema = string_struct(expected, CORRUPT)
     parsed = body.select(
         *LINEAGE,
-        "_header",
+        "_has_header",
+        "_header_reason",
         F.from_csv(
             "raw_record", schema.simpleString(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
         ).alias("_p"),
     )
-    unknown = F.array_except("_header", exp)
-    missing = F.array_except(exp, "_header")
     reason = (
         F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
-        .when(F.col("_header").isNull(), "missing_header")
-        .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(unknown, ",")))
-        .when(F.size(missing) > 0, F.concat(F.lit("missing_columns:"), F.array_join(missing, ",")))
-        .when(F.col("_header") != exp, "unexpected_column_order")
+        .when(F.col("_has_header").isNull(), "missing_header")
+        .when(F.col("_header_reason").isNotNull(), F.col("_header_reason"))
         .when(F.col(f"_p.{CORRUPT}").isNotNull(), "malformed_csv:wrong_field_count")
         .otherwise(F.lit(None))
     )
