@@ -41,7 +41,7 @@ from typing import Any
 from rich.console import Console
 
 from lakectl.pipeline import RunState, Step, StepFailedError, run_steps
-from lakectl.settings import REPO_ROOT, STATE_DIR, emulator_env
+from lakectl.settings import REPO_ROOT, STATE_DIR, emulator_env, source_pg_port, warehouse_pg_port
 
 TF_ENV_DIR = REPO_ROOT / "terraform" / "envs" / "local"
 TF_MIRROR = Path("/opt/tf-plugins")
@@ -101,8 +101,8 @@ class DemoConfig:
     state_dir: Path = STATE_DIR
     report_dir: Path = REPO_ROOT / "demo-report"
     emulator_endpoint: str | None = None  # None: start or reuse the shared emulator daemon
-    source_port: int = field(default_factory=lambda: int(os.environ.get("LAKE_SOURCE_PG_PORT", "55432")))
-    warehouse_port: int = field(default_factory=lambda: int(os.environ.get("LAKE_WAREHOUSE_PG_PORT", "55439")))
+    source_port: int = field(default_factory=source_pg_port)
+    warehouse_port: int = field(default_factory=warehouse_pg_port)
     terraform: bool = True
     forecast: bool = True
     resume: bool = True

@@ -9,25 +9,23 @@ from pathlib import Path
 
 import psycopg
 
-SOURCE_PORT_ENV, WAREHOUSE_PORT_ENV = "LAKE_SOURCE_PG_PORT", "LAKE_WAREHOUSE_PG_PORT"
 LOCAL_COPY_ROLE = "arn:aws:iam::000000000000:role/energylake-local-redshift-copy"  # local placeholder, never used
 
 
 def local_source():
-    """The local on-prem source server (.local/postgres/source, port LAKE_SOURCE_PG_PORT or 55432), started."""
+    """The local on-prem source server (.local/postgres/source, port LAKE_SOURCE_PG_PORT or 25432), started."""
+    from lakectl.settings import source_pg_port
     from migration.source import start_source
 
-    return start_source(port=int(os.environ.get(SOURCE_PORT_ENV, "55432")))
+    return start_source(port=source_pg_port())
 
 
 def local_warehouse_server():
-    """The local Redshift stand-in server (.local/postgres/warehouse, port LAKE_WAREHOUSE_PG_PORT or 55439)."""
+    """The local Redshift stand-in server (.local/postgres/warehouse, port LAKE_WAREHOUSE_PG_PORT or 25439)."""
     from lakectl.postgres import LocalPostgres
-    from lakectl.settings import STATE_DIR
+    from lakectl.settings import STATE_DIR, warehouse_pg_port
 
-    return LocalPostgres(
-        STATE_DIR / "postgres" / "warehouse", port=int(os.environ.get(WAREHOUSE_PORT_ENV, "55439"))
-    ).start()
+    return LocalPostgres(STATE_DIR / "postgres" / "warehouse", port=warehouse_pg_port()).start()
 
 
 def warehouse_executor():

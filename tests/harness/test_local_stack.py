@@ -70,6 +70,25 @@ def test_daemon_refuses_the_emulator_of_another_checkout(monkeypatch, tmp_path):
         server.wait(timeout=10)
 
 
+def test_fixed_local_ports_lie_below_the_ephemeral_port_range(monkeypatch):
+    from pathlib import Path
+
+    from lakectl import settings
+    from lakectl.demo import DemoConfig
+
+    for name in ("LAKE_EMULATOR_PORT", "LAKE_SOURCE_PG_PORT", "LAKE_WAREHOUSE_PG_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    # A port in the range can be taken by any client connection or by a server on a "free" port (free_port).
+    first_ephemeral = 49152  # IANA's range; Linux starts lower
+    linux_range = Path("/proc/sys/net/ipv4/ip_local_port_range")
+    if linux_range.exists():
+        first_ephemeral = min(first_ephemeral, int(linux_range.read_text().split()[0]))
+    demo = DemoConfig()
+    ports = [settings.emulator_port(), demo.source_port, demo.warehouse_port]
+    assert ports == [4566, settings.source_pg_port(), settings.warehouse_pg_port()]
+    assert all(port < first_ephemeral for port in ports), (ports, first_ephemeral)
+
+
 @pytest.mark.postgres
 def test_postgres_harness_runs_a_real_server(postgres_factory):
     server = postgres_factory("probe")
