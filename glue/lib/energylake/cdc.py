@@ -14,8 +14,8 @@ from energylake.dedup import deduplicate
 from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
-    _normalise_header_col,
     cast_columns,
+    header_names,
     parse_csv_lines,
     split_by_reason,
     union_rejects,
@@ -52,7 +52,7 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     if not derived:
         rows, bad_parse = parse_csv_lines(lines, ["op", "dms_commit_ts", *cols])
     else:
-        header = F.transform(F.split(F.col("raw_record"), ","), _normalise_header_col)
+        header = header_names()
         has_derived = F.exists(header, lambda h: h.isin(*derived))
         marked = lines.join(
             lines.where(F.col("line_no") == 0).select("source_file", has_derived.alias("_with_derived")),

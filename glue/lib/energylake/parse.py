@@ -179,7 +179,7 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
     missing columns named; a row with the wrong number of fields is quarantined as malformed.
     """
     expected = list(expected)
-    header = F.transform(F.split(F.col("raw_record"), ","), lambda h: _normalise_header_col(h))
+    header = header_names()
     exp = F.array(*[F.lit(c) for c in expected])
     unknown, missing = F.array_except(header, exp), F.array_except(exp, header)
     # A file's header is judged once, on its header row (one row per file, broadcast to the file's rows).
@@ -210,6 +210,11 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
     )
     good, bad = split_by_reason(parsed, reason)
     return good.select(*LINEAGE, *[F.col(f"_p.{c}").alias(c) for c in expected]), bad
+
+
+def header_names() -> Column:
+    """The column names of a CSV header line (``raw_record``), snake-cased like ``normalise_header``."""
+    return F.transform(F.split(F.col("raw_record"), ","), _normalise_header_col)
 
 
 def _normalise_header_col(col: Column) -> Column:
