@@ -18,6 +18,7 @@ from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
 from energylake.schema import string_struct
 
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
+REASON = "_reason"  # a row's quarantine reason before the split (null = valid)
 REJECT_COLUMNS = ("source_file", "reason", "raw_record")
 CORRUPT = "_corrupt_record"
 INVALID_ENCODING = "invalid_encoding:not UTF-8"
@@ -134,12 +135,12 @@ def union_rejects(parts: Iterable[DataFrame]) -> DataFrame:
 
 
 def split_by_reason(frame: DataFrame, reason: Column) -> tuple[DataFrame, DataFrame]:
-    """(rows whose reason is null, quarantine rows for the others)."""
+    """(rows whose reason is null, quarantine rows for the others); ``reason`` may be the ``_reason`` column."""
     # Materialising cuts the plan: both outputs reuse one evaluation and later stages stay small enough
     # for whole-stage codegen (long chained plans otherwise exceed the JVM's 64 KB method limit).
-    tagged = materialise(frame.withColumn("_reason", reason), columnar=False)
-    good = tagged.where(F.col("_reason").isNull()).drop("_reason")
-    bad = rejects(tagged.where(F.col("_reason").isNotNull()), "_reason")
+    tagged = materialise(frame.withColumn(REASON, reason), columnar=False)
+    good = tagged.where(F.col(REASON).isNull()).drop(REASON)
+    bad = rejects(tagged.where(F.col(REASON).isNotNull()), REASON)
     return good, bad
 
 
@@ -178,6 +179,11 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
     A file whose header differs from ``expected`` has all its rows quarantined with the unknown or
     missing columns named; a row with the wrong number of fields is quarantined as malformed.
     """
+    return split_by_reason(tag_csv_lines(lines, expected), F.col(REASON))
+
+
+def tag_csv_lines(lines: DataFrame, expected: Sequence[str]) -> DataFrame:
+    """``parse_csv_lines`` before the split: every body row with its columns and ``_reason`` (null = parsed)."""
     expected = list(expected)
     header = header_names()
     exp = F.array(*[F.lit(c) for c in expected])
@@ -208,8 +214,7 @@ def parse_csv_lines(lines: DataFrame, expected: Sequence[str]) -> tuple[DataFram
         .when(F.col(f"_p.{CORRUPT}").isNotNull(), "malformed_csv:wrong_field_count")
         .otherwise(F.lit(None))
     )
-    good, bad = split_by_reason(parsed, reason)
-    return good.select(*LINEAGE, *[F.col(f"_p.{c}").alias(c) for c in expected]), bad
+    return parsed.select(*LINEAGE, *[F.col(f"_p.{c}").alias(c) for c in expected], reason.alias(REASON))
 
 
 def header_names() -> Column:
@@ -230,23 +235,32 @@ def cast_columns(
     frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()
 ) -> tuple[DataFrame, DataFrame]:
     """Cast string columns to ``types``; values that do not cast and missing required values are quarantined."""
+    good, bad = split_by_reason(frame, cast_failures(frame, types, required))
+    return good.select(*cast_values(good, types)), bad
+
+
+def cast_failures(frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()) -> Column:
+    """Why a row does not cast to ``types`` (values that do not cast, missing required ones); null when it does."""
     required = set(required)
     checks = []
     for name, dtype in types.items():
-        raw = F.trim(F.col(name)) if isinstance(frame.schema[name].dataType, StringType) else F.col(name)
-        present = (
-            raw.isNotNull() & (raw != "") if isinstance(frame.schema[name].dataType, StringType) else raw.isNotNull()
-        )
-        casted = raw.cast(dtype)
-        checks.append(F.when(present & casted.isNull(), F.lit(f"invalid_type:{name}")))
+        raw = F.trim(F.col(name)) if _is_str(frame, name) else F.col(name)
+        present = raw.isNotNull() & (raw != "") if _is_str(frame, name) else raw.isNotNull()
+        checks.append(F.when(present & raw.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")))
         if name in required:
             checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
-    good, bad = split_by_reason(frame, F.when(reason != "", reason))
-    for name, dtype in types.items():
-        src = F.trim(F.col(name)) if isinstance(frame.schema[name].dataType, StringType) else F.col(name)
-        good = good.withColumn(name, F.when(src != "", src).cast(dtype) if _is_str(frame, name) else src.cast(dtype))
-    return good, bad
+    return F.when(reason != "", reason)
+
+
+def cast_values(frame: DataFrame, types: dict[str, DataType]) -> list[Column]:
+    """Every column of ``frame``, those named in ``types`` cast (blank text as null)."""
+
+    def cast(name: str) -> Column:
+        src = F.trim(F.col(name)) if _is_str(frame, name) else F.col(name)
+        return (F.when(src != "", src) if _is_str(frame, name) else src).cast(types[name]).alias(name)
+
+    return [cast(name) if name in types else F.col(name) for name in frame.columns]
 
 
 def _is_str(frame: DataFrame, name: str) -> bool:
