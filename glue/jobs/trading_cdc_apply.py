@@ -23,7 +23,6 @@ def main(argv: list[str]) -> JobMetrics:
             if not objects:
                 continue
             changes, rejects = parse_dms(ctx.read_lines(objects), contract)
-            changes = materialise(changes, eager=True, columnar=False)
             current = ctx.read_table(contract, database)
             tombstones_uri = ctx.state_uri("cdc_tombstones", f"{dataset}.json")
             saved = ctx.storage.get_json(tombstones_uri)
