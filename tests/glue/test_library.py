@@ -398,6 +398,31 @@ def test_parse_dms_quarantines_unknown_op_and_missing_key(spark, tmp_path):
     assert "transaction_date" in changes.columns
 
 
+def test_parse_dms_reports_the_first_step_a_row_fails(spark, tmp_path):
+    cols = ",".join(c.name for c in get_contract("trading_transactions").data_columns)
+    ts, t = "2024-07-15 08:00:00", "2024-07-14 23:30:00"
+    rows = {
+        "valid": f"I,{ts},1,10,1,,1.5000,40.2500,60.3750,settled,{t},{t}",
+        "cast, then rules": f"I,{ts},2,10,1,,abc,40.2500,60.3750,bogus,{t},{t}",
+        "op, then rules": f"X,{ts},3,10,1,,-5,40.2500,60.3750,bogus,{t},{t}",
+        "rules": f"U,{ts},4,10,1,,-5,40.2500,60.3750,bogus,{t},{t}",
+        "delete": f"D,{ts},5,,,,,,,,,",
+        "csv": f"I,{ts},6,10",
+        "key, then op": f"X,{ts},,10,1,,1.5000,40.2500,60.3750,settled,{t},{t}",
+    }
+    body = f"Op,dms_commit_ts,{cols}\n" + "\n".join(rows.values()) + "\n"
+    changes, bad = cdc.parse_dms(_lines(spark, tmp_path, "c.csv", body), get_contract("trading_transactions"))
+    assert sorted(r.transaction_id for r in changes.collect()) == [1, 5]
+    reasons = {r.raw_record: r.reason for r in bad.collect()}
+    assert len(reasons) == bad.count() == len(rows) - 2  # every row is either a change or quarantined, once
+    assert reasons[rows["cast, then rules"]] == "invalid_type:energy_mwh"
+    assert reasons[rows["op, then rules"]] == "unknown_op:X"
+    rules = reasons[rows["rules"]]  # every failing rule of the step
+    assert rules.startswith("out_of_range:energy_mwh") and "not_allowed:status=bogus" in rules
+    assert reasons[rows["csv"]] == "malformed_csv:wrong_field_count"
+    assert reasons[rows["key, then op"]] == "missing_required:transaction_id"
+
+
 def test_parse_dms_accepts_the_generated_partition_column(spark, tmp_path):
     """The exporter (like DMS) writes transactions.transaction_date: set in full load, empty in CDC files."""
     _, earlier = fixtures.dms_cdc_transactions()

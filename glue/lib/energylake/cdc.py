@@ -76,7 +76,7 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     typed = rows.select(*cast_values(rows.drop(REASON), types), failed.alias(REASON))
     op = F.upper(F.trim("op"))
     unknown_op = F.when(~op.isin(*OPS), F.concat(F.lit("unknown_op:"), F.coalesce(op, F.lit("<null>"))))
-    typed = typed.withColumn("op", op).withColumn(REASON, F.coalesce(F.col(REASON), unknown_op))
+    typed = typed.withColumns({"op": op, REASON: F.coalesce(F.col(REASON), unknown_op)})
     # Partitions first: the contract's not-null rule on a derived column must see its derived value.
     typed = derive_partitions(typed, contract)
     # Inserted/updated rows must satisfy the contract rules like every other source; a D carries only the key.
