@@ -11,7 +11,6 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
-from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
     REASON,
@@ -64,7 +63,6 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
             "source_file",
             "left",  # a file without a header row keeps its lines (quarantined as missing_header)
         ).fillna(False, ["_with_derived"])
-        marked = materialise(marked, columnar=False)
         rows = tag_csv_lines(marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols])
         full = tag_csv_lines(
             marked.where(F.col("_with_derived")).select(*LINEAGE),
