@@ -244,23 +244,25 @@ def cast_failures(frame: DataFrame, types: dict[str, DataType], required: Iterab
     required = set(required)
     checks = []
     for name, dtype in types.items():
-        raw = F.trim(F.col(name)) if _is_str(frame, name) else F.col(name)
-        present = raw.isNotNull() & (raw != "") if _is_str(frame, name) else raw.isNotNull()
-        checks.append(F.when(present & raw.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")))
+        value = _given(frame, name)
+        checks.append(F.when(value.isNotNull() & value.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")))
         if name in required:
-            checks.append(F.when(~present, F.lit(f"missing_required:{name}")))
+            checks.append(F.when(value.isNull(), F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
     return F.when(reason != "", reason)
 
 
 def cast_values(frame: DataFrame, types: dict[str, DataType]) -> list[Column]:
     """Every column of ``frame``, those named in ``types`` cast (blank text as null)."""
+    return [_given(frame, c).cast(types[c]).alias(c) if c in types else F.col(c) for c in frame.columns]
 
-    def cast(name: str) -> Column:
-        src = F.trim(F.col(name)) if _is_str(frame, name) else F.col(name)
-        return (F.when(src != "", src) if _is_str(frame, name) else src).cast(types[name]).alias(name)
 
-    return [cast(name) if name in types else F.col(name) for name in frame.columns]
+def _given(frame: DataFrame, name: str) -> Column:
+    """A column's value as given: text trimmed, blank text as null (other types as they are)."""
+    if not _is_str(frame, name):
+        return F.col(name)
+    text = F.trim(F.col(name))
+    return F.when(text != "", text)
 
 
 def _is_str(frame: DataFrame, name: str) -> bool:
