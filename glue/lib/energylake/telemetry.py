@@ -91,21 +91,51 @@ def parse_lines(
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
     allowed = sorted({*seed, *device})
-    doc, metrics, dev = F.col("_doc"), F.col("_metrics"), F.col("_is_device")
-    # A map lookup is a scan of the line's keys: each known key is looked up once, into a column, and the
-    # per-line expressions below read those columns.
-    field = {key: F.col(f"_f_{key}") for key in allowed}
-    unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
+    # from_json cannot be compiled into whole-stage code, so the parse runs in projections of their own that
+    # copy every line's row: the second one settles everything the parsed map is needed for (a map lookup
+    # is a scan of the line's keys: each known key is looked up once and shared) and passes on columns.
+    doc = F.col("_doc")
+    looked_up = {key: doc[key] for key in allowed}
     # A line whose keys are all known keys with values has no unknown key; only the others (a key with a
     # null value, or an unknown one) need the count of known keys present, and array_except, which hashes
     # every key into a new set, only runs to name the unknown keys of a line that has some.
-    known_values = sum((field[key].isNotNull().cast("int") for key in allowed), F.lit(0))
+    known_values = sum((looked_up[key].isNotNull().cast("int") for key in allowed), F.lit(0))
     known_keys = sum((F.map_contains_key(doc, key).cast("int") for key in allowed), F.lit(0))
-    has_unknown = (F.col("_keys") > known_values) & (F.col("_keys") > known_keys)
+    has_unknown = (F.size(doc) > known_values) & (F.size(doc) > known_keys)
+    unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
+    is_device = looked_up["device_id"].isNotNull() | looked_up["metrics"].isNotNull()
+    device_id = F.when(is_device, looked_up["device_id"]).otherwise(looked_up["id"])
+    site_id = F.when(is_device, F.coalesce(looked_up["site_id"], site_from_device(looked_up["device_id"]))).otherwise(
+        site_from_device(looked_up["id"])
+    )
+    event_raw = utc_z(F.trim(F.when(is_device, looked_up["ts"]).otherwise(looked_up["date"])))
+    event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
+    # The line checks (those against the clock compile `now` into their code, so Spark compiles it anew for
+    # each value) go here too, in code compiled per run anyway, where the per-reading stage's compiled code
+    # is reused from one run of a long-lived session to the next.
+    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else []
+    passed_on = ("id", "type", "data", "metrics", "unit")
+    parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc")).select(
+        *lineage,
+        doc.isNull().alias("_malformed"),
+        F.when(has_unknown, F.array_join(F.array_sort(unknown), ",")).alias("_unknown"),
+        *[looked_up[key].alias(f"_f_{key}") for key in passed_on],
+        is_device.alias("_is_device"),
+        F.from_json(looked_up["metrics"], "map<string,string>").alias("_metrics"),
+        device_id.alias("device_id"),
+        site_id.alias("site_id"),
+        event_ts.alias("event_ts"),
+        _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
+        *extra,
+    )
+
+    # The rest per line is compiled with the per-reading stage.
+    field = {key: F.col(f"_f_{key}") for key in passed_on}
+    metrics, dev = F.col("_metrics"), F.col("_is_device")
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
-        .when(doc.isNull(), F.lit("malformed_json"))
-        .when(has_unknown, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
+        .when(F.col("_malformed"), F.lit("malformed_json"))
+        .when(F.col("_unknown").isNotNull(), F.concat(F.lit("unknown_columns:"), F.col("_unknown")))
         .when(
             dev & (field["id"].isNotNull() | field["type"].isNotNull() | field["data"].isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
@@ -114,47 +144,29 @@ def parse_lines(
         .when(dev & (field["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
     entries = F.when(~dev, F.create_map(F.coalesce(field["type"], F.lit("")), field["data"])).otherwise(metrics)
-    device_id = F.when(dev, field["device_id"]).otherwise(field["id"])
-    site_id = F.when(dev, F.coalesce(field["site_id"], site_from_device(field["device_id"]))).otherwise(
-        site_from_device(field["id"])
-    )
-    event_raw = utc_z(F.trim(F.when(dev, field["ts"]).otherwise(field["date"])))
     known_seed_metric = _lit_map(SEED_TYPES)[field["type"]]
     seed_metric = F.coalesce(known_seed_metric, F.concat(F.lit("?"), field["type"]))
     seed_reason = F.when(field["type"].isNull(), F.lit("missing_required:type")).when(
         seed_metric.startswith("?") & (seed_metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
     )
-    parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc"))
-    parsed = parsed.select(
-        *lineage,
-        "_doc",
-        F.size(doc).alias("_keys"),
-        *[doc[key].alias(f"_f_{key}") for key in allowed],
-        (doc["device_id"].isNotNull() | doc["metrics"].isNotNull()).alias("_is_device"),
-        F.from_json(doc["metrics"], "map<string,string>").alias("_metrics"),
-    )
-    event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
-    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else []
-    # One projection for everything per line (Spark shares the repeated subexpressions): every extra
-    # projection copies each row once more.
     return parsed.select(
         *lineage,
         "_is_device",
         line_reason.alias("_line_reason"),
-        device_id.alias("device_id"),
-        site_id.alias("site_id"),
-        event_ts.alias("event_ts"),
-        _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
+        "device_id",
+        "site_id",
+        "event_ts",
+        "_event_checks",
         _joined(
-            F.when(device_id.isNull(), F.lit("missing_required:device_id")),
-            F.when(site_id.isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
+            F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
+            F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
         ).alias("_id_reason"),
         F.when(~dev, seed_metric).alias("_seed_metric"),
         F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
         F.when(~dev, seed_reason).alias("_seed_reason"),
         entries.alias("_entries"),
-        *extra,
+        *(parsed.columns[-len(extra) :] if extra else []),
     )
 
 
