@@ -253,9 +253,9 @@ def test_tag_readings_compiles_everything_but_the_json_parse(spark, tmp_path):
     # map run in projections of their own, each copying every line's row: nothing else per line joins them,
     # and the parsed map goes no further.
     projections = _projections(plan)
-    interpreted = [p for compiled, p in projections if not compiled]
-    assert len(interpreted) == 2
-    assert "AS _doc" in interpreted[1] and "_doc" in interpreted[0] and "AS _f_metrics" in interpreted[0]
+    apart = [p for compiled, p in projections if not compiled]
+    assert len(apart) == 2
+    assert "AS _doc" in apart[1] and "_doc" in apart[0] and "AS _f_metrics" in apart[0]
     assert not any("_doc" in p for compiled, p in projections if compiled)
 
 
