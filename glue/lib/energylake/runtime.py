@@ -493,16 +493,11 @@ class JobContext:
         ``order`` and ``files`` are as in ``merge_into``.
         """
         parts = list(contract.partition_by)
-        # One pass over the parsed input counts valid rows per partition and quarantine rows together.
-        kinds = valid.select(F.lit(0).alias("_kind"), *parts).unionByName(
-            rejects.select(
-                F.lit(1).alias("_kind"), *[F.lit(None).cast(valid.schema[p].dataType).alias(p) for p in parts]
-            )
-        )
-        by_kind = kinds.groupBy("_kind", *parts).count().collect()
-        counts = {tuple(str(v) for v in r[1 : 1 + len(parts)]): int(r["count"]) for r in by_kind if r["_kind"] == 0}
+        # Valid rows per partition in one pass; the quarantine counts its rows as it keeps them (a union of the
+        # two here would read a shared parent, such as the telemetry job's cached rows, once for each).
+        counts = partition_counts(valid, parts)
         n_valid = sum(counts.values())
-        quarantined = self.quarantine(rejects, contract.name, sum(r["count"] for r in by_kind if r["_kind"] == 1))
+        quarantined = self.quarantine(rejects, contract.name)
         written, dropped = (
             self.merge_into(valid, contract, database, output_root, order, counts, files) if n_valid else (0, 0)
         )
@@ -516,11 +511,8 @@ class JobContext:
             "deduplicated": dropped,
         }
 
-    def quarantine(self, rejects: DataFrame, dataset: str, count: int | None = None) -> int:
-        """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates).
-
-        ``count`` is the number of rows of ``rejects`` when the caller already counted them.
-        """
+    def quarantine(self, rejects: DataFrame, dataset: str) -> int:
+        """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates)."""
         contract = get_contract("quarantine_records")
         rows = rejects.select(
             F.lit(self.name).alias("job_name"),
@@ -532,9 +524,9 @@ class JobContext:
             F.lit(dataset).alias("dataset"),
             F.lit(self.now.date()).cast("date").alias("quarantine_date"),
         )
-        if count is None:
-            rows = materialise(rows)
-            count = rows.count()
+        # Kept once: counted here, then merged and written from the kept rows.
+        rows = materialise(rows)
+        count = rows.count()
         self.metrics.rows_quarantined += count
         if count:
             keyed = rows.withColumn(
