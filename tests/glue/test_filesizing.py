@@ -9,15 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from energylake.contracts import get_contract
-from energylake.filesizing import (
-    MIB,
-    bytes_per_row,
-    file_tasks,
-    hash_labels,
-    layout_for_write,
-    plan_files,
-    prior_bytes_per_row,
-)
+from energylake.filesizing import MIB, bytes_per_row, layout_for_write, plan_files, prior_bytes_per_row
 
 
 def test_plan_gives_small_partitions_one_file_and_big_ones_balanced_files_of_at_most_the_target():
@@ -82,43 +74,6 @@ def test_layout_writes_the_planned_files_per_partition_with_real_bytes(spark, tm
     assert 1 < len(big) <= plan[("big",)]
     assert min(big) >= target / 4, big
     assert spark.read.parquet(str(out)).count() == 240_000
-
-
-def test_hash_labels_name_every_task_of_a_hash_partitioning(spark):
-    labels = hash_labels(spark, 37)
-    frame = spark.createDataFrame([(x,) for x in labels], "label bigint").repartition(37, "label")
-    placed = frame.select("label", F.spark_partition_id().alias("task")).collect()
-    assert sorted((labels.index(r["label"]), r["task"]) for r in placed) == [(i, i) for i in range(37)]
-
-
-def test_file_tasks_give_every_planned_file_a_task_of_its_own_the_largest_first(spark):
-    # 24 (day, metric) partitions of unequal sizes, one of them planned as three files.
-    days = [f"2024-07-{d:02d}" for d in range(1, 9)]
-    rows = {(day, metric): 1_000 * (i + 1) for i, (day, metric) in enumerate(
-        (day, metric) for day in days for metric in ("power_factor", "wind_speed", "rotor_speed"))}  # fmt: skip
-    plan = {key: 1 for key in rows} | {("2024-07-08", "rotor_speed"): 3}
-    frame = spark.createDataFrame(
-        [(day, metric, slot) for (day, metric), n in plan.items() for slot in range(n) for _ in range(5)],
-        "day string, metric string, _file bigint",
-    ).withColumn("event_date", F.to_date("day"))
-    files = {(str(r["event_date"]), r["metric"], r["_file"]) for r in frame.collect()}
-    assert len(files) == 26
-
-    def placement(shuffled):
-        found = shuffled.select(F.spark_partition_id().alias("task"), "event_date", "metric", "_file").distinct()
-        return {(str(r["event_date"]), r["metric"], r["_file"]): r["task"] for r in found.collect()}
-
-    # Plain hash partitioning by the file's columns shares tasks between files (and leaves others empty).
-    plain = placement(frame.repartition(26, "event_date", "metric", "_file"))
-    assert len(set(plain.values())) < 26
-    tasks, label = file_tasks(frame, ["event_date", "metric"], plan, rows, "_file")
-    assert tasks == 26
-    placed = placement(frame.withColumn("_task", label).repartition(tasks, "_task"))
-    assert set(placed) == files and sorted(placed.values()) == list(range(26))
-    # The largest files first: rows per planned file never grow with the task index.
-    per_file = [rows[(day, metric)] / plan[(day, metric)] for (day, metric, _), _task in sorted(
-        placed.items(), key=lambda item: item[1])]  # fmt: skip
-    assert per_file == sorted(per_file, reverse=True)
 
 
 def _seed_lines(n_devices: int, minutes: int, start_minute: int = 0) -> list[str]:

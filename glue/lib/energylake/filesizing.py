@@ -14,7 +14,7 @@ import os
 from collections.abc import Hashable, Mapping, Sequence
 from typing import TypeVar
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from energylake.contracts import DatasetContract
@@ -63,68 +63,6 @@ def file_slot(parts: Sequence[str], plan: Mapping[tuple[str, ...], int], columns
         return F.lit(0)
     n_files = F.coalesce(F.create_map(*files)[partition_key(parts)], F.lit(1))
     return F.pmod(F.xxhash64(*[F.col(c) for c in columns]), n_files)
-
-
-def hash_labels(spark: SparkSession, tasks: int) -> list[int]:
-    """Label ``i`` for each of ``tasks`` shuffle tasks: ``repartition(tasks, label)`` puts label ``i`` in task ``i``."""
-    # Spark's own hash (the one its hash partitioning uses) evaluated on candidate labels; about
-    # tasks x ln(tasks) candidates cover every task, so a bound of 16 x tasks is rarely extended.
-    found: dict[int, int] = {}
-    start, limit = 0, 16 * tasks + 64
-    while len(found) < tasks:
-        rows = (
-            spark.range(start, start + limit)
-            .select("id", F.pmod(F.hash("id"), F.lit(tasks)).alias("task"))
-            .groupBy("task")
-            .agg(F.min("id").alias("id"))
-            .collect()
-        )
-        for row in rows:
-            found.setdefault(int(row["task"]), int(row["id"]))
-        start += limit
-    return [found[i] for i in range(tasks)]
-
-
-def file_tasks(
-    frame: DataFrame,
-    parts: Sequence[str],
-    plan: Mapping[tuple[str, ...], int],
-    rows: Mapping[tuple[str, ...], int],
-    file_column: str,
-) -> tuple[int, F.Column] | None:
-    """(tasks, task label) giving every planned file of ``frame`` a shuffle task of its own, the largest first.
-
-    Hashing (partition values, file) straight to ``tasks`` buckets puts some files in one task, which then
-    writes them one after the other while other tasks stay empty, and leaves the order of the tasks, so a
-    big file may start last and run on one core alone; Spark starts tasks in index order, so the largest
-    files go first. None when a planned file has no distinct hash (use plain hash partitioning then).
-    """
-    files = sorted(
-        ((values, slot) for values, n in plan.items() for slot in range(n)),
-        key=lambda file: (-rows.get(file[0], 0) / plan[file[0]], file),
-    )
-    columns = [*parts, file_column]
-    types = {c: frame.schema[c].dataType for c in columns}
-    spark = frame.sparkSession
-    # Spark's hash of each planned file's typed (partition values, file), as the rows will have them.
-    keyed = spark.createDataFrame(
-        [(i, *values, slot) for i, (values, slot) in enumerate(files)],
-        ["_i", *parts, file_column],
-    ).select("_i", F.hash(*[F.col(c).cast(types[c]) for c in columns]).alias("_h"))
-    hashes = [int(r["_h"]) for r in sorted(keyed.collect(), key=lambda r: r["_i"])]
-    if len(set(hashes)) < len(hashes):
-        return None
-    # The smallest table that a hash modulo its size indexes without collisions (Python's % is Spark's pmod).
-    sizes = range(len(files), 64 * len(files) + 1024)
-    modulus = next((m for m in sizes if len({h % m for h in hashes}) == len(files)), None)
-    if modulus is None:
-        return None
-    labels = hash_labels(spark, len(files))
-    table = [labels[0]] * modulus
-    for task, h in enumerate(hashes):
-        table[h % modulus] = labels[task]
-    slot = F.pmod(F.hash(*[F.col(c) for c in columns]), F.lit(modulus)) + 1
-    return len(files), F.element_at(F.array(*[F.lit(x).cast("bigint") for x in table]), slot)
 
 
 def layout_for_write(frame: DataFrame, parts: Sequence[str], plan: Mapping[tuple[str, ...], int]) -> DataFrame:

@@ -437,12 +437,6 @@ class JobContext:
             if existing is not None:
                 existing = existing.withColumn("_file", slot)
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
-            tasks = filesizing.file_tasks(new, parts, plan, planned, "_file") if sum(plan.values()) > 1 else None
-            if tasks is not None:
-                new = new.withColumn("_task", tasks[1])
-                if existing is not None:
-                    existing = existing.withColumn("_task", tasks[1])
-                clustered = (tasks[0], ["_task"])
         ranking = order(new) if callable(order) else order
         ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered)
         winner, dropped = F.col("_rank") == 1, (F.col("_rank") > 1) & (F.col("_origin") == 0)
