@@ -76,7 +76,7 @@ def _joined(*checks: Column) -> Column:
 
 
 def parse_lines(
-    lines: DataFrame, line_checks: Callable[[Mapping[str, Column]], list[Column]] | None = None
+    lines: DataFrame, line_checks: Callable[[Mapping[str, Column]], Mapping[str, Column]] | None = None
 ) -> DataFrame:
     """JSON lines of either format to one row per line: ids, event time, line-level checks and its readings' map.
 
@@ -85,7 +85,8 @@ def parse_lines(
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
     single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
-    ``line_checks`` adds columns computed from the line's ``device_id``, ``site_id`` and ``event_ts``.
+    ``line_checks`` adds columns (named by its keys) computed from the line's ``device_id``, ``site_id`` and
+    ``event_ts``.
     """
     lineage = [lineage_column(lines), *LINEAGE[1:]]
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
@@ -113,7 +114,7 @@ def parse_lines(
     # The line checks (those against the clock compile `now` into their code, so Spark compiles it anew for
     # each value) go here too, in code compiled per run anyway, where the per-reading stage's compiled code
     # is reused from one run of a long-lived session to the next.
-    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else []
+    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else {}
     passed_on = ("id", "type", "data", "metrics", "unit")
     parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc")).select(
         *lineage,
@@ -126,7 +127,7 @@ def parse_lines(
         site_id.alias("site_id"),
         event_ts.alias("event_ts"),
         _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
-        *extra,
+        *[check.alias(name) for name, check in extra.items()],
     )
 
     # The rest per line is compiled with the per-reading stage.
@@ -166,7 +167,7 @@ def parse_lines(
         F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
         F.when(~dev, seed_reason).alias("_seed_reason"),
         entries.alias("_entries"),
-        *(parsed.columns[-len(extra) :] if extra else []),
+        *extra,
     )
 
 
@@ -205,9 +206,9 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         if rule.rule in CLOCK_RULES and rule.targets and set(rule.targets) <= line_columns
     }
 
-    def clock_failures(line: Mapping[str, Column]) -> list[Column]:
+    def clock_failures(line: Mapping[str, Column]) -> dict[str, Column]:
         checks = [(names, rule_failures(contract.quality[i], line, now)) for i, names in clock.items()]
-        return [check.alias(name) for names, found in checks for name, check in zip(names, found, strict=True)]
+        return {name: check for names, found in checks for name, check in zip(names, found, strict=True)}
 
     per_line = parse_lines(lines, clock_failures)
     source = lineage_column(lines)
