@@ -1,7 +1,9 @@
 """The telemetry raw->transform semantics every engine in the benchmark implements (the comparison's contract).
 
 Derived from the telemetry_readings contract: metric names and ranges come from its quality rules, so the
-baselines check exactly what the project's job is asked to check.
+baselines check exactly what the project's job is asked to check. One difference: the project judges a future
+reading against its object's arrival (ingested_ts), the baselines against the clock; the generated readings
+all lie before both, so every engine passes them.
 """
 
 from __future__ import annotations

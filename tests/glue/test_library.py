@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
-from datetime import date, datetime
+import os
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -214,16 +216,37 @@ def test_failing_rules_checks_expressions_and_joins_settled_rules_in_place(spark
     )
 
 
-def test_tag_readings_keeps_the_clock_out_of_compiled_stages(spark, tmp_path):
-    text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
-    now = datetime(2031, 5, 6, 7, 8, 9)
-    tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), now)
-    projections = _projections(tagged._jdf.queryExecution().executedPlan())
-    # The literal is compiled into generated code: in a whole-stage one it would make every run compile it
-    # anew; the projection around the JSON parse is compiled per run anyway.
-    assert not any("2031-05-06 07:18:09" in p for compiled, p in projections if compiled)
-    assert any("2031-05-06 07:18:09" in p for compiled, p in projections if not compiled)
-    assert tagged.where("_reason like '%future%'").count() == 0
+def test_tag_readings_judges_future_readings_by_the_objects_arrival_not_the_clock(spark, tmp_path):
+    def device(ts: str) -> str:
+        return json.dumps({"device_id": "WF-ROSCOE-T01", "ts": ts, "metrics": {"wind_speed_ms": 7.0}})
+
+    seed = {"id": "WF-ROSCOE-T02", "type": "powerFactor", "data": "0.97", "date": "2024-05-01T12:30:00Z"}
+    text = "\n".join([device("2024-05-01T12:09:59Z"), device("2024-05-01T12:10:01Z"), json.dumps(seed)])
+    path = tmp_path / "t.json"
+    path.write_text(text)
+    arrived = calendar.timegm(datetime(2024, 5, 1, 12, 0).timetuple())  # the object's LastModified
+    os.utime(path, (arrived, arrived))
+    lines = parse.read_lines(spark, [str(path)], (str(tmp_path) + "/", "s3://bucket/"))
+    # Ten minutes of device clock skew are allowed; the clock of the run plays no part, so a re-run years later
+    # (or one before the readings' time) quarantines the same readings.
+    for now in (datetime(2024, 5, 1, 11, 0), datetime(2031, 5, 6, 7, 8, 9)):
+        tagged = telemetry.tag_readings(lines, now)
+        assert [r._reason for r in tagged.orderBy("line_no").collect()] == [None, "future:event_ts", "future:event_ts"]
+        plan = tagged._jdf.queryExecution().executedPlan().toString()
+        assert str(now) not in plan and str(now + timedelta(minutes=10)) not in plan
+
+
+def test_not_future_needs_its_reference_column(spark):
+    rule = next(r for r in get_contract("telemetry_readings").quality if r.rule == "not_future")
+    with pytest.raises(ValueError, match="compares with ingested_ts"):
+        quality.rule_failures(rule, {"event_ts": F.col("event_ts")}, NOW)
+    with pytest.raises(ValueError, match="unknown column 'arrived_ts'"):
+        get_contract("telemetry_readings").model_validate(
+            {
+                **get_contract("telemetry_readings").model_dump(),
+                "quality": [{**rule.model_dump(), "reference": "arrived_ts"}],
+            }
+        )
 
 
 def test_tag_readings_runs_each_line_check_once(spark, tmp_path):

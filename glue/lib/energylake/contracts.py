@@ -80,6 +80,8 @@ class QualityRule(BaseModel):
     # When set, a range rule only applies to rows where this column equals this value.
     when_column: str | None = None
     when_value: str | None = None
+    # not_future: the column holding the time the value may not pass (default: the job's clock).
+    reference: str | None = None
 
     @property
     def targets(self) -> tuple[str, ...]:
@@ -131,7 +133,7 @@ class DatasetContract(BaseModel):
         if self.event_time and self.event_time not in known:
             raise ValueError(f"event_time names unknown column {self.event_time!r}")
         for rule in self.quality:
-            for ref in (*rule.targets, rule.when_column):
+            for ref in (*rule.targets, rule.when_column, rule.reference):
                 if ref and ref not in known:
                     raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
         if self.warehouse:

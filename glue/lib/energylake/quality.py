@@ -11,9 +11,6 @@ from pyspark.sql import functions as F
 from energylake.contracts import DatasetContract, QualityRule
 from energylake.parse import split_by_reason
 
-# Rules checked against the wall clock: their limit is a literal that changes with every run.
-CLOCK_RULES = frozenset({"not_future"})
-
 
 def rule_failures(rule: QualityRule, columns: Mapping[str, Column], now: datetime | None = None) -> list[Column]:
     """Expressions yielding a reason string when ``rule`` fails for a row (null when it passes).
@@ -42,7 +39,9 @@ def rule_failures(rule: QualityRule, columns: Mapping[str, Column], now: datetim
         elif rule.rule == "regex" and rule.pattern:
             out.append(F.when(col.isNotNull() & ~col.cast("string").rlike(rule.pattern), F.lit(f"regex:{name}")))
         elif rule.rule == "not_future":
-            limit = F.lit(now) if now else F.current_timestamp()
+            if rule.reference and rule.reference not in columns:
+                raise ValueError(f"rule not_future on {name} compares with {rule.reference}, which is not checked here")
+            limit = columns[rule.reference] if rule.reference else F.lit(now) if now else F.current_timestamp()
             # A small allowance for device clock skew.
             out.append(F.when(col > limit + F.expr("INTERVAL 10 MINUTES"), F.lit(f"future:{name}")))
         elif rule.rule == "min_timestamp" and rule.value:

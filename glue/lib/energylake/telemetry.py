@@ -13,7 +13,7 @@ from energylake.contracts import get_contract
 from energylake.frames import materialise
 from energylake.lineage import FILE_NO, SourceFiles, lineage_column
 from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
-from energylake.quality import CLOCK_RULES, failing_rules, rule_failures
+from energylake.quality import failing_rules, rule_failures
 from energylake.units import to_canonical
 
 # Seed `type` names -> normalised metric names; the seed format's units when no `unit` is given.
@@ -85,8 +85,8 @@ def parse_lines(
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
     single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
-    ``line_checks`` adds columns (named by its keys) computed from the line's ``device_id``, ``site_id`` and
-    ``event_ts``.
+    ``line_checks`` adds columns (named by its keys) computed from the line's ``device_id``, ``site_id``,
+    ``event_ts`` and ``ingested_ts``.
     """
     lineage = [lineage_column(lines), *LINEAGE[1:]]
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
@@ -111,10 +111,9 @@ def parse_lines(
     )
     event_raw = utc_z(F.trim(F.when(is_device, looked_up["ts"]).otherwise(looked_up["date"])))
     event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
-    # The line checks (those against the clock compile `now` into their code, so Spark compiles it anew for
-    # each value) go here too, in code compiled per run anyway, where the per-reading stage's compiled code
-    # is reused from one run of a long-lived session to the next.
-    extra = line_checks({"device_id": device_id, "site_id": site_id, "event_ts": event_ts}) if line_checks else {}
+    # The line checks go here too: evaluated once per line, not once per reading.
+    line = {"device_id": device_id, "site_id": site_id, "event_ts": event_ts, "ingested_ts": F.col("ingested_ts")}
+    extra = line_checks(line) if line_checks else {}
     passed_on = ("id", "type", "data", "metrics", "unit")
     parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc")).select(
         *lineage,
@@ -196,27 +195,25 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     rules) and a row carries the reasons of the first step it fails, so quarantine reasons are unchanged.
     """
     contract = get_contract("telemetry_readings")
-    # Rules against the clock are settled per line, before the explode: Spark compiles literals such as `now`
-    # into its generated code, so keeping them out of the per-reading stage lets a long-lived session (the
-    # local runner, an interactive session) reuse that stage's compiled code from one run to the next.
-    line_columns = {"device_id", "site_id", "event_ts"}
-    clock = {
-        i: [f"_clock_{i}_{name}" for name in rule.targets]
+    # Rules on a line's columns only are settled per line, before the explode: once per line, not per reading.
+    line_columns = {"device_id", "site_id", "event_ts", "ingested_ts"}
+    per_line_rules = {
+        i: [f"_line_rule_{i}_{name}" for name in rule.targets]
         for i, rule in enumerate(contract.quality)
-        if rule.rule in CLOCK_RULES and rule.targets and set(rule.targets) <= line_columns
+        if rule.targets and {*rule.targets, *([rule.reference] if rule.reference else [])} <= line_columns
     }
 
-    def clock_failures(line: Mapping[str, Column]) -> dict[str, Column]:
-        checks = [(names, rule_failures(contract.quality[i], line, now)) for i, names in clock.items()]
+    def line_failures(line: Mapping[str, Column]) -> dict[str, Column]:
+        checks = [(names, rule_failures(contract.quality[i], line, now)) for i, names in per_line_rules.items()]
         return {name: check for names, found in checks for name, check in zip(names, found, strict=True)}
 
-    per_line = parse_lines(lines, clock_failures)
+    per_line = parse_lines(lines, line_failures)
     source = lineage_column(lines)
     passed = [source, "line_no", "raw_record", "ingested_ts", "device_id", "site_id", "event_ts"]
-    clock_names = [name for names in clock.values() for name in names]
+    line_rule_names = [name for names in per_line_rules.values() for name in names]
     readings = per_line.select(
         *passed,
-        *clock_names,
+        *line_rule_names,
         "_is_device",
         "_line_reason",
         "_event_checks",
@@ -236,7 +233,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     value_raw = F.trim(F.col("value_raw"))
     named = readings.select(
         *passed,
-        *clock_names,
+        *line_rule_names,
         "_line_reason",
         "_id_reason",
         "_is_device",
@@ -262,7 +259,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     value, unit = to_canonical(F.col("value"), F.col("unit_raw"), metric)
     typed = named.select(
         *passed,
-        *clock_names,
+        *line_rule_names,
         "_key",
         "metric",
         "unit_raw",
@@ -277,7 +274,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         ).alias("_reason"),
     )
     columns = ["device_id", "site_id", "metric", "value", "unit", "event_ts", "event_date"]
-    settled = {position: [F.col(name) for name in names] for position, names in clock.items()}
+    settled = {position: [F.col(name) for name in names] for position, names in per_line_rules.items()}
     unit_reason = F.when(
         F.col("value").isNull(),
         F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), metric),
