@@ -9,6 +9,7 @@ before the rows leave Spark: in the written table, in quarantine rows.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -32,13 +33,16 @@ class SourceFiles:
         return cls(tuple(sorted(set(uris))))
 
     def _uri_array(self) -> Column:
-        # A literal array is a reference in Spark's generated code, so the code does not grow with the file count.
-        return F.array(*[F.lit(uri) for uri in self.uris])
+        # One literal parsed into the array (Spark folds it when planning), not one literal per URI: each is a
+        # call from Python to the JVM, and a run of hundreds of objects spent about a second building them.
+        # An array literal is a reference in Spark's generated code, so the code does not grow with the count.
+        return F.from_json(F.lit(json.dumps(self.uris)), "array<string>")
 
     def number(self, uri: Column) -> Column:
         """The number of a URI of this list; a URI outside the list fails the job rather than losing its lineage."""
-        numbers = F.create_map(*[x for number, u in enumerate(self.uris) for x in (F.lit(u), F.lit(number))])
-        return F.coalesce(numbers[uri], F.raise_error(F.concat(F.lit("source file not among the job's inputs: "), uri)))
+        position = F.call_function("array_position", self._uri_array(), uri)  # 1-based, 0 when absent
+        missing = F.raise_error(F.concat(F.lit("source file not among the job's inputs: "), uri))
+        return F.when(position > 0, (position - 1).cast("int")).otherwise(missing)
 
     def uri(self, number: Column) -> Column:
         """The URI a number stands for."""
