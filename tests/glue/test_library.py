@@ -16,7 +16,7 @@ from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, 
 
 from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry, units
 from energylake.catalog import escape_path_name, partition_path, table_input
-from energylake.contracts import get_contract
+from energylake.contracts import QualityRule, get_contract
 from energylake.dedup import deduplicate, merge_with_existing, prefix_first, winner_order
 from energylake.frames import materialise
 from energylake.runtime import ArgumentError, JobMetrics, named_arguments, parse_args
@@ -234,6 +234,15 @@ def test_tag_readings_judges_future_readings_by_the_objects_arrival_not_the_cloc
         assert [r._reason for r in tagged.orderBy("line_no").collect()] == [None, "future:event_ts", "future:event_ts"]
         plan = tagged._jdf.queryExecution().executedPlan().toString()
         assert str(now) not in plan and str(now + timedelta(minutes=10)) not in plan
+
+
+def test_a_rule_reads_its_targets_condition_and_reference():
+    # tag_readings settles a rule per line only when every column it reads is a line column: a rule on event_ts
+    # that applies for one metric must stay per reading.
+    conditional = QualityRule(rule="range", column="event_ts", when_column="metric", when_value="wind_speed")
+    assert conditional.reads == ("event_ts", "metric") and not set(conditional.reads) <= set(telemetry.LINE_COLUMNS)
+    future = QualityRule(rule="not_future", column="event_ts", reference="ingested_ts")
+    assert future.reads == ("event_ts", "ingested_ts") and set(future.reads) <= set(telemetry.LINE_COLUMNS)
 
 
 def test_not_future_needs_its_reference_column(spark):

@@ -88,6 +88,11 @@ class QualityRule(BaseModel):
         """The columns the rule checks: ``column``, then ``columns``."""
         return tuple(c for c in (self.column, *self.columns) if c)
 
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every column the rule reads: its targets, then ``when_column`` and ``reference`` when set."""
+        return tuple(c for c in (*self.targets, self.when_column, self.reference) if c)
+
 
 class WarehouseHints(BaseModel):
     """Redshift physical design chosen for the dataset (used by schema conversion)."""
@@ -133,8 +138,8 @@ class DatasetContract(BaseModel):
         if self.event_time and self.event_time not in known:
             raise ValueError(f"event_time names unknown column {self.event_time!r}")
         for rule in self.quality:
-            for ref in (*rule.targets, rule.when_column, rule.reference):
-                if ref and ref not in known:
+            for ref in rule.reads:
+                if ref not in known:
                     raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
         if self.warehouse:
             for ref in (self.warehouse.distkey, *self.warehouse.sortkey):

@@ -47,6 +47,9 @@ OPERATING_BANDS: dict[str, tuple[float, float]] = {
     "rotor_speed": (0.0, 20.0),
 }
 
+# The columns of a line that parse_lines hands to its line checks (rules reading only these are settled per line).
+LINE_COLUMNS = ("device_id", "site_id", "event_ts", "ingested_ts")
+
 DEVICE_KEY_METRICS = {key: metric for key, (metric, _) in DEVICE_METRIC_KEYS.items()}
 DEVICE_KEY_UNITS = {key: unit for key, (_, unit) in DEVICE_METRIC_KEYS.items()}
 
@@ -85,8 +88,7 @@ def parse_lines(
     ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
     single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
-    ``line_checks`` adds columns (named by its keys) computed from the line's ``device_id``, ``site_id``,
-    ``event_ts`` and ``ingested_ts``.
+    ``line_checks`` adds columns (named by its keys) computed from the line's ``LINE_COLUMNS``.
     """
     lineage = [lineage_column(lines), *LINEAGE[1:]]
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
@@ -112,7 +114,7 @@ def parse_lines(
     event_raw = utc_z(F.trim(F.when(is_device, looked_up["ts"]).otherwise(looked_up["date"])))
     event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
     # The line checks go here too: evaluated once per line, not once per reading.
-    line = {"device_id": device_id, "site_id": site_id, "event_ts": event_ts, "ingested_ts": F.col("ingested_ts")}
+    line = dict(zip(LINE_COLUMNS, (device_id, site_id, event_ts, F.col("ingested_ts")), strict=True))
     extra = line_checks(line) if line_checks else {}
     passed_on = ("id", "type", "data", "metrics", "unit")
     parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc")).select(
@@ -195,12 +197,11 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     rules) and a row carries the reasons of the first step it fails, so quarantine reasons are unchanged.
     """
     contract = get_contract("telemetry_readings")
-    # Rules on a line's columns only are settled per line, before the explode: once per line, not per reading.
-    line_columns = {"device_id", "site_id", "event_ts", "ingested_ts"}
+    # Rules reading a line's columns only are settled per line, before the explode: once per line, not per reading.
     per_line_rules = {
         i: [f"_line_rule_{i}_{name}" for name in rule.targets]
         for i, rule in enumerate(contract.quality)
-        if rule.targets and {*rule.targets, *([rule.reference] if rule.reference else [])} <= line_columns
+        if rule.targets and set(rule.reads) <= set(LINE_COLUMNS)
     }
 
     def line_failures(line: Mapping[str, Column]) -> dict[str, Column]:
