@@ -280,3 +280,29 @@ def test_merge_without_a_primary_key_counts_and_lays_out_the_rows_itself(lake, s
     out = read_catalog_table(s3, "energy_transform", "telemetry_readings")
     assert sorted(out.metric) == ["power_factor", "power_factor", "rotor_speed"]
     assert ctx.metrics.outputs["telemetry_readings"] == 3 and ctx.metrics.partitions_written == 2
+
+
+def test_a_row_without_a_partition_value_stops_the_merge_before_anything_is_written(lake, s3, spark):
+    """A partition column's null or empty value would have no directory: the merge says so and writes nothing."""
+    from datetime import date, datetime
+
+    from energylake.contracts import get_contract
+    from energylake.runtime import job_context
+    from energylake.schema import struct_type
+
+    contract = get_contract("telemetry_readings")
+    args = runner.job_arguments("telemetry_to_transform")
+    argv = ["telemetry_to_transform.py", *[x for key, value in args.items() for x in (f"--{key}", value)]]
+    ts = datetime(2024, 7, 15, 10)
+    rows = [
+        ("WF-A-T01", "WF-A", metric, 0.5, "ratio", ts, ts, "s3://raw/x.json", date(2024, 7, 15))
+        for metric in ("power_factor", "")
+    ]
+    with (
+        pytest.raises(ValueError, match=r"no value \(null or empty\) for partition column\(s\) metric in 1 row\(s\)"),
+        job_context(argv, ["output_path", "output_database"]) as ctx,
+    ):
+        frame = spark.createDataFrame(rows, struct_type(contract))
+        ctx.merge_into(frame, contract, "energy_transform", ctx.args["output_path"], order=[])
+    listed = s3.list_objects_v2(Bucket=lake["transform"], Prefix="telemetry_readings/")
+    assert listed.get("KeyCount", 0) == 0

@@ -17,7 +17,7 @@ from pyspark.sql.types import DoubleType, IntegerType, StringType, StructField, 
 from energylake import cdc, curated, ercot, openmeteo, parse, quality, telemetry, units
 from energylake.catalog import escape_path_name, partition_path, table_input
 from energylake.contracts import QualityRule, get_contract
-from energylake.dedup import deduplicate, merge_with_existing, prefix_first, winner_order
+from energylake.dedup import deduplicate, merge_with_existing, prefix_first, rank_with_existing, winner_order
 from energylake.frames import materialise
 from energylake.runtime import ArgumentError, JobMetrics, named_arguments, parse_args
 from energylake.schema import spark_type, struct_type
@@ -167,6 +167,32 @@ def test_ranking_keys_put_prefix_sortable_columns_first(spark):
         "device_id",
         "metric",
     ]
+
+
+def test_the_ranking_sorts_its_rows_in_the_order_of_the_write_that_follows(spark, tmp_path):
+    """With a write order, the ranking ranks the same and a partitioned write of its rows sorts nothing again."""
+    schema = "device_id string, metric string not null, hour int, value double"
+    new = spark.createDataFrame([("d1", "pf", 1, 0.5), ("d1", "pf", 1, 0.7), ("d2", "ws", 2, 3.0)], schema)
+    existing = spark.createDataFrame([("d2", "ws", 2, 9.0)], schema)
+    keys, order, clustered = ["device_id", "metric", "hour"], [F.col("value").desc()], (2, ["metric"])
+    spark.sql(
+        "CREATE TABLE ranked_rows (device_id string, hour int, value double, _rank int, metric string, v string) "
+        f"USING parquet PARTITIONED BY (metric, v) LOCATION '{tmp_path}'"
+    )
+    sorts = {}
+    try:
+        for name, write_order in {"plain": [], "for_write": ["metric", F.lit("run-1")]}.items():
+            ranked = rank_with_existing(new, existing, keys, order, clustered, write_order).drop("_origin")
+            ranked.withColumn("v", F.lit("run-1")).createOrReplaceTempView(f"ranked_{name}")
+            plan = spark.sql(
+                f"EXPLAIN INSERT INTO ranked_rows SELECT device_id, hour, value, _rank, metric, v FROM ranked_{name}"
+            ).first()[0]
+            sorts[name] = plan.count(" Sort [")
+            ranks = {(r.device_id, r.value): r._rank for r in ranked.collect()}
+            assert ranks == {("d1", 0.7): 1, ("d1", 0.5): 2, ("d2", 9.0): 1, ("d2", 3.0): 2}
+    finally:
+        spark.sql("DROP TABLE IF EXISTS ranked_rows")
+    assert sorts == {"plain": 2, "for_write": 1}
 
 
 def test_merge_with_existing_replaces_and_keeps_untouched_rows(spark):

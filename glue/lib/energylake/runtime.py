@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import Column, DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from energylake import filesizing, parse
@@ -294,6 +294,7 @@ class JobContext:
         laid_out: bool = False,
         written_rows: Callable[[], int] | None = None,
         rewrite: bool = False,
+        version: str | None = None,
     ) -> int:
         """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
 
@@ -303,7 +304,8 @@ class JobContext:
         ``counts`` (rows per partition, when the caller already has them) saves one pass; ``laid_out`` says the
         frame is already clustered into its planned files (see merge_into). ``written_rows`` gives the exact
         row count once the write has run, where ``counts`` only bound it (see merge_into); a ``rewrite`` of
-        rows already written in this run is not counted again in the job's outputs. Returns rows written.
+        rows already written in this run is not counted again in the job's outputs; ``version`` is the version
+        directory's value when the caller chose it (``new_version``). Returns rows written.
         """
         names = [c.name for c in contract.columns]
         parts = list(contract.partition_by)
@@ -318,8 +320,7 @@ class JobContext:
             contract, database, root if parts else self.catalog_location_or(root, contract, database)
         )
         values = [v for v, n in sorted(counts.items()) if n] if parts else ([()] if rows else [])
-        self._writes += 1
-        version = f"{self.run_id}-{self._writes}"  # a partition written twice in one run gets two versions
+        version = version or self.new_version()
         written_bytes = 0
         if values:
             if not laid_out:
@@ -362,6 +363,11 @@ class JobContext:
             self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
             self.metrics.partitions_written += len(values)
         return rows
+
+    def new_version(self) -> str:
+        """A new version directory value (a partition written twice in one run gets two versions)."""
+        self._writes += 1
+        return f"{self.run_id}-{self._writes}"
 
     def plan_files(
         self, contract: DatasetContract, database: str, rows: dict[tuple[str, ...], int]
@@ -431,14 +437,18 @@ class JobContext:
                 planned[values] = planned.get(values, 0) + n
         plan = self.plan_files(contract, database, {v: n for v, n in planned.items() if n})
         clustered = None
+        version = self.new_version()
+        write_order: list[str | Column] = []
         if parts and contract.primary_key:
             slot = filesizing.file_slot(parts, plan, contract.primary_key)
-            new = new.withColumn("_file", slot)
+            new = present_partitions(new.withColumn("_file", slot), contract)
             if existing is not None:
-                existing = existing.withColumn("_file", slot)
+                existing = present_partitions(existing.withColumn("_file", slot), contract)
             clustered = (max(1, sum(plan.values())), [*parts, "_file"])
+            # The write sorts by its partition columns and version directory: the ranking's sort does it for it.
+            write_order = [*parts, F.lit(version)]
         ranking = order(new) if callable(order) else order
-        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered)
+        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered, write_order)
         winner, dropped = F.col("_rank") == 1, (F.col("_rank") > 1) & (F.col("_origin") == 0)
         # The ranked rows are not cached: the write consumes them once and counts them on the way (winners, new
         # rows dropped, and winners of each partition planned for several files, whose file count duplicates
@@ -457,12 +467,12 @@ class JobContext:
             merged = files.restore(merged)
         if clustered is None:
             # No planned layout: the write counts the rows per partition and lays them out itself.
-            self.write_partitions(merged, contract, database, output_root)
+            self.write_partitions(merged, contract, database, output_root, version=version)
         else:
             published = {v: n for v, n in planned.items() if n}
             self.write_partitions(
                 merged, contract, database, output_root, counts=published, laid_out=True,
-                written_rows=lambda: int(observation.get["winners"]),
+                written_rows=lambda: int(observation.get["winners"]), version=version,
             )  # fmt: skip
         counted = observation.get  # the write has run, so have the counts
         exact = {v: int(counted[f"winners_{i}"]) for i, v in enumerate(several)}
@@ -549,8 +559,30 @@ class JobContext:
 
 
 def partition_counts(frame: DataFrame, parts: Sequence[str]) -> dict[tuple[str, ...], int]:
-    """Rows per partition of ``frame`` (values as strings, like the catalog's), in one aggregate."""
-    return {tuple(str(v) for v in r[: len(parts)]): int(r["count"]) for r in frame.groupBy(*parts).count().collect()}
+    """Rows per partition of ``frame`` (values as strings, like the catalog's), in one aggregate.
+
+    Raises ValueError when a row has no value (null or empty) for a partition column: it would have no directory.
+    """
+    counts = {}
+    for row in frame.groupBy(*parts).count().collect():
+        values = row[: len(parts)]
+        missing = [name for name, value in zip(parts, values, strict=True) if value is None or value == ""]
+        if missing:
+            raise ValueError(
+                f"no value (null or empty) for partition column(s) {', '.join(missing)} in {row['count']} row(s)"
+            )
+        counts[tuple(str(v) for v in values)] = int(row["count"])
+    return counts
+
+
+def present_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
+    """``frame`` with its text partition columns known to Spark as never null (partition_counts checked them).
+
+    The values are unchanged. Spark's writer maps a nullable text partition column's empty values to null in
+    a projection of its own, after which no order of the rows counts and it sorts them again.
+    """
+    text = [c.name for c in contract.partition_columns if c.type == "string"]
+    return frame.withColumns({name: F.coalesce(F.col(name), F.lit("")) for name in text}) if text else frame
 
 
 # Session settings every job runs with, on Glue and locally (runtime SQL settings, so a job can set them).
