@@ -9,7 +9,15 @@ import pytest
 from pyspark.sql import functions as F
 
 from energylake.contracts import get_contract
-from energylake.filesizing import MIB, bytes_per_row, layout_for_write, plan_files, prior_bytes_per_row
+from energylake.filesizing import (
+    MIB,
+    bytes_per_row,
+    file_tasks,
+    hash_partition_keys,
+    layout_for_write,
+    plan_files,
+    prior_bytes_per_row,
+)
 
 
 def test_plan_gives_small_partitions_one_file_and_big_ones_balanced_files_of_at_most_the_target():
@@ -45,6 +53,41 @@ def test_bytes_per_row_uses_a_large_enough_measurement_else_the_low_prior():
     assert bytes_per_row(contract, {"bytes": 4_900_000, "rows": 1_000_000}) == pytest.approx(4.9)
 
 
+def test_every_planned_file_gets_a_task_of_its_own_and_the_largest_files_the_first_tasks():
+    plan = {("a",): 1, ("b",): 3, ("c",): 1}
+    rows = {("a",): 10, ("b",): 300, ("c",): 50}  # rows per file: a 10, b 100, c 50
+    assert file_tasks(plan, rows) == {("b",): 0, ("c",): 3, ("a",): 4}
+    # Without row counts the order is the partitions' (still one task per file).
+    assert file_tasks(plan) == {("a",): 0, ("b",): 1, ("c",): 4}
+
+
+@pytest.mark.parametrize("tasks", [1, 7, 21])
+def test_hash_partition_keys_send_a_row_to_the_task_of_that_index(spark, tasks):
+    keys = hash_partition_keys(spark, tasks)
+    assert len(set(keys)) == tasks
+    frame = spark.createDataFrame(list(enumerate(keys)), "task int, key bigint")
+    placed = frame.repartition(tasks, "key").select("task", F.spark_partition_id().alias("placed")).collect()
+    assert sorted((r.task, r.placed) for r in placed) == [(i, i) for i in range(tasks)]
+
+
+def test_layout_gives_each_planned_file_one_task_in_order_of_size(spark):
+    frame = spark.range(0, 10_000).select(
+        F.when(F.col("id") < 6_000, "big").when(F.col("id") < 9_000, "mid").otherwise("small").alias("part"), "id"
+    )
+    plan = {("big",): 2, ("mid",): 1, ("small",): 1}
+    rows = {("big",): 6_000, ("mid",): 3_000, ("small",): 1_000}
+    laid = layout_for_write(frame, ["part"], plan, rows)
+    assert laid.rdd.getNumPartitions() == 4
+    placed = laid.groupBy(F.spark_partition_id().alias("task"), "part").count().collect()
+    by_task = {r.task: (r.part, r["count"]) for r in placed}
+    assert sorted(by_task) == [0, 1, 2, 3], placed  # one partition per task, no task empty
+    assert {by_task[0][0], by_task[1][0]} == {"big"} and by_task[2] == ("mid", 3_000) and by_task[3] == ("small", 1_000)
+    assert by_task[0][1] + by_task[1][1] == 6_000 and min(by_task[0][1], by_task[1][1]) > 2_000  # spread by hash
+    # A row of a partition the plan does not know still lands somewhere (the first task): placement never drops rows.
+    extra = spark.range(0, 10).select(F.lit("unplanned").alias("part"), "id")
+    assert layout_for_write(frame.unionByName(extra), ["part"], plan, rows).count() == 10_010
+
+
 def _file_sizes(root: Path) -> dict[str, list[int]]:
     sizes: dict[str, list[int]] = {}
     for path in root.rglob("*.parquet"):
@@ -70,8 +113,7 @@ def test_layout_writes_the_planned_files_per_partition_with_real_bytes(spark, tm
     sizes = _file_sizes(out)
     assert len(sizes["part=small"]) == 1
     big = sizes["part=big"]
-    # Hash placement can put two of a partition's slices in one task (one larger file), never split one.
-    assert 1 < len(big) <= plan[("big",)]
+    assert len(big) == plan[("big",)]  # every planned file is written by a task of its own
     assert min(big) >= target / 4, big
     assert spark.read.parquet(str(out)).count() == 240_000
 
@@ -134,7 +176,7 @@ def test_job_output_files_follow_the_plan_on_first_write_and_after_a_mass_redeli
     big = {k: sizes for k, sizes in files.items() if sum(sizes) >= target}
     assert big, files  # the scenario needs a partition of at least the target
     for sizes in big.values():
-        # Files as planned from the merged rows (hash placement can only merge slices; +1 for the estimate),
-        # not from the ~4x larger count planned before the merge; none under a quarter of the target.
+        # Files as planned from the merged rows (+1 for the estimate), not from the ~4x larger count planned
+        # before the merge; none under a quarter of the target.
         assert 1 < len(sizes) <= math.ceil(sum(sizes) / target) + 1, sizes
         assert min(sizes) >= target / 4, sizes

@@ -169,30 +169,38 @@ def test_ranking_keys_put_prefix_sortable_columns_first(spark):
     ]
 
 
-def test_the_ranking_sorts_its_rows_in_the_order_of_the_write_that_follows(spark, tmp_path):
-    """With a write order, the ranking ranks the same and a partitioned write of its rows sorts nothing again."""
+def test_a_partitioned_write_of_ranked_rows_does_not_sort_them_again(spark, tmp_path):
+    """Under the jobs' settings a partitioned write keeps a file open per partition value of a task (the layout
+    gives each task one) where Spark would otherwise sort every ranked row by partition first."""
+    from energylake.runtime import SPARK_SQL_SETTINGS
+
     schema = "device_id string, metric string not null, hour int, value double"
     new = spark.createDataFrame([("d1", "pf", 1, 0.5), ("d1", "pf", 1, 0.7), ("d2", "ws", 2, 3.0)], schema)
     existing = spark.createDataFrame([("d2", "ws", 2, 9.0)], schema)
-    keys, order, clustered = ["device_id", "metric", "hour"], [F.col("value").desc()], (2, ["metric"])
+    ranked = rank_with_existing(
+        new, existing, ["device_id", "metric", "hour"], [F.col("value").desc()], (2, ["metric"])
+    )
+    ranks = {(r.device_id, r.value): r._rank for r in ranked.collect()}
+    assert ranks == {("d1", 0.7): 1, ("d1", 0.5): 2, ("d2", 9.0): 1, ("d2", 3.0): 2}
+    ranked.drop("_origin").withColumn("v", F.lit("run-1")).createOrReplaceTempView("ranked_for_write")
     spark.sql(
         "CREATE TABLE ranked_rows (device_id string, hour int, value double, _rank int, metric string, v string) "
         f"USING parquet PARTITIONED BY (metric, v) LOCATION '{tmp_path}'"
     )
+    setting = "spark.sql.maxConcurrentOutputFileWriters"
+    before = spark.conf.get(setting)
     sorts = {}
     try:
-        for name, write_order in {"plain": [], "for_write": ["metric", F.lit("run-1")]}.items():
-            ranked = rank_with_existing(new, existing, keys, order, clustered, write_order).drop("_origin")
-            ranked.withColumn("v", F.lit("run-1")).createOrReplaceTempView(f"ranked_{name}")
-            plan = spark.sql(
-                f"EXPLAIN INSERT INTO ranked_rows SELECT device_id, hour, value, _rank, metric, v FROM ranked_{name}"
-            ).first()[0]
-            sorts[name] = plan.count(" Sort [")
-            ranks = {(r.device_id, r.value): r._rank for r in ranked.collect()}
-            assert ranks == {("d1", 0.7): 1, ("d1", 0.5): 2, ("d2", 9.0): 1, ("d2", 3.0): 2}
+        for value in ("0", SPARK_SQL_SETTINGS[setting]):
+            spark.conf.set(setting, value)
+            insert = "INSERT INTO ranked_rows SELECT device_id, hour, value, _rank, metric, v FROM ranked_for_write"
+            sorts[value] = spark.sql(f"EXPLAIN {insert}").first()[0].count(" Sort [")
+        spark.sql(insert)
+        assert spark.table("ranked_rows").where("_rank = 1").count() == 2
     finally:
+        spark.conf.set(setting, before)
         spark.sql("DROP TABLE IF EXISTS ranked_rows")
-    assert sorts == {"plain": 2, "for_write": 1}
+    assert sorts == {"0": 2, SPARK_SQL_SETTINGS[setting]: 1}  # the ranking's sort only
 
 
 def test_merge_with_existing_replaces_and_keeps_untouched_rows(spark):

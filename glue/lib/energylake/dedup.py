@@ -40,16 +40,12 @@ def rank_with_existing(
     keys: Sequence[str],
     order: Sequence[Column],
     clustered: tuple[int, Sequence[str]] | None = None,
-    write_order: Sequence[str | Column] = (),
 ) -> DataFrame:
     """New rows plus the rows already written, ranked per key: ``_rank`` 1 is the winner, ``_origin`` 0 = new.
 
     On an exact tie the new row wins, so reprocessing identical input reproduces identical output.
     ``clustered`` = (tasks, columns that are functions of the keys, e.g. output partition and file): the rows
     are shuffled once by those columns, which also serves the ranking (no second shuffle by the keys).
-    ``write_order`` = the order a partitioned write will sort its rows by: its partition columns (names, which
-    must be functions of the keys) and constants such as the version directory's value. The ranking sorts by
-    it first, so the write finds its rows sorted and does not sort them again.
     """
     tagged = new.withColumn("_origin", F.lit(0))
     if existing is not None:
@@ -63,10 +59,7 @@ def rank_with_existing(
         # Same groups as the keys alone (the columns are functions of the keys), and Spark sees that the
         # shuffle above already clusters them.
         keys = [*keys, *[c for c in columns if c not in keys]]
-    leading = {c for c in write_order if isinstance(c, str)}
-    window = Window.partitionBy(*write_order, *prefix_first(tagged, [k for k in keys if k not in leading])).orderBy(
-        *order
-    )
+    window = Window.partitionBy(*prefix_first(tagged, keys)).orderBy(*order)
     return tagged.withColumn("_rank", F.row_number().over(window))
 
 

@@ -10,11 +10,13 @@ errs towards fewer, larger files, never towards small ones).
 from __future__ import annotations
 
 import math
+import operator
 import os
 from collections.abc import Hashable, Mapping, Sequence
+from functools import reduce
 from typing import TypeVar
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from energylake.contracts import DatasetContract
@@ -56,24 +58,80 @@ def partition_key(columns: Sequence[str]) -> F.Column:
     return F.concat_ws("|", *[F.col(c).cast("string") for c in columns])
 
 
-def file_slot(parts: Sequence[str], plan: Mapping[tuple[str, ...], int], columns: Sequence[str]) -> F.Column:
-    """Which of its partition's planned files a row goes to: a hash of ``columns`` modulo the file count."""
-    files = [x for key, n in plan.items() if n > 1 for x in (F.lit("|".join(key)), F.lit(n))]
-    if not parts or not files:
-        return F.lit(0)
-    n_files = F.coalesce(F.create_map(*files)[partition_key(parts)], F.lit(1))
-    return F.pmod(F.xxhash64(*[F.col(c) for c in columns]), n_files)
+def file_tasks(plan: Mapping[K, int], rows: Mapping[K, int] | None = None) -> dict[K, int]:
+    """Index of each partition's first write task: one task per planned file, the largest files first.
+
+    Spark starts a stage's tasks in index order, so the largest files start first and the write does not end
+    with one large file being written alone while the other cores wait (longest-processing-time first).
+    """
+    size = {k: (rows or {}).get(k, 0) / n for k, n in plan.items()}
+    first, start = {}, 0
+    for key in sorted(plan, key=lambda k: (-size[k], str(k))):
+        first[key] = start
+        start += plan[key]
+    return first
 
 
-def layout_for_write(frame: DataFrame, parts: Sequence[str], plan: Mapping[tuple[str, ...], int]) -> DataFrame:
+def hash_partition_keys(spark: SparkSession, tasks: int) -> list[int]:
+    """For each task index below ``tasks``, a bigint that Spark's hash partitioning into ``tasks`` sends there.
+
+    Found with Spark's own function (``pmod(hash(key), tasks)`` is how ``repartition(tasks, key)`` places a row),
+    so a planned task index can be turned into a partitioning key.
+    """
+    if tasks not in _HASH_KEYS:
+        found: dict[int, int] = {}
+        start, step = 0, max(256, 16 * tasks)
+        while len(found) < tasks:
+            candidates = spark.range(start, start + step).select("id", F.pmod(F.hash("id"), F.lit(tasks)).alias("task"))
+            for row in candidates.collect():
+                found.setdefault(row.task, row.id)
+            start += step
+        _HASH_KEYS[tasks] = [found[i] for i in range(tasks)]
+    return _HASH_KEYS[tasks]
+
+
+_HASH_KEYS: dict[int, list[int]] = {}
+
+
+def task_key(
+    frame: DataFrame, parts: Sequence[str], plan: Mapping[tuple[str, ...], int], rows: Mapping[tuple[str, ...], int],
+    spread_by: Sequence[str],
+) -> tuple[F.Column, int]:  # fmt: skip
+    """(Column to hash-partition ``frame`` by, task count): each planned file in a task of its own, largest first.
+
+    A partition planned for several files spreads its rows over them by a hash of ``spread_by`` (deterministic,
+    and a function of those columns, so it can serve a grouping by them). The key only places rows: a row of an
+    unplanned partition goes to the first task, which writes one more file.
+    """
+    first = file_tasks(plan, rows)
+    tasks = max(1, sum(plan.values()))
+    types = dict(frame.dtypes)
+    index = None
+    # Tested in the order of the tasks: the rows of the largest files find their branch first.
+    for key in sorted(first, key=first.__getitem__):
+        same = reduce(operator.and_, [F.col(p) == F.lit(v).cast(types[p]) for p, v in zip(parts, key, strict=True)])
+        slot = F.pmod(F.xxhash64(*[F.col(c) for c in spread_by]), F.lit(plan[key])) if plan[key] > 1 else F.lit(0)
+        task = F.lit(first[key]) + slot
+        index = F.when(same, task) if index is None else index.when(same, task)
+    index = F.lit(0) if index is None else index.otherwise(F.lit(0))
+    keys = hash_partition_keys(frame.sparkSession, tasks)
+    # As bigints, the type they were found as (Spark hashes an int and a bigint of one value differently).
+    return F.element_at(F.array(*[F.lit(k).cast("bigint") for k in keys]), index.cast("int") + 1), tasks
+
+
+def layout_for_write(
+    frame: DataFrame,
+    parts: Sequence[str],
+    plan: Mapping[tuple[str, ...], int],
+    rows: Mapping[tuple[str, ...], int] | None = None,
+) -> DataFrame:
     """``frame`` shuffled so a partitioned write produces ``plan[partition]`` files of equal size per partition.
 
-    Rows of a partition are spread over its files by a hash of all columns (deterministic); the shuffle has
-    one task per planned file, each writing one file per partition value it holds.
+    One task per planned file (``task_key``), the largest first by ``rows`` (rows per partition); a partition's
+    rows are spread over its files by a hash of all columns. Each task writes one file.
     """
     total = max(1, sum(plan.values()))
     if not parts:
         return frame.repartition(total) if total > 1 else frame.coalesce(1)
-    if all(n == 1 for n in plan.values()):
-        return frame.repartition(total, *[F.col(p) for p in parts])
-    return frame.repartition(total, *[F.col(p) for p in parts], file_slot(parts, plan, frame.columns))
+    key, tasks = task_key(frame, parts, plan, rows or {}, frame.columns)
+    return frame.repartition(tasks, key)

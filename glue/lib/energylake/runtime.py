@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pyspark.sql import Column, DataFrame, Observation, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from energylake import filesizing, parse
@@ -324,9 +324,8 @@ class JobContext:
         written_bytes = 0
         if values:
             if not laid_out:
-                frame = filesizing.layout_for_write(
-                    frame, parts, self.plan_files(contract, database, {v: counts[v] for v in values})
-                )
+                rows_of = {v: counts[v] for v in values}
+                frame = filesizing.layout_for_write(frame, parts, self.plan_files(contract, database, rows_of), rows_of)
             out = frame.withColumn("v", F.lit(version))
             # Codec set on the writer, not left to the session's default (which a Glue job config can change).
             writer = out.write.option("compression", PARQUET_CODEC).partitionBy(*parts, "v").mode("append")
@@ -438,17 +437,15 @@ class JobContext:
         plan = self.plan_files(contract, database, {v: n for v, n in planned.items() if n})
         clustered = None
         version = self.new_version()
-        write_order: list[str | Column] = []
         if parts and contract.primary_key:
-            slot = filesizing.file_slot(parts, plan, contract.primary_key)
-            new = present_partitions(new.withColumn("_file", slot), contract)
+            # One task per planned file, the largest first; a function of the keys, so it serves the ranking.
+            task, tasks = filesizing.task_key(new, parts, plan, planned, contract.primary_key)
+            new = new.withColumn("_task", task)
             if existing is not None:
-                existing = present_partitions(existing.withColumn("_file", slot), contract)
-            clustered = (max(1, sum(plan.values())), [*parts, "_file"])
-            # The write sorts by its partition columns and version directory: the ranking's sort does it for it.
-            write_order = [*parts, F.lit(version)]
+                existing = existing.withColumn("_task", task)
+            clustered = (tasks, ["_task"])
         ranking = order(new) if callable(order) else order
-        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered, write_order)
+        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered)
         winner, dropped = F.col("_rank") == 1, (F.col("_rank") > 1) & (F.col("_origin") == 0)
         # The ranked rows are not cached: the write consumes them once and counts them on the way (winners, new
         # rows dropped, and winners of each partition planned for several files, whose file count duplicates
@@ -575,16 +572,6 @@ def partition_counts(frame: DataFrame, parts: Sequence[str]) -> dict[tuple[str, 
     return counts
 
 
-def present_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
-    """``frame`` with its text partition columns known to Spark as never null (partition_counts checked them).
-
-    The values are unchanged. Spark's writer maps a nullable text partition column's empty values to null in
-    a projection of its own, after which no order of the rows counts and it sorts them again.
-    """
-    text = [c.name for c in contract.partition_columns if c.type == "string"]
-    return frame.withColumns({name: F.coalesce(F.col(name), F.lit("")) for name in text}) if text else frame
-
-
 # Session settings every job runs with, on Glue and locally (runtime SQL settings, so a job can set them).
 SPARK_SQL_SETTINGS = {
     # The lake's timestamps are UTC: zone-less text is read as UTC whatever the cluster's default zone is.
@@ -595,6 +582,9 @@ SPARK_SQL_SETTINGS = {
     # Materialised frames (energylake.frames) are cached uncompressed: choosing each column's encoding hashes
     # every value (about a tenth of the telemetry job's CPU at 1 GB), and the cache spills to disk when full.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
+    # A partitioned write keeps a file open per partition value in a task (up to 4, then it sorts the rest)
+    # instead of sorting every row by partition first: the layout gives each task one partition's file.
+    "spark.sql.maxConcurrentOutputFileWriters": "4",
 }
 
 
