@@ -72,6 +72,10 @@ def file_tasks(plan: Mapping[K, int], rows: Mapping[K, int] | None = None) -> di
     return first
 
 
+# Task count -> its hash partition keys (a pure function of the count, found once per process).
+_HASH_KEYS: dict[int, list[int]] = {}
+
+
 def hash_partition_keys(spark: SparkSession, tasks: int) -> list[int]:
     """For each task index below ``tasks``, a bigint that Spark's hash partitioning into ``tasks`` sends there.
 
@@ -88,9 +92,6 @@ def hash_partition_keys(spark: SparkSession, tasks: int) -> list[int]:
             start += step
         _HASH_KEYS[tasks] = [found[i] for i in range(tasks)]
     return _HASH_KEYS[tasks]
-
-
-_HASH_KEYS: dict[int, list[int]] = {}
 
 
 def task_key(
