@@ -294,7 +294,6 @@ class JobContext:
         laid_out: bool = False,
         written_rows: Callable[[], int] | None = None,
         rewrite: bool = False,
-        version: str | None = None,
     ) -> int:
         """Write ``frame`` as new versions of the partitions it holds and publish them in the catalog.
 
@@ -304,8 +303,7 @@ class JobContext:
         ``counts`` (rows per partition, when the caller already has them) saves one pass; ``laid_out`` says the
         frame is already clustered into its planned files (see merge_into). ``written_rows`` gives the exact
         row count once the write has run, where ``counts`` only bound it (see merge_into); a ``rewrite`` of
-        rows already written in this run is not counted again in the job's outputs; ``version`` is the version
-        directory's value when the caller chose it (``new_version``). Returns rows written.
+        rows already written in this run is not counted again in the job's outputs. Returns rows written.
         """
         names = [c.name for c in contract.columns]
         parts = list(contract.partition_by)
@@ -320,7 +318,8 @@ class JobContext:
             contract, database, root if parts else self.catalog_location_or(root, contract, database)
         )
         values = [v for v, n in sorted(counts.items()) if n] if parts else ([()] if rows else [])
-        version = version or self.new_version()
+        self._writes += 1
+        version = f"{self.run_id}-{self._writes}"  # a partition written twice in one run gets two versions
         written_bytes = 0
         if values:
             if not laid_out:
@@ -362,11 +361,6 @@ class JobContext:
             self.metrics.outputs[contract.name] = self.metrics.outputs.get(contract.name, 0) + rows
             self.metrics.partitions_written += len(values)
         return rows
-
-    def new_version(self) -> str:
-        """A new version directory value (a partition written twice in one run gets two versions)."""
-        self._writes += 1
-        return f"{self.run_id}-{self._writes}"
 
     def plan_files(
         self, contract: DatasetContract, database: str, rows: dict[tuple[str, ...], int]
@@ -436,7 +430,6 @@ class JobContext:
                 planned[values] = planned.get(values, 0) + n
         plan = self.plan_files(contract, database, {v: n for v, n in planned.items() if n})
         clustered = None
-        version = self.new_version()
         if parts and contract.primary_key:
             # One task per planned file, the largest first; a function of the keys, so it serves the ranking.
             task, tasks = filesizing.task_key(new, parts, plan, planned, contract.primary_key)
@@ -464,12 +457,12 @@ class JobContext:
             merged = files.restore(merged)
         if clustered is None:
             # No planned layout: the write counts the rows per partition and lays them out itself.
-            self.write_partitions(merged, contract, database, output_root, version=version)
+            self.write_partitions(merged, contract, database, output_root)
         else:
             published = {v: n for v, n in planned.items() if n}
             self.write_partitions(
                 merged, contract, database, output_root, counts=published, laid_out=True,
-                written_rows=lambda: int(observation.get["winners"]), version=version,
+                written_rows=lambda: int(observation.get["winners"]),
             )  # fmt: skip
         counted = observation.get  # the write has run, so have the counts
         exact = {v: int(counted[f"winners_{i}"]) for i, v in enumerate(several)}
