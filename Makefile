@@ -14,16 +14,19 @@ TEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test test-glue lint fmt-py clean emulator-start emulator-stop
+.PHONY: help setup jar test test-glue lint fmt-py clean emulator-start emulator-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed ## Create .venv and install the lake (PySpark 3.5 = Glue 5.0) and dev tools from PyPI
+setup: $(VENV)/.installed jar ## Create .venv, install the lake (PySpark 3.5 = Glue 5.0) and dev tools from PyPI, build its jar
+
+jar: $(VENV)/.installed ## Build the energylake JVM functions jar (glue/jvm -> build/jvm; needs a JDK's javac)
+	@$(PY) -m lakectl build-jar >/dev/null
 
 $(VENV)/.installed: pyproject.toml glue/lib/pyproject.toml
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "setup: $(PYTHON_BIN) not found (Glue 5.0 runs Python 3.11); install it or pass PYTHON_BIN=..."; exit 1; }
-	@command -v java >/dev/null || echo "setup: warning: no java on PATH; Spark needs Java 17 (Debian: apt-get install openjdk-17-jre-headless)"
+	@command -v javac >/dev/null || [ -x "$$JAVA_HOME/bin/javac" ] || echo "setup: warning: no javac on PATH; Spark needs Java 17 and the lake's jar its compiler (Debian: apt-get install openjdk-17-jdk-headless)"
 	@[ -x $(PY) ] || $(PYTHON_BIN) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip setuptools wheel
 	$(PY) -m pip install --quiet -e glue/lib -e '.[dev]'

@@ -144,7 +144,7 @@ def check_java() -> str:
     if not found:
         raise DemoError(
             "Java not found: the Glue jobs run on local Spark, which needs Java 17. Install it "
-            "(Debian/Ubuntu: apt-get install openjdk-17-jre-headless) or set JAVA_HOME, then run `make demo` again"
+            "(Debian/Ubuntu: apt-get install openjdk-17-jdk-headless) or set JAVA_HOME, then run `make demo` again"
         )
     return found
 

@@ -18,7 +18,7 @@ def check_java() -> str:
     java_home_bin = os.path.join(os.environ["JAVA_HOME"], "bin") if "JAVA_HOME" in os.environ else None
     java = (java_home_bin and shutil.which("java", path=java_home_bin)) or shutil.which("java")
     if not java:
-        raise JavaMissingError("Java 17 is required for Spark: install openjdk-17-jre-headless (Debian/Ubuntu)")
+        raise JavaMissingError("Java 17 is required for Spark: install openjdk-17-jdk-headless (Debian/Ubuntu)")
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr
     return out.splitlines()[0] if out else "unknown java"
 
@@ -46,6 +46,9 @@ JAVA_OPTIONS = " ".join(
 def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4) -> SparkSession:
     """A local SparkSession with Glue-like settings (UTC, dynamic partition overwrite, snappy Parquet)."""
     check_java()
+    from lakectl.jvm import build_jar
+
+    functions_jar = build_jar()  # the energylake JVM functions (glue/jvm), as Glue gets them with --extra-jars
     os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", "python3"))
     return (
         SparkSession.builder.master(os.environ.get("LAKE_SPARK_MASTER", "local[2]"))
@@ -63,6 +66,7 @@ def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4)
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", os.environ.get("LAKE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY))
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.jars", str(functions_jar))
         .config("spark.driver.extraJavaOptions", JAVA_OPTIONS)
         .config("spark.executor.extraJavaOptions", JAVA_OPTIONS)
         .getOrCreate()

@@ -70,7 +70,7 @@ def test_taken_port_names_the_step_the_port_and_the_variable(aws_emulator, state
 def test_missing_java_says_how_to_install_it(aws_emulator, state_dir, monkeypatch):
     monkeypatch.delenv("JAVA_HOME", raising=False)
     monkeypatch.setenv("PATH", str(state_dir))  # no java anywhere on PATH
-    with pytest.raises(DemoError, match=r"Java not found.*openjdk-17-jre-headless.*JAVA_HOME"):
+    with pytest.raises(DemoError, match=r"Java not found.*openjdk-17-jdk-headless.*JAVA_HOME"):
         check_java()
     cfg = _config(state_dir, aws_emulator.endpoint_url)
     with pytest.raises(StepFailedError, match=r"^step 'stack' .*Java not found.*resumes at 'stack'"):

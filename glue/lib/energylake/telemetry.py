@@ -11,6 +11,7 @@ from pyspark.sql.types import DoubleType, TimestampType
 
 from energylake.contracts import get_contract
 from energylake.frames import materialise
+from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SourceFiles, lineage_column
 from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
 from energylake.quality import failing_rules, rule_failures
@@ -81,12 +82,12 @@ def _joined(*checks: Column) -> Column:
 def parse_lines(
     lines: DataFrame, line_checks: Callable[[Mapping[str, Column]], Mapping[str, Column]] | None = None
 ) -> DataFrame:
-    """JSON lines of either format to one row per line: ids, event time, line-level checks and its readings' map.
+    """JSON lines of either format to one row per line: ids, event time, line-level checks and its readings.
 
-    Each line is parsed once (a JSON object of its top-level keys: the unknown-key check and every field
-    come from the same parse; a device record's ``metrics`` object is parsed once more as a small map).
-    ``_entries`` maps each reading's key to its value as text: the device's metrics, or for a seed record its
-    single (type -> data) entry (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
+    Each line is read once, in one pass over its bytes (energylake.jvm.json_object_fields: its known keys, the
+    unknown ones and a device record's ``metrics`` members). A device line's ``_entries`` are its readings (key,
+    value as a number, or as text when it is not one); a seed line's one reading is ``_seed_number`` or
+    ``_seed_text`` (a line that failed, ``_line_reason``, is not exploded by ``tag_readings``).
     A seed record's metric, unit and type check are known per line, so they are settled here too;
     ``line_checks`` adds columns (named by its keys) computed from the line's ``LINE_COLUMNS``.
     """
@@ -94,60 +95,57 @@ def parse_lines(
     seed = [c.name for c in get_contract("raw_telemetry_seed").columns]
     device = [c.name for c in get_contract("raw_telemetry_device").columns]
     allowed = sorted({*seed, *device})
-    # from_json cannot be compiled into whole-stage code, so the parse runs in projections of their own that
-    # copy every line's row: the second one settles everything the parsed map is needed for (a map lookup
-    # is a scan of the line's keys: each known key is looked up once and shared) and passes on columns.
     doc = F.col("_doc")
-    looked_up = {key: doc[key] for key in allowed}
-    # A line whose keys are all known keys with values has no unknown key; only the others (a key with a
-    # null value, or an unknown one) need the count of known keys present, and array_except, which hashes
-    # every key into a new set, only runs to name the unknown keys of a line that has some.
-    known_values = sum((looked_up[key].isNotNull().cast("int") for key in allowed), F.lit(0))
-    known_keys = sum((F.map_contains_key(doc, key).cast("int") for key in allowed), F.lit(0))
-    has_unknown = (F.size(doc) > known_values) & (F.size(doc) > known_keys)
-    unknown = F.array_except(F.map_keys(doc), F.array(*[F.lit(k) for k in allowed]))
-    is_device = looked_up["device_id"].isNotNull() | looked_up["metrics"].isNotNull()
-    device_id = F.when(is_device, looked_up["device_id"]).otherwise(looked_up["id"])
-    site_id = F.when(is_device, F.coalesce(looked_up["site_id"], site_from_device(looked_up["device_id"]))).otherwise(
-        site_from_device(looked_up["id"])
-    )
-    event_raw = utc_z(F.trim(F.when(is_device, looked_up["ts"]).otherwise(looked_up["date"])))
+    text = {key: doc["text"][i] for i, key in enumerate(allowed)}
+    has_metrics = doc["entries"].isNotNull() | text["metrics"].isNotNull()
+    is_device = text["device_id"].isNotNull() | has_metrics
+    device_id = F.when(is_device, text["device_id"]).otherwise(text["id"])
+    # A device record may name its site; a seed record's site, like a device's without one, is its id's prefix.
+    site_id = F.coalesce(F.when(is_device, text["site_id"]), site_from_device(device_id))
+    event_raw = utc_z(F.trim(F.when(is_device, text["ts"]).otherwise(text["date"])))
     event_ts = F.when(event_raw != "", event_raw).cast(TimestampType())
-    # The line checks go here too: evaluated once per line, not once per reading.
-    line = dict(zip(LINE_COLUMNS, (device_id, site_id, event_ts, F.col("ingested_ts")), strict=True))
-    extra = line_checks(line) if line_checks else {}
-    passed_on = ("id", "type", "data", "metrics", "unit")
-    parsed = lines.select(*lineage, F.from_json("raw_record", "map<string,string>").alias("_doc")).select(
+    passed_on = ("id", "type", "unit", "metrics")
+    # The read runs once per line in a projection of its own: the next one reads its result many times, and
+    # Spark does not merge two projections where that would run an expensive expression more than once.
+    read = json_object_fields(lines.sparkSession, F.col("raw_record"), allowed, "metrics")
+    parsed = lines.select(*lineage, read.alias("_doc")).select(
         *lineage,
-        doc.isNull().alias("_malformed"),
-        F.when(has_unknown, F.array_join(F.array_sort(unknown), ",")).alias("_unknown"),
-        *[looked_up[key].alias(f"_f_{key}") for key in passed_on],
+        doc["malformed"].alias("_malformed"),
+        doc["repeated"].alias("_repeated"),
+        doc["unknown"].alias("_unknown"),
+        *[text[key].alias(f"_f_{key}") for key in passed_on],
+        text["data"].isNotNull().alias("_has_data"),
+        doc["number"][allowed.index("data")].alias("_data_number"),
+        text["data"].alias("_data_text"),
+        doc["entries"].alias("_metrics"),
         is_device.alias("_is_device"),
-        F.from_json(looked_up["metrics"], "map<string,string>").alias("_metrics"),
         device_id.alias("device_id"),
         site_id.alias("site_id"),
+        event_raw.alias("_event_raw"),
         event_ts.alias("event_ts"),
-        _joined(*_cast_checks(event_raw, "timestamp", "event_ts")).alias("_event_checks"),
-        *[check.alias(name) for name, check in extra.items()],
+        # A seed record's metric, named once here: '?<type>' for a type the seed format does not know.
+        F.coalesce(_lit_map(SEED_TYPES)[text["type"]], F.concat(F.lit("?"), text["type"])).alias("_seed_type"),
     )
+    # The line checks read the line's columns, not their expressions: inlined, every check would carry its own
+    # copy of the event time's parse, and the per-line code outgrew the size HotSpot compiles (8,000 bytes).
+    line = {name: F.col(name) for name in LINE_COLUMNS}
+    extra = line_checks(line) if line_checks else {}
 
-    # The rest per line is compiled with the per-reading stage.
     field = {key: F.col(f"_f_{key}") for key in passed_on}
     metrics, dev = F.col("_metrics"), F.col("_is_device")
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(F.col("_malformed"), F.lit("malformed_json"))
+        .when(F.col("_repeated").isNotNull(), F.concat(F.lit("malformed_json:repeated key "), F.col("_repeated")))
         .when(F.col("_unknown").isNotNull(), F.concat(F.lit("unknown_columns:"), F.col("_unknown")))
         .when(
-            dev & (field["id"].isNotNull() | field["type"].isNotNull() | field["data"].isNotNull()),
+            dev & (field["id"].isNotNull() | field["type"].isNotNull() | F.col("_has_data")),
             F.lit("mixed_formats:seed and device fields in one record"),
         )
-        .when(dev & field["metrics"].isNotNull() & metrics.isNull(), F.lit("malformed_json:metrics is not an object"))
-        .when(dev & (field["metrics"].isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
+        .when(dev & field["metrics"].isNotNull(), F.lit("malformed_json:metrics is not an object"))
+        .when(dev & (metrics.isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
     )
-    entries = F.when(~dev, F.create_map(F.coalesce(field["type"], F.lit("")), field["data"])).otherwise(metrics)
-    known_seed_metric = _lit_map(SEED_TYPES)[field["type"]]
-    seed_metric = F.coalesce(known_seed_metric, F.concat(F.lit("?"), field["type"]))
+    seed_metric = F.col("_seed_type")
     seed_reason = F.when(field["type"].isNull(), F.lit("missing_required:type")).when(
         seed_metric.startswith("?") & (seed_metric != "?"),
         F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
@@ -159,16 +157,20 @@ def parse_lines(
         "device_id",
         "site_id",
         "event_ts",
-        "_event_checks",
+        _joined(*_cast_checks(F.col("_event_raw"), "timestamp", "event_ts")).alias("_event_checks"),
         _joined(
             F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
             F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
         ).alias("_id_reason"),
         F.when(~dev, seed_metric).alias("_seed_metric"),
-        F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[known_seed_metric])).alias("_seed_unit"),
+        F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[seed_metric])).alias("_seed_unit"),
         F.when(~dev, seed_reason).alias("_seed_reason"),
-        entries.alias("_entries"),
-        *extra,
+        # A device's metric entries; a seed record's one reading is its data (no array is built per line for it).
+        F.when(dev, metrics).alias("_entries"),
+        F.when(~dev, F.col("_data_number")).alias("_seed_number"),
+        F.when(~dev & F.col("_data_number").isNull(), F.col("_data_text")).alias("_seed_text"),
+        # Evaluated once per line, not once per reading.
+        *[check.alias(name) for name, check in extra.items()],
     )
 
 
@@ -187,6 +189,15 @@ def _cast_checks(raw: Column, dtype: str, name: str) -> list[Column]:
     return [
         F.when(present & raw.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")),
         F.when(~present, F.lit(f"missing_required:{name}")),
+    ]
+
+
+def _value_checks(number: Column, text: Column) -> list[Column]:
+    """A reading's value checks: a number passes; text must cast to a double; neither is a missing value."""
+    present = number.isNotNull() | (text.isNotNull() & (text != ""))
+    return [
+        F.when(number.isNull() & present & text.cast(DoubleType()).isNull(), F.lit("invalid_type:value")),
+        F.when(~present, F.lit("missing_required:value")),
     ]
 
 
@@ -222,16 +233,20 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "_seed_metric",
         "_seed_unit",
         "_seed_reason",
+        "_seed_number",
+        "_seed_text",
         # A line that failed stays one row. Its reason is tested here, on the column, not inside the per-line
         # projection: there Spark's optimizer rewrites `reason is not null` into a copy of the reason's
         # conditions (PushFoldableIntoBranches), which then ran twice per line.
-        F.explode_outer(F.when(F.col("_line_reason").isNull(), F.col("_entries"))).alias("_entry_key", "value_raw"),
+        F.explode_outer(F.when(F.col("_line_reason").isNull(), F.col("_entries"))).alias("_entry"),
     )
     # After the explode every projection copies each reading, so the per-reading work is done in as few
     # projections as its dependencies allow (Spark keeps a projection apart when merging it would repeat
     # an expensive expression): naming and typing; reasons and units; contract rules; the final reason.
-    key, dev, parsed_ok = F.col("_entry_key"), F.col("_is_device"), F.col("_line_reason").isNull()
-    value_raw = F.trim(F.col("value_raw"))
+    key, dev, parsed_ok = F.col("_entry.key"), F.col("_is_device"), F.col("_line_reason").isNull()
+    # A seed line's explode_outer gives one row with no entry: its reading is the line's data.
+    number = F.when(dev, F.col("_entry.number")).otherwise(F.col("_seed_number"))
+    value_raw = F.trim(F.when(dev, F.col("_entry.text")).otherwise(F.col("_seed_text")))
     named = readings.select(
         *passed,
         *line_rule_names,
@@ -249,8 +264,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         F.when(parsed_ok, F.when(dev, _lit_map(DEVICE_KEY_UNITS)[key]).otherwise(F.col("_seed_unit"))).alias(
             "unit_raw"
         ),
-        F.when(value_raw != "", value_raw).cast(DoubleType()).alias("value"),
-        _joined(*_cast_checks(value_raw, "double", "value"), F.col("_event_checks")).alias("_cast_reason"),
+        F.coalesce(number, F.when(value_raw != "", value_raw).cast(DoubleType())).alias("value"),
+        _joined(*_value_checks(number, value_raw), F.col("_event_checks")).alias("_cast_reason"),
         F.to_date("event_ts").alias("event_date"),
     )
     metric = F.col("metric")

@@ -55,6 +55,7 @@ module "glue" {
   jobs_manifest      = "${local.repo}/glue/jobs/jobs.yaml"
   job_scripts_dir    = "${local.repo}/glue/jobs"
   library_wheel_path = var.library_wheel_path
+  library_jar_path   = var.library_jar_path
   workflow_schedule  = var.workflow_schedule
   tags               = local.tags
 }

@@ -87,6 +87,12 @@ variable "library_wheel_path" {
   default     = null
 }
 
+variable "library_jar_path" {
+  description = "energylake JVM functions jar uploaded for --extra-jars (build/jvm/energylake-functions.jar, built by make setup; null to manage it outside Terraform)."
+  type        = string
+  default     = null
+}
+
 variable "workflow_schedule" {
   description = "Cron of the Glue workflow (null = on demand)."
   type        = string

@@ -336,6 +336,15 @@ resource "aws_s3_object" "wheel" {
   kms_key_id  = var.kms_key_arn
 }
 
+resource "aws_s3_object" "jar" {
+  count       = var.library_jar_path == null ? 0 : 1
+  bucket      = local.artifacts_bucket
+  key         = var.library_jar_key
+  source      = var.library_jar_path
+  source_hash = filemd5(var.library_jar_path)
+  kms_key_id  = var.kms_key_arn
+}
+
 resource "aws_cloudwatch_log_group" "jobs" {
   name              = "/aws-glue/jobs/${local.name}"
   retention_in_days = var.log_retention_days
@@ -366,6 +375,7 @@ resource "aws_glue_job" "this" {
     "--job-language"                     = "python"
     "--job-bookmark-option"              = each.value.bookmarks ? "job-bookmark-enable" : "job-bookmark-disable"
     "--extra-py-files"                   = "s3://${local.artifacts_bucket}/${var.library_wheel_key}"
+    "--extra-jars"                       = "s3://${local.artifacts_bucket}/${var.library_jar_key}"
     "--TempDir"                          = "s3://${local.artifacts_bucket}/tmp/glue/"
     "--enable-metrics"                   = "true"
     "--enable-continuous-cloudwatch-log" = "true"

@@ -52,6 +52,18 @@ variable "library_wheel_key" {
   default     = "libs/energylake-py3-none-any.whl"
 }
 
+variable "library_jar_path" {
+  description = "Local path of the energylake JVM functions jar (build/jvm, built by make setup; uploaded and passed with --extra-jars); null to skip the upload."
+  type        = string
+  default     = null
+}
+
+variable "library_jar_key" {
+  description = "Key of the energylake JVM functions jar in the artifacts bucket."
+  type        = string
+  default     = "libs/energylake-functions.jar"
+}
+
 variable "workflow_schedule" {
   description = "Cron expression starting the workflow (null = on demand)."
   type        = string

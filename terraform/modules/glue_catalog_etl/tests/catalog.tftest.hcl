@@ -90,8 +90,8 @@ run "generated_from_data" {
     error_message = "tables use the Parquet SerDe"
   }
   assert {
-    condition     = alltrue([for j in aws_glue_job.this : j.default_arguments["--job-bookmark-option"] == "job-bookmark-enable" && startswith(j.default_arguments["--extra-py-files"], "s3://a/")])
-    error_message = "jobs run with bookmarks and the library wheel"
+    condition     = alltrue([for j in aws_glue_job.this : j.default_arguments["--job-bookmark-option"] == "job-bookmark-enable" && startswith(j.default_arguments["--extra-py-files"], "s3://a/") && j.default_arguments["--extra-jars"] == "s3://a/libs/energylake-functions.jar"])
+    error_message = "jobs run with bookmarks, the library wheel and its JVM functions jar"
   }
   assert {
     condition     = alltrue([for t in concat(values(aws_glue_trigger.after), [aws_glue_trigger.start]) : t.workflow_name == aws_glue_workflow.lake.name]) && length(aws_glue_trigger.after) == length([for j in local.jobs : j if length(j.after) > 0])
