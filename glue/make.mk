@@ -11,7 +11,8 @@ run-job: setup ## Run one Glue job locally: make run-job JOB=telemetry_to_transf
 run-workflow: setup ## Run every Glue job locally in workflow order (bookmarks skip processed input)
 	$(PY) -m lakectl run-workflow
 
-package-glue: setup ## Build the energylake wheel for Glue --extra-py-files into build/
+package-glue: setup ## Build what Glue jobs load: the energylake wheel (--extra-py-files) and its jar (--extra-jars) into build/
 	@mkdir -p build
 	$(PY) -m pip wheel --quiet --no-deps --wheel-dir build glue/lib
 	@ls build/energylake-*.whl
+	@$(PY) -m lakectl build-jar

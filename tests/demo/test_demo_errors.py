@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.demo import DemoConfig, DemoError, check_java, run_demo
+from lakectl.demo import DemoConfig, DemoError, check_java, duplicated_glue_tables, run_demo
 from lakectl.emulator import free_port
 from lakectl.pipeline import StepFailedError
 
@@ -107,3 +107,34 @@ def test_large_is_ten_times_small_in_the_same_window():
     small, large = asdict(SIZES["small"]), asdict(SIZES["large"])
     assert large.pop("steps") == small.pop("steps")  # same day, so the recorded weather and market data cover it
     assert {k: v / small[k] for k, v in large.items()} == dict.fromkeys(small, 10.0)
+
+
+def test_a_glue_table_the_emulator_created_twice_is_found_in_the_apply_log():
+    plan = """
+  # module.glue.aws_glue_catalog_table.dataset["ercot_settlement_prices"] will be created
+  + resource "aws_glue_catalog_table" "dataset" {
+      + arn           = (known after apply)
+      + database_name = "energy_transform"
+      + name          = "ercot_settlement_prices"
+    }
+
+  # module.glue.aws_glue_catalog_table.dataset["raw_ercot_settlement_prices"] will be created
+  + resource "aws_glue_catalog_table" "dataset" {
+      + database_name = "energy_raw"
+    }
+"""
+    error = (
+        (
+            "\nError: creating Glue Catalog Table (ercot_settlement_prices): operation error Glue: CreateTable, https "
+            "response error StatusCode: 400, RequestID: NMnW, AlreadyExistsException: Table already exists.\n"
+        )
+        + """
+
+  with module.glue.aws_glue_catalog_table.dataset["ercot_settlement_prices"],
+  on ../../modules/glue_catalog_etl/main.tf line 125, in resource "aws_glue_catalog_table" "dataset":
+"""
+    )
+    assert duplicated_glue_tables(plan + error) == [("energy_transform", "ercot_settlement_prices")]
+    # Any other failure is left to the user: the apply is not run again.
+    assert duplicated_glue_tables(plan + error.replace("AlreadyExistsException", "AccessDeniedException")) == []
+    assert duplicated_glue_tables(plan) == []

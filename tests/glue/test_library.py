@@ -377,6 +377,21 @@ def test_parse_lines_tells_null_valued_known_keys_from_unknown_keys(spark, tmp_p
     assert reasons == [None, "unknown_columns:zz", "unknown_columns:aa", None]
 
 
+def test_a_line_with_a_repeated_key_is_quarantined_whole(spark, tmp_path):
+    lines = [
+        '{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:00Z", "metrics": {"wind_speed_ms": 7.0}}',
+        # Which of the two device ids is meant cannot be told: the line is rejected, not read with either.
+        '{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:00Z", "device_id": "WF-ROSCOE-T02",'
+        ' "metrics": {"wind_speed_ms": 7.0}}',
+        # A metric repeated inside `metrics` is two readings, as from_json gave them; de-duplication settles them.
+        '{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:01Z", "metrics": {"wind_speed_ms": 7.0,'
+        ' "wind_speed_ms": 8.0}}',
+    ]
+    valid, rejects = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", "\n".join(lines)), NOW)
+    assert [r.reason for r in rejects.collect()] == ["malformed_json:repeated key device_id"]
+    assert sorted(r.value for r in valid.collect()) == [7.0, 7.0, 8.0]
+
+
 def test_each_device_metric_value_gets_its_own_checks(spark, tmp_path):
     def device(second: int, metrics: str) -> str:
         return f'{{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:{second:02d}Z", "metrics": {metrics}}}'

@@ -27,8 +27,8 @@ class JvmFunctionsMissingError(RuntimeError):
 
 
 def _register(spark: SparkSession) -> None:
-    if spark.catalog.functionExists(JSON_OBJECT_FIELDS):
-        return
+    # Registered on every use (a job uses it once): catalog.functionExists would also look the name up in the
+    # metastore, on Glue the Data Catalog, which the job role need not be allowed to read functions from.
     try:
         spark.udf.registerJavaFunction(JSON_OBJECT_FIELDS, JSON_OBJECT_FIELDS_CLASS, JSON_OBJECT_FIELDS_TYPE)
     except Exception as error:  # py4j or an AnalysisException, depending on where the class lookup failed
