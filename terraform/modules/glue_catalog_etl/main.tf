@@ -327,22 +327,28 @@ resource "aws_s3_object" "script" {
   kms_key_id  = var.kms_key_arn
 }
 
-resource "aws_s3_object" "wheel" {
-  count       = var.library_wheel_path == null ? 0 : 1
+# What every job loads besides its script: the energylake wheel (--extra-py-files) and its jar (--extra-jars).
+locals {
+  libraries = {
+    for name, library in {
+      wheel = { path = var.library_wheel_path, key = var.library_wheel_key }
+      jar   = { path = var.library_jar_path, key = var.library_jar_key }
+    } : name => library if library.path != null
+  }
+}
+
+resource "aws_s3_object" "library" {
+  for_each    = local.libraries
   bucket      = local.artifacts_bucket
-  key         = var.library_wheel_key
-  source      = var.library_wheel_path
-  source_hash = filemd5(var.library_wheel_path)
+  key         = each.value.key
+  source      = each.value.path
+  source_hash = filemd5(each.value.path)
   kms_key_id  = var.kms_key_arn
 }
 
-resource "aws_s3_object" "jar" {
-  count       = var.library_jar_path == null ? 0 : 1
-  bucket      = local.artifacts_bucket
-  key         = var.library_jar_key
-  source      = var.library_jar_path
-  source_hash = filemd5(var.library_jar_path)
-  kms_key_id  = var.kms_key_arn
+moved {
+  from = aws_s3_object.wheel[0]
+  to   = aws_s3_object.library["wheel"]
 }
 
 resource "aws_cloudwatch_log_group" "jobs" {

@@ -107,3 +107,22 @@ run "generated_from_data" {
     error_message = "no IAM statement may allow * on *"
   }
 }
+
+run "library_artifacts_uploaded_when_given" {
+  command = plan
+
+  variables {
+    # Stand-ins: any local files; the module uploads what it is given under the keys the jobs load.
+    library_wheel_path = "../../../glue/lib/pyproject.toml"
+    library_jar_path   = "../../../glue/jvm/README.md"
+  }
+
+  assert {
+    condition     = aws_s3_object.library["wheel"].key == var.library_wheel_key && aws_s3_object.library["jar"].key == "libs/energylake-functions.jar"
+    error_message = "the wheel and the jar are uploaded under the keys passed with --extra-py-files and --extra-jars"
+  }
+  assert {
+    condition     = alltrue([for o in aws_s3_object.library : o.bucket == "a" && o.kms_key_id == var.kms_key_arn])
+    error_message = "library artifacts go to the artifacts bucket, KMS-encrypted"
+  }
+}
