@@ -114,7 +114,6 @@ def parse_lines(
         doc["repeated"].alias("_repeated"),
         doc["unknown"].alias("_unknown"),
         *[text[key].alias(f"_f_{key}") for key in passed_on],
-        text["data"].isNotNull().alias("_has_data"),
         doc["number"][allowed.index("data")].alias("_data_number"),
         text["data"].alias("_data_text"),
         doc["entries"].alias("_metrics"),
@@ -139,7 +138,7 @@ def parse_lines(
         .when(F.col("_repeated").isNotNull(), F.concat(F.lit("malformed_json:repeated key "), F.col("_repeated")))
         .when(F.col("_unknown").isNotNull(), F.concat(F.lit("unknown_columns:"), F.col("_unknown")))
         .when(
-            dev & (field["id"].isNotNull() | field["type"].isNotNull() | F.col("_has_data")),
+            dev & (field["id"].isNotNull() | field["type"].isNotNull() | F.col("_data_text").isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
         )
         .when(dev & field["metrics"].isNotNull(), F.lit("malformed_json:metrics is not an object"))
@@ -183,21 +182,17 @@ def utc_z(text: Column) -> Column:
     return F.when(zulu, text.substr(F.lit(1), F.length(text) - 1)).otherwise(text)
 
 
-def _cast_checks(raw: Column, dtype: str, name: str) -> list[Column]:
-    """cast_columns' checks for one required string column: present but not castable, or missing."""
-    present = raw.isNotNull() & (raw != "")
+def _cast_checks(raw: Column, dtype: str, name: str, typed: Column | None = None) -> list[Column]:
+    """cast_columns' checks for one required string column: present but not castable, or missing.
+
+    ``typed`` is the value when the JSON read already typed it (a number): then it is present and valid.
+    """
+    present, castable = raw.isNotNull() & (raw != ""), raw.cast(dtype).isNotNull()
+    if typed is not None:
+        present, castable = typed.isNotNull() | present, typed.isNotNull() | castable
     return [
-        F.when(present & raw.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")),
+        F.when(present & ~castable, F.lit(f"invalid_type:{name}")),
         F.when(~present, F.lit(f"missing_required:{name}")),
-    ]
-
-
-def _value_checks(number: Column, text: Column) -> list[Column]:
-    """A reading's value checks: a number passes; text must cast to a double; neither is a missing value."""
-    present = number.isNotNull() | (text.isNotNull() & (text != ""))
-    return [
-        F.when(number.isNull() & present & text.cast(DoubleType()).isNull(), F.lit("invalid_type:value")),
-        F.when(~present, F.lit("missing_required:value")),
     ]
 
 
@@ -265,7 +260,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
             "unit_raw"
         ),
         F.coalesce(number, F.when(value_raw != "", value_raw).cast(DoubleType())).alias("value"),
-        _joined(*_value_checks(number, value_raw), F.col("_event_checks")).alias("_cast_reason"),
+        _joined(*_cast_checks(value_raw, "double", "value", number), F.col("_event_checks")).alias("_cast_reason"),
         F.to_date("event_ts").alias("event_date"),
     )
     metric = F.col("metric")
