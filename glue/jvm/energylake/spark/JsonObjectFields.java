@@ -42,7 +42,8 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
   private static final Row MALFORMED = RowFactory.create(true, null, null, null, null, null);
 
   // Per task: the key layout of the last call (the arguments are constants of the query) and a text buffer.
-  private transient String layout;
+  private transient String preparedKeys;
+  private transient String preparedNested;
   private transient HashMap<String, Integer> positions;
   private transient int nestedPosition;
   private transient ByteArrayOutputStream buffer;
@@ -55,7 +56,8 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
     }
     nestedPosition = positions.getOrDefault(nested, -1);
     buffer = new ByteArrayOutputStream(256);
-    layout = keys + "\u0000" + nested;
+    preparedKeys = keys;
+    preparedNested = nested;
   }
 
   /** A non-object value as Spark's JSON reader writes it into a string: JSON text, as compact as Jackson's. */
@@ -95,7 +97,7 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
     if (line == null) {
       return null;
     }
-    if (layout == null || !layout.equals(keys + "\u0000" + nested)) {
+    if (!keys.equals(preparedKeys) || !nested.equals(preparedNested)) {
       prepare(keys, nested);
     }
     String[] texts = new String[positions.size()];
