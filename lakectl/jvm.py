@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import tempfile
 import zipfile
 from pathlib import Path
+
+from lakectl.spark import java_tool
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCES = REPO / "glue" / "jvm"
@@ -27,8 +28,7 @@ class JdkMissingError(RuntimeError):
 
 
 def _javac() -> str:
-    home = os.environ.get("JAVA_HOME")
-    found = (home and shutil.which("javac", path=os.path.join(home, "bin"))) or shutil.which("javac")
+    found = java_tool("javac")
     if not found:
         raise JdkMissingError(
             f"building {JAR.name} needs a Java 17 compiler (javac): install openjdk-17-jdk-headless (Debian/Ubuntu)"

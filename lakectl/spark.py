@@ -13,10 +13,15 @@ class JavaMissingError(RuntimeError):
     """No Java 17 runtime was found; the message says how to install one."""
 
 
+def java_tool(name: str) -> str | None:
+    """Path of a JDK tool (java, javac): $JAVA_HOME/bin first, then PATH; None when neither has it."""
+    java_home_bin = os.path.join(os.environ["JAVA_HOME"], "bin") if "JAVA_HOME" in os.environ else None
+    return (java_home_bin and shutil.which(name, path=java_home_bin)) or shutil.which(name)
+
+
 def check_java() -> str:
     """Return the Java version line, or raise JavaMissingError with an install hint."""
-    java_home_bin = os.path.join(os.environ["JAVA_HOME"], "bin") if "JAVA_HOME" in os.environ else None
-    java = (java_home_bin and shutil.which("java", path=java_home_bin)) or shutil.which("java")
+    java = java_tool("java")
     if not java:
         raise JavaMissingError("Java 17 is required for Spark: install openjdk-17-jdk-headless (Debian/Ubuntu)")
     out = subprocess.run([java, "-version"], capture_output=True, text=True, check=False).stderr

@@ -148,3 +148,10 @@ def test_the_jar_is_built_from_the_sources_and_rebuilt_when_one_changes(tmp_path
     assert jvm_build.build_jar(jar).stat().st_mtime == built  # up to date: left alone
     os.utime(jar, (0, 0))  # older than every source
     assert jvm_build.build_jar(jar).stat().st_mtime > 0
+
+
+def test_building_the_jar_without_a_jdk_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no javac anywhere
+    with pytest.raises(jvm_build.JdkMissingError, match="openjdk-17-jdk-headless"):
+        jvm_build.build_jar(tmp_path / "functions.jar")
