@@ -1,7 +1,6 @@
 # analytics/: Managed Flink SQL job, generation forecast, dashboards. Included by the root Makefile.
 
 FLINK_VENV ?= .venv-flink
-FLINK_REQUIREMENTS := analytics/streaming/requirements-flink.txt
 ANALYTICS_BUILD ?= build
 FORECAST_DATA ?=
 # `make forecast`: next-day features (the curated_forecast_features Glue job's output) and where forecasts go.
@@ -13,15 +12,16 @@ FLINK_CONNECTOR_JAR ?=
 
 .PHONY: setup-flink test-analytics flink-run flink-package train forecast dashboards
 
-# PyFlink 1.20 gets its own venv (its apache-beam pins numpy<1.25 and pyarrow<12); `make setup` builds it too.
+# PyFlink 1.20 gets its own venv (its apache-beam pins numpy<1.25 and pyarrow<12), from requirements/flink.txt;
+# `make setup` builds it too.
 setup: $(FLINK_VENV)/.installed
 
 setup-flink: $(FLINK_VENV)/.installed ## PyFlink 1.20 in .venv-flink (about 700 MB, 1.5-3 min from PyPI)
 
-$(FLINK_VENV)/.installed: $(FLINK_REQUIREMENTS)
+$(FLINK_VENV)/.installed: $(LOCKS)/flink.txt $(LOCKS)/build.txt
 	@[ -x $(FLINK_VENV)/bin/python ] || $(PYTHON_BIN) -m venv $(FLINK_VENV)
-	$(FLINK_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(FLINK_VENV)/bin/python -m pip install --quiet -r $(FLINK_REQUIREMENTS)
+	$(FLINK_VENV)/bin/python $(PIP_LOCKED) -r $(LOCKS)/build.txt
+	$(FLINK_VENV)/bin/python $(PIP_LOCKED) -r $(LOCKS)/flink.txt
 	@touch $@
 
 test-analytics: setup ## Streaming (real PyFlink), forecast and dashboard tests

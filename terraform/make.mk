@@ -73,11 +73,13 @@ validate: ## terraform fmt -check and validate every environment and module (no 
 		$(TF) -chdir=$$d validate -no-color || exit 1; \
 	done
 
-$(CHECKOV):
-	@[ -x $(CHECKOV) ] || $(PYTHON_BIN) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet 'checkov>=3.2'
+$(CHECKOV): $(LOCKS)/checkov.txt $(LOCKS)/build.txt
+	@[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON_BIN) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) -r $(LOCKS)/build.txt
+	$(CHECKOV_VENV)/bin/python $(PIP_LOCKED) -r $(LOCKS)/checkov.txt
+	@touch $@
 
-checkov-install: $(CHECKOV) ## Install checkov (PyPI) into its own venv (its pins clash with the lake's)
+checkov-install: $(CHECKOV) ## Install checkov from requirements/checkov.txt into its own venv (its pins clash with the lake's)
 
 tf-lint: validate $(CHECKOV) ## checkov over terraform/ (zero failed checks; every skip is justified inline)
 	$(CHECKOV) -d terraform --framework terraform --quiet --compact --skip-download \

@@ -3,7 +3,9 @@
 Same sources and same dependency versions → byte-identical zips: files are added in sorted order
 with a fixed timestamp (1980-01-01), fixed permissions and fixed compression; byte-code caches and
 installer-specific files are left out. Dependencies are installed with pip for the Lambda platform
-(manylinux wheels, Python 3.11) into a scratch directory, so the zip never depends on the build host.
+(manylinux wheels, Python 3.11) into a scratch directory, so the zip never depends on the build host, and
+only at the versions and hashes of the function's lock, ``requirements/lambda/<function>.txt`` (``make lock``
+writes it from the function's ``requirements`` in functions.json).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import zipfile
 from pathlib import Path
 
 LAMBDA_DIR = Path(__file__).resolve().parents[1]
+LOCK_DIR = LAMBDA_DIR.parent / "requirements" / "lambda"
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 SKIP_PARTS = {"__pycache__", ".pytest_cache"}
 SKIP_SUFFIXES = {".pyc", ".pyo"}
@@ -41,14 +44,24 @@ def _files_for(packages: list[str]) -> list[tuple[Path, str]]:
     return out
 
 
-def _install_deps(requirements: list[str], target: Path, platform: str, python_version: str) -> None:
-    """pip-install the requirements for the Lambda platform (binary wheels only) into ``target``."""
-    if not requirements:
-        return
+class MissingLockError(RuntimeError):
+    """A function declares requirements but has no lock (run ``make lock``)."""
+
+
+def lock_file(name: str) -> Path:
+    """The lock of function ``name``'s dependencies; a clear error when ``make lock`` has not written it."""
+    path = LOCK_DIR / f"{name}.txt"
+    if not path.is_file():
+        raise MissingLockError(f"{name} declares requirements but {path} does not exist: run `make lock`")
+    return path
+
+
+def _install_deps(lock: Path, target: Path, platform: str, python_version: str) -> None:
+    """pip-install a lock's exact pins for the Lambda platform (binary wheels only, hashes checked) into ``target``."""
     cmd = [
         sys.executable, "-m", "pip", "install", "--quiet", "--no-compile", "--target", str(target),
         "--platform", platform, "--python-version", python_version, "--implementation", "cp",
-        "--only-binary=:all:", "--upgrade", *requirements,
+        "--only-binary=:all:", "--require-hashes", "--no-deps", "-r", str(lock),
     ]  # fmt: skip
     subprocess.run(cmd, check=True)
 
@@ -88,7 +101,7 @@ def build_function(name: str, out_dir: Path, *, with_deps: bool = True, manifest
     with tempfile.TemporaryDirectory(prefix=f"lambda-{name}-") as tmp:
         if with_deps and spec.get("requirements"):
             platform = "manylinux2014_aarch64" if manifest.get("architecture") == "arm64" else "manylinux2014_x86_64"
-            _install_deps(spec["requirements"], Path(tmp), platform, manifest["runtime"].removeprefix("python"))
+            _install_deps(lock_file(name), Path(tmp), platform, manifest["runtime"].removeprefix("python"))
             entries += _dep_files(Path(tmp))
         dest = out_dir / f"{name}.zip"
         write_zip(entries, dest)

@@ -80,6 +80,7 @@ def _load_ercot(s3, landing: str) -> None:
     put(s3, landing, "ercot/fuel_mix/2024/07/15/fuel_mix_20240716_0005.csv", fixtures.fuel_mix_csv())
 
 
+@pytest.mark.smoke
 def test_ercot_job_melts_reports_and_quarantines_bad_rows(lake, s3):
     _load_ercot(s3, lake["landing"])
     put(s3, lake["landing"], "ercot/spp_realtime/2024/07/15/spp_realtime_20240715_1400.csv", "Foo,Bar\n1,2\n")

@@ -140,6 +140,7 @@ def test_dataset_without_grant_and_unknown_names_fail_clearly(locations, governa
         run_query("SELECT 1 FROM nope", "analyst", locations=locations)
 
 
+@pytest.mark.smoke
 def test_named_queries_registered_in_emulated_athena_run_locally(catalog, governance):
     athena = boto3.client("athena")
     for query in load_named_queries(QUERIES).values():

@@ -146,6 +146,42 @@ def test_valid_grant_files_plan(tmp_path: Path, emulator: EmbeddedEmulator) -> N
     assert proc.returncode == 2, proc.stdout + proc.stderr  # 2 = valid plan with changes to make
 
 
+@pytest.mark.smoke
+def test_athena_module_applies_on_the_emulator(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
+    """One small module applied for real: the Terraform provider's Athena calls go through the emulator.
+
+    This is what broke when botocore 1.44 changed Athena's wire protocol: moto routes requests with the botocore
+    installed beside it, and answered every Athena call with 404 (for boto3 and Terraform alike).
+    """
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(
+        f"""
+provider "aws" {{
+  region                      = "us-east-1"
+  skip_credentials_validation = true
+  skip_metadata_api_check     = true
+  max_retries                 = 2
+}}
+module "athena" {{
+  source         = "{TF_ROOT / "modules" / "athena"}"
+  env            = "smoke"
+  results_bucket = "energylake-smoke-artifacts"
+  kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+  tags           = {{ project = "energylake" }} # moto lists tags only of workgroups created with some
+}}
+"""
+    )
+    env = tf_env(
+        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    )
+    init(root, env=env)
+    proc = tf(["apply", "-input=false", "-no-color", "-auto-approve"], root, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    proc = tf(["plan", "-input=false", "-no-color", "-detailed-exitcode"], root, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
     """The whole local environment on a fresh emulator: apply succeeds, a second plan is empty (~2 min)."""
     env = tf_env(
