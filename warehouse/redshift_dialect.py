@@ -130,9 +130,9 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "leader-node-function",
-            "leader-node-only functions (AGE, NOW, ISFINITE, CURRENT_SCHEMAS, HAS_*_PRIVILEGE) fail in queries "
-            "that read user tables",
-            _DOCS + "c_sql-functions-leader-node.html",
+            "leader-node-only functions (CURRENT_SCHEMA(S), HAS_*_PRIVILEGE) fail in queries that read user tables; "
+            "the leader-node date functions AGE, NOW and ISFINITE are deprecated and no longer supported",
+            _DOCS + "c_SQL_functions_leader_node_only.html",
         ),
         Rule(
             "unsupported-function",
@@ -170,8 +170,13 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "type-size",
-            "VARCHAR holds at most 65535 bytes, CHAR 4096, DECIMAL precision at most 38",
+            "VARCHAR holds at most 65535 bytes and CHAR 4096",
             _DOCS + "r_Character_types.html",
+        ),
+        Rule(
+            "decimal-precision",
+            "DECIMAL/NUMERIC precision is at most 38",
+            _DOCS + "r_Numeric_types201.html",
         ),
         Rule(
             "unsupported-feature",
@@ -264,12 +269,13 @@ DATETIME_FUNCTIONS = frozenset(
         "DATE_BIN",
     }
 )
-#: https://docs.aws.amazon.com/redshift/latest/dg/c_sql-functions-leader-node.html
+#: https://docs.aws.amazon.com/redshift/latest/dg/c_SQL_functions_leader_node_only.html
 LEADER_NODE_FUNCTIONS = frozenset(
     {
         "AGE",
         "NOW",
         "ISFINITE",
+        "CURRENT_SCHEMA",
         "CURRENT_SCHEMAS",
         "HAS_DATABASE_PRIVILEGE",
         "HAS_SCHEMA_PRIVILEGE",
@@ -445,7 +451,7 @@ def _type_rules(dtype: exp.DataType, statement: str) -> list[Violation]:
     if sizes and dtype.this in _MAX_SIZE and sizes[0] > _MAX_SIZE[dtype.this]:
         found.append(Violation("type-size", f"{dtype.sql()} exceeds {_MAX_SIZE[dtype.this]}", statement))
     if sizes and dtype.this == _T.DECIMAL and sizes[0] > 38:
-        found.append(Violation("type-size", f"{dtype.sql()} exceeds precision 38", statement))
+        found.append(Violation("decimal-precision", f"{dtype.sql()} exceeds precision 38", statement))
     return found
 
 

@@ -170,7 +170,7 @@ CASES = [
     ("unsized-character-type", "CREATE TABLE trading.t (a VARCHAR)", "CREATE TABLE trading.t (a VARCHAR(256))"),
     ("unsized-character-type", _proc("NULL;", "v_a TEXT;"), _proc("NULL;", "v_a VARCHAR(256);")),
     ("type-size", "CREATE TABLE trading.t (a VARCHAR(65536))", "CREATE TABLE trading.t (a VARCHAR(65535))"),
-    ("type-size", "CREATE TABLE trading.t (a DECIMAL(39, 2))", "CREATE TABLE trading.t (a DECIMAL(38, 2))"),
+    ("decimal-precision", "CREATE TABLE trading.t (a DECIMAL(39, 2))", "CREATE TABLE trading.t (a DECIMAL(38, 2))"),
     ("type-size", "CREATE TABLE trading.t (a CHAR(4097))", "CREATE TABLE trading.t (a CHAR(4096))"),
     ("unsupported-feature", "CREATE INDEX t_a ON trading.t (a)", "CREATE TABLE trading.t (a INT) SORTKEY(a)"),
     ("unsupported-feature", "CREATE INDEX t_a ON trading.t (a) WHERE a > 0", "SELECT 1"),
