@@ -302,3 +302,34 @@ def test_the_generated_warehouse_script_is_valid_redshift(s3):
         bucket, key = url.removeprefix("s3://").split("/", 1)
         manifest = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
         assert check_manifest(manifest) == [], url
+
+
+@pytest.mark.parametrize(
+    ("procedure", "original", "mutated", "rule"),
+    [
+        (
+            "010",
+            "IF v_count <> p_expected THEN",
+            "IF v_count <> p_expected + CLOCK_TIMESTAMP() THEN",
+            "datetime-function",
+        ),
+        ("010", "p_table, v_count, p_expected;", "p_table, v_count + 1, p_expected;", "plpgsql-raise"),
+        (
+            "020",
+            "DELETE FROM trading.daily_client_settlement WHERE settlement_date = p_date;",
+            "TRUNCATE trading.daily_client_settlement;",
+            "implicit-commit",
+        ),
+        ("020", "GROUP BY t.customer_id", 'GROUP BY t."Customer_id"', "identifier-case"),
+        ("030", "d >= p_from)", "d >= p_from + 1)", "date-arithmetic"),
+        ("030", "CALL trading.sp_daily_settlement(v_day.d);", "RETURN QUERY SELECT 1;", "plpgsql-statement"),
+    ],
+)
+def test_the_checker_reads_inside_the_real_procedure_bodies(procedure, original, mutated, rule):
+    from warehouse.loader import procedure_files
+
+    path = next(p for p in procedure_files() if p.name.startswith(procedure))
+    text = "\n".join(line for line in path.read_text().splitlines() if not line.startswith("--"))
+    assert original in text and check_statement(text) == []
+    found = {v.rule for v in check_statement(text.replace(original, mutated))}
+    assert rule in found
