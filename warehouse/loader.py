@@ -159,14 +159,15 @@ def dataset_statements(load: DatasetLoad, iam_role: str) -> list[Statement]:
     else:
         stmts.extend(Statement(copy=CopyJob(stage, p.manifest_url, iam_role)) for p in load.partitions)
     stmts.append(Statement(raw=f"CALL trading.sp_assert_row_count('{stage}', {load.rows})"))
-    on = " AND ".join(f"t.{k} = s.{k}" for k in pk)
+    # Redshift's MERGE gives only the source an alias, so the target is referenced by its qualified name.
+    on = " AND ".join(f"{target}.{k} = s.{k}" for k in pk)
     updates = ", ".join(f"{c} = s.{c}" for c in cols if c not in pk)
     inserts = ", ".join(cols)
     values = ", ".join(f"s.{c}" for c in cols)
     merge = exp.merge(
         f"WHEN MATCHED THEN UPDATE SET {updates}",
         f"WHEN NOT MATCHED THEN INSERT ({inserts}) VALUES ({values})",
-        into=exp.alias_(exp.to_table(target), "t", table=True),
+        into=exp.to_table(target),
         using=exp.alias_(exp.to_table(stage), "s", table=True),
         on=on,
         dialect="redshift",

@@ -1,30 +1,21 @@
--- Recompute settlement for every day in [p_from, p_to]; NULL bounds mean "every day with transactions or
--- settlement rows", so days whose transactions were all deleted at the source are emptied too.
+-- Recompute settlement for every day in [p_from, p_to] that has transactions or settlement rows; NULL bounds
+-- mean "no bound", so days whose transactions were all deleted at the source are emptied too. The loop walks the
+-- days that exist instead of adding 1 to a DATE (date + integer is PostgreSQL's operator, not a documented
+-- Redshift one: https://docs.aws.amazon.com/redshift/latest/dg/r_DATE-CONCATENATE_function.html).
 CREATE OR REPLACE PROCEDURE trading.sp_refresh_settlement(p_from DATE, p_to DATE)
 AS $$
 DECLARE
-  v_from DATE;
-  v_to DATE;
-  v_day DATE;
+  v_day RECORD;
 BEGIN
-  v_from := p_from;
-  v_to := p_to;
-  IF v_from IS NULL THEN
-    SELECT MIN(d) INTO v_from FROM (
-      SELECT MIN(transaction_date) AS d FROM trading.transactions
-      UNION ALL SELECT MIN(settlement_date) FROM trading.daily_client_settlement
-    ) AS bounds;
-  END IF;
-  IF v_to IS NULL THEN
-    SELECT MAX(d) INTO v_to FROM (
-      SELECT MAX(transaction_date) AS d FROM trading.transactions
-      UNION ALL SELECT MAX(settlement_date) FROM trading.daily_client_settlement
-    ) AS bounds;
-  END IF;
-  v_day := v_from;
-  WHILE v_day <= v_to LOOP
-    CALL trading.sp_daily_settlement(v_day);
-    v_day := v_day + 1;
+  FOR v_day IN
+    SELECT d FROM (
+      SELECT transaction_date AS d FROM trading.transactions
+      UNION SELECT settlement_date FROM trading.daily_client_settlement
+    ) AS days
+    WHERE (p_from IS NULL OR d >= p_from) AND (p_to IS NULL OR d <= p_to)
+    ORDER BY d
+  LOOP
+    CALL trading.sp_daily_settlement(v_day.d);
   END LOOP;
 END;
 $$ LANGUAGE plpgsql
