@@ -33,7 +33,8 @@ def test_full_load_and_cdc_files_use_the_dms_s3_csv_format(source_dsn, lake):
     assert first.full_load_rows == counts
     load = _rows(lake["landing"], "dms/trading/customers/LOAD00000001.csv")
     assert lake["landing"].get("dms/trading/transactions/LOAD00000003.csv") is not None  # 1200 rows, 500 per file
-    assert load[0] == ["Op", "dms_commit_ts", *[c.name for c in contract_for("customers").columns]]
+    # The key's before image ends every row (table mappings: add-before-image-columns, pk-only).
+    assert load[0] == ["Op", "dms_commit_ts", *[c.name for c in contract_for("customers").columns], "bi_customer_id"]
     assert {r[0] for r in load[1:]} == {"I"}
     with psycopg.connect(source_dsn) as conn:
         summary = generate_changes(conn, seed=2, batches=20)
