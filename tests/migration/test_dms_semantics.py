@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import random
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -19,6 +20,7 @@ from tests.migration import dms_model
 from tests.migration.dms_strategies import scenarios
 
 CONTRACT = contract_for(dms_model.TABLE)
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _apply(files: list[tuple[str, str]]):
@@ -88,3 +90,15 @@ def test_endpoint_settings_and_table_mappings_write_what_the_readers_assume():
     images = [r for r in rules if r["rule-action"] == "add-before-image-columns"]
     assert len(images) == 1
     assert images[0]["before-image-def"] == {"column-prefix": "bi_", "column-suffix": "", "column-filter": "pk-only"}
+
+
+def test_the_cdc_job_reads_the_folders_the_endpoint_writes():
+    import yaml
+
+    from energylake.contracts import load_contracts
+
+    jobs = yaml.safe_load((REPO / "glue" / "jobs" / "jobs.yaml").read_text())
+    job = jobs["jobs"]["trading_cdc_apply"]
+    schemas = {c.source["schema"] for c in load_contracts().values() if c.source.get("table")}
+    # BucketFolder/<schema_name>/<table_name>/ (S3Settings BucketFolder); the job adds the table.
+    assert [f"s3://{{landing}}/{dms.BUCKET_FOLDER}/{s}/" for s in schemas] == [job["arguments"]["--input_path"]]
