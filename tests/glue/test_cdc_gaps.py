@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -95,11 +96,22 @@ def test_more_than_nine_load_files_and_changes_during_the_load_yield_the_source_
         assert _spark_apply(spark, tmp_path / f"three{before_image}", runs) == expected
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_every_interleaving_dms_allows_yields_the_source_state(spark, tmp_path_factory, data):
+def _interleaving_yields_the_source_state(spark, tmp_path_factory, data) -> None:
     scenario = data.draw(scenarios())
     files = dms_model.dms_files(scenario)
     runs = dms_model.grouped(scenario, data.draw(job_runs(len(files))))
     expected = dms_model.as_tuples(dms_model.final_state(scenario))
     assert _spark_apply(spark, tmp_path_factory.mktemp("dms"), runs) == expected
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_interleaving_dms_allows_yields_the_source_state(spark, tmp_path_factory, data):
+    _interleaving_yields_the_source_state(spark, tmp_path_factory, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_interleaving_dms_allows_yields_the_source_state_many_examples(spark, tmp_path_factory, data):
+    _interleaving_yields_the_source_state(spark, tmp_path_factory, data)
