@@ -1,12 +1,15 @@
 """Reference (single-node) CDC apply: DMS landing files to current-state Parquet, like the Glue job does with Spark.
 
 It exists to check the Glue ``trading_cdc_apply`` job against an independent implementation and to feed the
-warehouse loader in tests. Rules: events are ordered by ``dms_commit_ts`` and then by file name and line (a
-source transaction never spans files), so files may be listed or arrive in any order; the last event of a key
-wins and a final ``D`` removes the key. Bad records (unknown Op, missing key, unparseable value) are
-quarantined with the reason. Every input row is accounted for::
+warehouse loader in tests. Rules (the DMS S3 target format is ``energylake.dms``, which names the AWS pages):
+for one key, CDC rows (ordered by ``dms_commit_ts``, the source commit time) come after full-load rows (whose
+timestamp is a transfer time, so a change committed during the load may carry an earlier one); then the file's
+place in DMS's write order (``energylake.dms.file_sequence``: hexadecimal LOAD counter, CDC time stamp) and the
+line. Files may be listed or arrive in any order; the last event of a key wins and a final ``D`` removes the key;
+a ``U`` whose ``bi_<key>`` before image names another key also deletes that old key. Bad records (unknown Op,
+missing key, unparseable value) are quarantined with the reason. Every input row is accounted for::
 
-    rows_in = rows_out + final_deletes + superseded + quarantined
+    rows_in + key_changes = rows_out + final_deletes + superseded + quarantined
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from energylake.contracts import DatasetContract
+from energylake.dms import OP_COLUMN, TIMESTAMP_COLUMN, before_image_columns, decode_value, file_sequence, is_load_file
 from migration.quarantine import Quarantine
 from migration.source import SCHEMA, TABLES, contract_for
 from migration.storage import S3Store
@@ -49,8 +53,8 @@ def arrow_type(glue_type: str) -> pa.DataType:
 
 
 def convert(value: str, glue_type: str) -> object:
-    """Python value of a DMS CSV field (empty = NULL); ValueError when it does not parse."""
-    if value == "":
+    """Python value of a DMS CSV field (the endpoint's CsvNullValue = NULL); ValueError when it does not parse."""
+    if decode_value(value) is None:
         return None
     if glue_type == "string":
         return value
@@ -80,11 +84,13 @@ class ApplyResult:
     final_deletes: int = 0
     superseded: int = 0
     quarantined: int = 0
+    key_changes: int = 0  # primary-key updates: each also deletes its old key (one more event than rows)
     files: list[str] = field(default_factory=list)
 
     def balanced(self) -> bool:
-        """True when every input row is accounted for."""
-        return self.rows_in == self.rows_out + self.final_deletes + self.superseded + self.quarantined
+        """True when every input row (and every old key a primary-key update deleted) is accounted for."""
+        events = self.rows_in + self.key_changes
+        return events == self.rows_out + self.final_deletes + self.superseded + self.quarantined
 
 
 def current_state(
@@ -94,17 +100,20 @@ def current_state(
     result = ApplyResult(contract.name)
     types = {c.name: c.type for c in contract.columns}
     pk = contract.primary_key
-    events: list[tuple[datetime, str, int, str, tuple, dict[str, object]]] = []
+    before = before_image_columns(pk)
+    events: list[tuple[tuple, str, tuple, dict[str, object]]] = []
     for name, data in files:
         reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""))
         header = next(reader, None)
         if header is None:
             continue
-        if header[:2] != ["Op", "dms_commit_ts"]:
+        if header[:2] != [OP_COLUMN, TIMESTAMP_COLUMN]:
             raise ValueError(f"{name}: not a DMS CSV file (header starts {header[:2]})")
-        unknown = [c for c in header[2:] if c not in types]
+        unknown = [c for c in header[2:] if c not in types and c not in before]
         if unknown:
             raise ValueError(f"{name}: columns {unknown} are not in contract {contract.name}")
+        load = is_load_file(name)
+        sequence = file_sequence(name)
         for line_no, fields in enumerate(reader, start=2):
             result.rows_in += 1
             raw = ",".join(fields)
@@ -116,13 +125,14 @@ def current_state(
                 quarantine.add(contract.name, f"unknown_op: {op!r}", raw, name)
                 continue
             values = dict(zip(header[2:], fields[2:], strict=True))
-            if any(values.get(k, "") == "" for k in pk):
+            if any(decode_value(values.get(k, "")) is None for k in pk):
                 quarantine.add(contract.name, f"missing_key: {list(pk)}", raw, name)
                 continue
             try:
                 ts = datetime.fromisoformat(ts_text)
-                row = {c: convert(v, types[c]) for c, v in values.items()} if op != "D" else {}
+                row = {c: convert(v, types[c]) for c, v in values.items() if c in types} if op != "D" else {}
                 key = tuple(convert(values[k], types[k]) for k in pk)
+                old = tuple(convert(values.get(b, ""), types[k]) for b, k in zip(before, pk, strict=True))
             except (ValueError, KeyError) as exc:
                 quarantine.add(contract.name, f"bad_value: {exc}", raw, name)
                 continue
@@ -130,10 +140,15 @@ def current_state(
             if missing:
                 quarantine.add(contract.name, f"null_in_required: {missing}", raw, name)
                 continue
-            events.append((ts, name, line_no, op, key, row))
-    events.sort(key=lambda e: (e[0], e[1], e[2]))
+            # CDC after full load for one key: a full-load timestamp is a transfer time, not a commit time.
+            position = (0 if load else 1, ts, sequence, line_no)
+            if op == "U" and None not in old and old != key:
+                events.append((position, "D", old, {}))  # primary-key update: the old key goes at the same commit
+                result.key_changes += 1
+            events.append((position, op, key, row))
+    events.sort(key=lambda e: e[0])
     latest: dict[tuple, tuple[str, dict[str, object]]] = {}
-    for _ts, _name, _line, op, key, row in events:
+    for _position, op, key, row in events:
         if key in latest:
             result.superseded += 1
         latest[key] = (op, row)

@@ -5,11 +5,18 @@ sources: a logical replication slot keeps every change until it is confirmed, so
 runs. Each run peeks the slot up to the current WAL position, writes the files, saves its state, and only then
 advances the slot (a crash in between re-exports nothing twice: the saved position is skipped on restart).
 
-Files (exactly what a DMS S3 target with AddColumnName=true, IncludeOpForFullLoad=true and
-TimestampColumnName=dms_commit_ts writes under BucketFolder=dms)::
+Files (what a DMS S3 target with the settings of ``migration/dms/s3_target_settings.json`` writes; the format
+rules and their AWS documentation pages are in ``energylake.dms``)::
 
-    dms/<schema>/<table>/LOAD00000001.csv          full load, Op = I, dms_commit_ts = load time
-    dms/<schema>/<table>/<YYYYMMDD-HHMMSSfff>.csv  CDC, Op = I/U/D, dms_commit_ts = source commit time
+    dms/<schema>/<table>/LOAD00000001.csv ... LOAD0000000A.csv ...  full load (hexadecimal counter), Op = I,
+                                                                    dms_commit_ts = when the file was written
+    dms/<schema>/<table>/<YYYYMMDD-HHMMSSfff>.csv                    CDC, Op = I/U/D, dms_commit_ts = commit time
+
+Like DMS, the full load reads each table with its own statement and takes no locks: a change committed while
+the load runs is captured by the slot (created first) as a CDC row, and the LOAD file may hold the row as it was
+before that change with a later timestamp (the transfer time). Every row ends with the before image of the
+primary key (``bi_<key>``, the ``add-before-image-columns`` rule of the table mappings), so a primary-key UPDATE
+is one ``U`` row carrying the new key and, in ``bi_<key>``, the key that went away.
 """
 
 from __future__ import annotations
@@ -19,24 +26,31 @@ import io
 import json
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import psycopg
 
+from energylake.dms import OP_COLUMN, TIMESTAMP_COLUMN, TIMESTAMP_FORMAT, before_image_columns, load_file_name
 from migration.dms.decoding import UNCHANGED_TOAST, Change, Transaction, group_transactions
 from migration.quarantine import Quarantine
 from migration.source import GENERATED, SCHEMA, TABLES, contract_for
 from migration.storage import S3Store
 
-TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+TS_FORMAT = TIMESTAMP_FORMAT
 JOB_NAME = "dms-export"
 _OPS = {"INSERT": "I", "UPDATE": "U", "DELETE": "D"}
 
 
 def dms_columns(table: str) -> list[str]:
-    """Columns of a table's DMS file after ``Op`` and ``dms_commit_ts`` (contract order)."""
+    """Source columns of a table's DMS file after ``Op`` and ``dms_commit_ts`` (contract order)."""
     return [c.name for c in contract_for(table).columns]
+
+
+def dms_header(table: str) -> list[str]:
+    """The header row of a table's DMS files: Op, the timestamp column, the columns, the key's before image."""
+    return [OP_COLUMN, TIMESTAMP_COLUMN, *dms_columns(table), *before_image_columns(contract_for(table).primary_key)]
 
 
 def cdc_file_name(ts: datetime) -> str:
@@ -73,6 +87,8 @@ class DmsExporter:
     tables: tuple[str, ...] = TABLES
     schema: str = SCHEMA
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    # Called with (table, counter) after each full-load file is written: tests commit changes "during the load".
+    on_load_file: Callable[[str, int], None] | None = field(default=None, repr=False)
 
     @property
     def state_key(self) -> str:
@@ -111,49 +127,61 @@ class DmsExporter:
 
     # ---------------------------------------------------------------- full load
     def full_load(self) -> ExportResult:
-        """Write LOAD files of every table from one consistent snapshot; the slot is created first."""
+        """Write LOAD files of every table, one table after the other; the slot is created first.
+
+        Like DMS: each table is read by one statement (its own snapshot) without locks, so changes committed
+        during the load reach the slot (CDC), and a full-load row's timestamp is the time its file is written,
+        not a commit time (S3Settings TimestampColumnName, UseTaskStartTimeForFullLoadTimestamp=false).
+        """
+        with self._connect() as conn:
+            task_start = conn.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0]
         self.ensure_slot()
         result = ExportResult()
-        with psycopg.connect(self.conninfo) as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            conn.execute("SET TIME ZONE 'UTC'")
-            # SHARE locks wait for in-flight writers and hold off new ones while the snapshot is taken, so every
-            # change committed before the load time is in the load and every later one has a later commit time.
-            qualified = ", ".join(f"{self.schema}.{t}" for t in self.tables)
-            conn.execute(f"LOCK TABLE {qualified} IN SHARE MODE")
-            load_ts = conn.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0]
-            stamp = load_ts.strftime(TS_FORMAT)
-            for table in self.tables:
-                cols = dms_columns(table)
-                pk = ", ".join(contract_for(table).primary_key)
-                select = ", ".join(f"{c}::text" for c in cols)
-                part, rows_in_part, total = 1, 0, 0
-                buf, writer = self._new_csv(cols)
-                with conn.cursor(name=f"load_{table}") as cur:
-                    cur.itersize = 5000
-                    cur.execute(f"SELECT {select} FROM {self.schema}.{table} ORDER BY {pk}")
-                    for row in cur:
-                        writer.writerow(["I", stamp, *row])
-                        rows_in_part += 1
-                        total += 1
-                        if rows_in_part >= self.max_rows_per_file:
-                            result.files.append(self.landing.put(self._key(table, f"LOAD{part:08d}.csv"), _utf8(buf)))
-                            part, rows_in_part = part + 1, 0
-                            buf, writer = self._new_csv(cols)
-                if rows_in_part or part == 1:
-                    result.files.append(self.landing.put(self._key(table, f"LOAD{part:08d}.csv"), _utf8(buf)))
-                result.full_load_rows[table] = total
-            conn.rollback()
+        for table in self.tables:
+            result.full_load_rows[table] = self._load_table(table, result)
         state = self.load_state()
-        state.update({"full_load_ts": stamp, "full_load_rows": result.full_load_rows, "slot": self.slot})
+        state.update(
+            {"full_load_ts": task_start.strftime(TS_FORMAT), "full_load_rows": result.full_load_rows, "slot": self.slot}
+        )
         self._save_state(state)
         return result
 
+    def _load_table(self, table: str, result: ExportResult) -> int:
+        """Write one table's LOAD files (``max_rows_per_file`` rows each); returns the row count."""
+        cols = dms_columns(table)
+        keys = contract_for(table).primary_key
+        select = ", ".join(f"{c}::text" for c in cols)
+        total, counter = 0, 0
+        with psycopg.connect(self.conninfo) as conn:
+            conn.execute("SET TIME ZONE 'UTC'")
+            with conn.cursor(name=f"load_{table}") as cur:
+                cur.itersize = 5000
+                cur.execute(f"SELECT {select} FROM {self.schema}.{table} ORDER BY {', '.join(keys)}")
+                while True:
+                    rows = cur.fetchmany(self.max_rows_per_file)
+                    if not rows and counter:
+                        break
+                    # The transfer time: read when the file is written, after the changes of earlier hooks.
+                    stamp = (
+                        conn.execute("SELECT clock_timestamp() AT TIME ZONE 'UTC'").fetchone()[0].strftime(TS_FORMAT)
+                    )
+                    buf, writer = self._new_csv(table)
+                    writer.writerows(["I", stamp, *row, *[None] * len(keys)] for row in rows)
+                    counter += 1
+                    total += len(rows)
+                    result.files.append(self.landing.put(self._key(table, load_file_name(counter)), _utf8(buf)))
+                    if self.on_load_file is not None:
+                        self.on_load_file(table, counter)
+                    if len(rows) < self.max_rows_per_file:
+                        break
+            conn.rollback()
+        return total
+
     @staticmethod
-    def _new_csv(cols: list[str]) -> tuple[io.StringIO, csv.writer]:
+    def _new_csv(table: str) -> tuple[io.StringIO, csv.writer]:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["Op", "dms_commit_ts", *cols])
+        writer.writerow(dms_header(table))
         return buf, writer
 
     # ---------------------------------------------------------------- CDC
@@ -218,17 +246,18 @@ class DmsExporter:
                 cols = dms_columns(change.table)
                 pk = contract_for(change.table).primary_key
                 rows = batch.setdefault(change.table, [])
+                # The key's before image: the old key of an UPDATE (test_decoding names it only when it changed),
+                # the key of a DELETE, NULL on an INSERT.
+                before = (
+                    [(change.old_key or change.new).get(k) for k in pk] if change.op != "INSERT" else [None] * len(pk)
+                )
                 if (
                     change.op == "UPDATE"
                     and change.old_key
                     and any(change.old_key.get(k) != change.new.get(k) for k in pk)
                 ):
-                    # Primary-key update: a delete of the old key and an insert of the new one.
-                    rows.append(["D", stamp, *[change.old_key.get(c) for c in cols]])
-                    rows.append(["I", stamp, *[change.new.get(c) for c in cols]])
-                    result.key_changes += 1
-                else:
-                    rows.append([_OPS[change.op], stamp, *[change.new.get(c) for c in cols]])
+                    result.key_changes += 1  # DMS writes one U row with the new key; bi_<key> names the old one
+                rows.append([_OPS[change.op], stamp, *[change.new.get(c) for c in cols], *before])
                 result.changes_exported += 1
             for table, rows in batch.items():
                 out.setdefault(table, []).append((tx.commit_ts, rows))
@@ -262,7 +291,6 @@ class DmsExporter:
         result: ExportResult,
     ) -> int:
         """Write a table's CDC rows, splitting files only between source transactions."""
-        cols = dms_columns(table)
         written = 0
         pending: list[tuple[datetime, list[list[str | None]]]] = []
 
@@ -275,7 +303,7 @@ class DmsExporter:
             while last_files.get(table) and name <= last_files[table]:
                 ts += timedelta(milliseconds=1)
                 name = cdc_file_name(ts)
-            buf, writer = self._new_csv(cols)
+            buf, writer = self._new_csv(table)
             for _, rows in pending:
                 writer.writerows(rows)
             result.files.append(self.landing.put(self._key(table, name), _utf8(buf)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from energylake import dms
 from energylake.contracts import load_contracts
 
 HERE = Path(__file__).parent
@@ -56,6 +57,23 @@ def table_mappings() -> dict:
                 "rule-action": "convert-lowercase",
             }
         )
+    # "Transformation rules and actions" (DMS User Guide, add-before-image-columns): every row also carries its
+    # primary key before the change, the only way an S3 CSV target tells which key a primary-key UPDATE removed.
+    rules.append(
+        {
+            "rule-type": "transformation",
+            "rule-id": str(len(rules) + 1),
+            "rule-name": "before-image-of-keys",
+            "rule-target": "column",
+            "object-locator": {"schema-name": "%", "table-name": "%"},
+            "rule-action": "add-before-image-columns",
+            "before-image-def": {
+                "column-prefix": dms.BEFORE_IMAGE_PREFIX,
+                "column-suffix": "",
+                "column-filter": "pk-only",
+            },
+        }
+    )
     for rule in rules:  # JSON key order DMS shows in the console; "comment" is not a DMS field
         rule.pop("comment", None)
         if rule["rule-type"] == "selection":
@@ -64,13 +82,18 @@ def table_mappings() -> dict:
 
 
 def s3_target_settings() -> dict:
-    """S3 target endpoint settings producing the landing layout the Glue CDC job reads (bucket/KMS from Terraform)."""
+    """S3 target endpoint settings producing the landing layout the Glue CDC job reads (bucket/KMS from Terraform).
+
+    Each value is a rule of ``energylake.dms`` (which names the S3Settings documentation behind it).
+    """
     return {
-        "BucketFolder": "dms",
+        "BucketFolder": dms.BUCKET_FOLDER,
         "DataFormat": "csv",
         "AddColumnName": True,
         "IncludeOpForFullLoad": True,
-        "TimestampColumnName": "dms_commit_ts",
+        "TimestampColumnName": dms.TIMESTAMP_COLUMN,
+        "UseTaskStartTimeForFullLoadTimestamp": False,
+        "CsvNullValue": dms.NULL_VALUE,
         "CdcInsertsOnly": False,
         "CdcInsertsAndUpdates": False,
         "CsvDelimiter": ",",

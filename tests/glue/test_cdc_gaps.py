@@ -1,14 +1,22 @@
 """CDC apply cases found by the Spark end-to-end migration test: DMS files carrying the source's generated
-partition column, and a delete that arrives (in an earlier job run) before older changes of the same key."""
+partition column, and a delete that arrives (in an earlier job run) before older changes of the same key; and
+DMS as DMS writes it (tests/migration/dms_model.py): more than nine full-load files, changes committed during
+the full load, primary-key updates, in every interleaving and every cut into job runs."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from energylake import cdc, parse
 from energylake.contracts import get_contract
 from tests.glue.test_library import _changes
+from tests.migration import dms_model
+from tests.migration.dms_strategies import job_runs, scenarios
 
 CONTRACT = get_contract("trading_customers")
 
@@ -57,3 +65,53 @@ def test_a_delete_applied_before_older_changes_of_the_key_is_not_undone(spark):
     again = _changes(spark, [("I", t3.replace(hour=12), 1, "A4", t3, "s3://x/20240715-120000000.csv", 1)])
     fourth = _apply(third.state, again, third.tombstones)
     assert [(r.customer_id, r.name) for r in fourth.state.collect()] == [(1, "A4")]
+
+
+def _spark_apply(spark, tmp_path: Path, runs: list[list[tuple[str, str]]]) -> list[tuple]:
+    """Apply DMS files with the Glue library, one job run per group (state and tombstones carried over)."""
+    state, tombstones = None, None
+    for number, files in enumerate(runs):
+        folder = tmp_path / f"run{number}" / "dms" / "trading" / "customers"
+        folder.mkdir(parents=True)
+        for name, text in files:
+            (folder / name).write_text(text)
+        paths = [str(folder / name) for name, _ in files]
+        lines = parse.read_lines(spark, paths, (str(tmp_path / f"run{number}") + "/", "s3://landing/"))
+        changes, bad = cdc.parse_dms(lines, CONTRACT)
+        assert bad.count() == 0
+        result = _apply(state, changes, tombstones)
+        state, tombstones = result.state, result.tombstones
+    assert state is not None
+    return sorted(tuple(r) for r in state.select(*dms_model.COLUMNS).collect())
+
+
+def test_more_than_nine_load_files_and_changes_during_the_load_yield_the_source_state(spark, tmp_path):
+    for before_image in (False, True):
+        scenario = dms_model.during_load_fixture(before_image)
+        files = dms_model.dms_files(scenario)
+        expected = dms_model.as_tuples(dms_model.final_state(scenario))
+        assert _spark_apply(spark, tmp_path / f"one{before_image}", [files]) == expected
+        # The load's last files and the first CDC file in one job run, the rest in the next.
+        runs = dms_model.grouped(scenario, [9, 14])
+        assert _spark_apply(spark, tmp_path / f"three{before_image}", runs) == expected
+
+
+def _interleaving_yields_the_source_state(spark, tmp_path_factory, data) -> None:
+    scenario = data.draw(scenarios())
+    files = dms_model.dms_files(scenario)
+    runs = dms_model.grouped(scenario, data.draw(job_runs(len(files))))
+    expected = dms_model.as_tuples(dms_model.final_state(scenario))
+    assert _spark_apply(spark, tmp_path_factory.mktemp("dms"), runs) == expected
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_interleaving_dms_allows_yields_the_source_state(spark, tmp_path_factory, data):
+    _interleaving_yields_the_source_state(spark, tmp_path_factory, data)
+
+
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_every_interleaving_dms_allows_yields_the_source_state_many_examples(spark, tmp_path_factory, data):
+    _interleaving_yields_the_source_state(spark, tmp_path_factory, data)

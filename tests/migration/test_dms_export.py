@@ -33,7 +33,8 @@ def test_full_load_and_cdc_files_use_the_dms_s3_csv_format(source_dsn, lake):
     assert first.full_load_rows == counts
     load = _rows(lake["landing"], "dms/trading/customers/LOAD00000001.csv")
     assert lake["landing"].get("dms/trading/transactions/LOAD00000003.csv") is not None  # 1200 rows, 500 per file
-    assert load[0] == ["Op", "dms_commit_ts", *[c.name for c in contract_for("customers").columns]]
+    # The key's before image ends every row (table mappings: add-before-image-columns, pk-only).
+    assert load[0] == ["Op", "dms_commit_ts", *[c.name for c in contract_for("customers").columns], "bi_customer_id"]
     assert {r[0] for r in load[1:]} == {"I"}
     with psycopg.connect(source_dsn) as conn:
         summary = generate_changes(conn, seed=2, batches=20)
@@ -107,3 +108,42 @@ def test_bad_cdc_records_are_quarantined_by_the_apply():
     assert [r["name"] for r in rows] == ["Gusty LLC"]
     assert (result.rows_in, result.rows_out, result.superseded, result.quarantined) == (5, 1, 1, 3)
     assert result.balanced()
+
+
+def test_many_load_files_and_changes_during_the_load_rebuild_the_source_row_by_row(source_dsn, lake):
+    with psycopg.connect(source_dsn) as conn:
+        generate_sample_data(conn, seed=5, size=1)  # 1200 transactions: 12 LOAD files of 100
+        last = conn.execute("SELECT max(transaction_id) FROM trading.transactions").fetchone()[0]
+    moved = last + 1000
+
+    def during_load(table: str, counter: int) -> None:
+        if (table, counter) != ("transactions", 2):
+            return
+        # Rows of LOAD0000000B/C: the load's statement still sees them as they were, written after these commits.
+        with psycopg.connect(source_dsn, autocommit=True) as conn:
+            conn.execute(
+                "UPDATE trading.transactions SET status = 'cancelled', updated_at = updated_at + interval '1 second' "
+                "WHERE transaction_id = %s",
+                [last],
+            )
+            conn.execute("DELETE FROM trading.transactions WHERE transaction_id = %s", [last - 1])
+            rekey = "UPDATE trading.transactions SET transaction_id = %s WHERE transaction_id = %s"
+            conn.execute(rekey, [moved, last - 2])
+
+    exporter = _exporter(source_dsn, lake, max_rows_per_file=100, on_load_file=during_load)
+    exporter.run()
+    exporter.run()  # the changes made during the load, as CDC
+    keys = [o["Key"] for o in lake["landing"].list("dms/trading/transactions/")]
+    assert {f"dms/trading/transactions/LOAD0000000{c}.csv" for c in "9ABC"} <= set(keys)
+    cdc = [r for k in keys if "/LOAD" not in k for r in _rows(lake["landing"], k)[1:]]
+    # The key update is one U row with the new key; bi_transaction_id (the last column) holds the old one.
+    assert [(r[0], r[-1]) for r in cdc if r[2] == str(moved)] == [("U", str(last - 2))]
+    contract = contract_for("transactions")
+    cols = [c.name for c in contract.columns]
+    files = [(k, lake["landing"].get(k) or b"") for k in keys]
+    quarantine = Quarantine("test", "r1")
+    rows, result = current_state(contract, files, quarantine)
+    assert result.balanced() and result.quarantined == 0 and result.key_changes == 1
+    with psycopg.connect(source_dsn) as conn:
+        source = conn.execute(f"SELECT {', '.join(cols)} FROM trading.transactions ORDER BY 1").fetchall()
+    assert [tuple(r[c] for c in cols) for r in rows] == source

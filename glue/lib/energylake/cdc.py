@@ -1,4 +1,17 @@
-"""AWS DMS CDC apply: full-load and change files (Op I/U/D, ordered by the source commit time) to current state."""
+"""AWS DMS CDC apply: full-load and change files (Op I/U/D) to current state, in the order DMS produced them.
+
+The file format and its AWS documentation pages are in ``energylake.dms``. What the order rests on:
+
+* A CDC row's ``dms_commit_ts`` is the source commit time; a full-load row's is the time DMS transferred it
+  (S3Settings ``TimestampColumnName``), which can be later than the commit of a change the row does not show yet:
+  a change committed while the full load runs is captured as CDC (the task's capture starts before the load).
+  So for one key every CDC row ranks above every full-load row, whatever the timestamps say; full-load rows only
+  supply keys no change touched.
+* Files are ranked by what their names count (``energylake.dms.file_sequence``): the full-load counter is
+  hexadecimal (LOAD00000009.csv, LOAD0000000A.csv), CDC names are timestamps with a fraction of any width.
+* A primary-key UPDATE is one ``U`` row with the new key; the ``bi_<key>`` before-image columns (the task's
+  ``add-before-image-columns`` rule) name the old key, which is deleted at the same commit.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +24,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
+from energylake.dms import CDC_FILE_PATTERN, FRACTION_DIGITS, LOAD_FILE_PATTERN, before_image_columns
 from energylake.parse import (
     LINEAGE,
     REASON,
@@ -48,28 +62,47 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     and carries the reasons of the first step it fails; one checkpoint then serves both outputs (a checkpoint
     per step kept every row as an object on the heap once per step: a quarter of the CDC apply's CPU went to
     the garbage collector). A source table may itself hold the derived partition column (e.g. a stored
-    generated ``transaction_date``, which DMS exports like any column): files whose header has it are parsed
-    with it, others derive it.
+    generated ``transaction_date``, which DMS exports like any column), and files may end with the key's before
+    image (``bi_<key>``): each file is parsed by the columns its header names. A ``U`` row whose before image
+    names another key also yields a ``D`` of that old key (same commit, file and line).
     """
     cols = source_columns(contract)
     derived = [c.name for c in contract.partition_columns]
-    if not derived:
-        rows = tag_csv_lines(lines, ["op", "dms_commit_ts", *cols])
-    else:
-        header = header_names()
-        has_derived = F.exists(header, lambda h: h.isin(*derived))
-        marked = lines.join(
-            lines.where(F.col("line_no") == 0).select("source_file", has_derived.alias("_with_derived")),
-            "source_file",
-            "left",  # a file without a header row keeps its lines (quarantined as missing_header)
-        ).fillna(False, ["_with_derived"])
-        rows = tag_csv_lines(marked.where(~F.col("_with_derived")).select(*LINEAGE), ["op", "dms_commit_ts", *cols])
-        full = tag_csv_lines(
-            marked.where(F.col("_with_derived")).select(*LINEAGE),
-            ["op", "dms_commit_ts", *[c.name for c in contract.columns]],
-        )
-        rows = rows.select("*", *[F.lit(None).cast("string").alias(n) for n in derived]).unionByName(full)
-    types = {"dms_commit_ts": TimestampType(), **{c.name: spark_type(c.type) for c in contract.columns}}
+    before = before_image_columns(contract.primary_key)
+    header = header_names()
+    has_derived = F.exists(header, lambda h: h.isin(*derived)) if derived else F.lit(False)
+    has_before = F.exists(header, lambda h: h.isin(*before))
+    variant = F.when(has_derived, 2).otherwise(0) + F.when(has_before, 1).otherwise(0)
+    marked = lines.join(
+        lines.where(F.col("line_no") == 0).select("source_file", variant.alias("_variant")),
+        "source_file",
+        "left",  # a file without a header row keeps its lines (quarantined as missing_header)
+    ).fillna(0, ["_variant"])
+    widest = ["op", "dms_commit_ts", *cols, *derived, *before]
+    parts = []
+    for with_derived in (False, True) if derived else (False,):
+        for with_before in (False, True):
+            expected = [
+                "op",
+                "dms_commit_ts",
+                *cols,
+                *(derived if with_derived else []),
+                *(before if with_before else []),
+            ]
+            code = (2 if with_derived else 0) + (1 if with_before else 0)
+            part = tag_csv_lines(marked.where(F.col("_variant") == code).select(*LINEAGE), expected)
+            absent = [F.lit(None).cast("string").alias(n) for n in widest if n not in expected]
+            parts.append(part.select("*", *absent))
+    rows = parts[0]
+    for part in parts[1:]:
+        rows = rows.unionByName(part)
+    rows = rows.select(*LINEAGE, *widest, REASON)
+    key_types = {c.name: spark_type(c.type) for c in contract.columns if c.name in contract.primary_key}
+    types = {
+        "dms_commit_ts": TimestampType(),
+        **{c.name: spark_type(c.type) for c in contract.columns},
+        **{b: key_types[k] for b, k in zip(before, contract.primary_key, strict=True)},
+    }
     failed = F.coalesce(F.col(REASON), cast_failures(rows, types, ("op", "dms_commit_ts", *contract.primary_key)))
     typed = rows.select(*cast_values(rows.drop(REASON), types), failed.alias(REASON))
     op = F.upper(F.trim("op"))
@@ -79,15 +112,57 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     typed = derive_partitions(typed, contract)
     # Inserted/updated rows must satisfy the contract rules like every other source; a D carries only the key.
     broken = F.when(F.col("op") != "D", failure_reason(typed.drop(REASON), contract))
-    return split_by_reason(typed, F.coalesce(F.col(REASON), broken))
+    good, bad = split_by_reason(typed, F.coalesce(F.col(REASON), broken))
+    return _with_old_key_deletes(good, contract).drop(*before), bad
+
+
+def _with_old_key_deletes(changes: DataFrame, contract: DatasetContract) -> DataFrame:
+    """Add a ``D`` of the old key for every primary-key ``U`` (its ``bi_<key>`` before image names another key)."""
+    keys = list(contract.primary_key)
+    before = before_image_columns(keys)
+    imaged = F.lit(True)
+    for b in before:
+        imaged = imaged & F.col(b).isNotNull()
+    moved = F.lit(False)
+    for k, b in zip(keys, before, strict=True):
+        moved = moved | (F.col(k) != F.col(b))
+    names = {c.name: c for c in contract.columns}
+    old_key = [
+        F.lit("D").alias(c)
+        if c == "op"
+        else F.col(before[keys.index(c)]).alias(c)
+        if c in keys
+        else F.lit(None).cast(changes.schema[c].dataType).alias(c)
+        if c in names
+        else F.col(c)
+        for c in changes.columns
+    ]
+    return changes.unionByName(changes.where((F.col("op") == "U") & imaged & moved).select(*old_key))
+
+
+def is_full_load() -> Column:
+    """True for a row of a full-load file (``LOAD<hex counter>.csv``)."""
+    return F.regexp_extract(F.col("source_file"), LOAD_FILE_PATTERN, 1) != ""
 
 
 def change_order() -> list[Column]:
-    """Latest change first: commit time, then full-load before CDC files, then file name and line."""
-    is_load = F.regexp_extract("source_file", r"/(LOAD\d+)\.csv$", 1) != ""
+    """Latest change first: CDC rows above full-load rows (a full-load timestamp is a transfer time, not a commit
+    time), then the timestamp, then the file's place in DMS's write order (its counter or time stamp) and line."""
+    name = F.col("source_file")
+    load_counter = F.regexp_extract(name, LOAD_FILE_PATTERN, 1)
+    is_load = is_full_load()
+    cdc_stamp = F.concat(
+        F.regexp_extract(name, CDC_FILE_PATTERN, 1),
+        F.regexp_extract(name, CDC_FILE_PATTERN, 2),
+        F.rpad(F.substring(F.regexp_extract(name, CDC_FILE_PATTERN, 3), 1, FRACTION_DIGITS), FRACTION_DIGITS, "0"),
+    )
+    sequence = F.when(is_load, F.conv(load_counter, 16, 10)).when(
+        F.regexp_extract(name, CDC_FILE_PATTERN, 1) != "", cdc_stamp
+    )
     return [
-        F.col("dms_commit_ts").desc(),
         F.when(is_load, 0).otherwise(1).desc(),
+        F.col("dms_commit_ts").desc(),
+        sequence.cast("decimal(38,0)").desc_nulls_first(),
         F.col("source_file").desc(),
         F.col("line_no").desc(),
     ]
@@ -119,7 +194,9 @@ def apply_cdc(
     last, superseded = deduplicate(changes, keys, change_order())
     if tombstones is not None:
         last = last.join(tombstones.select(*keys, F.col("deleted_ts").alias("_deleted_ts")), keys, "left")
-        dead = (F.col("op") != "D") & (F.col("dms_commit_ts") <= F.col("_deleted_ts"))
+        # A full-load row never brings back a key a CDC delete removed: its timestamp is a transfer time.
+        deleted = F.col("_deleted_ts")
+        dead = (F.col("op") != "D") & deleted.isNotNull() & ((F.col("dms_commit_ts") <= deleted) | is_full_load())
         superseded = superseded.unionByName(last.where(dead).drop("_deleted_ts"))
         last = last.where(~dead | dead.isNull()).drop("_deleted_ts")
     if current is not None and "updated_at" in names:
@@ -174,6 +251,7 @@ __all__ = [
     "apply_cdc",
     "change_order",
     "derive_partitions",
+    "is_full_load",
     "parse_dms",
     "source_columns",
     "tombstone_records",

@@ -9,15 +9,11 @@ locals {
   name       = "${var.prefix}-${var.env}"
   partition  = data.aws_partition.current.partition
   bucket_arn = "arn:${local.partition}:s3:::${var.landing_bucket}"
-  table_mappings = {
-    rules = [for i, t in var.tables : {
-      "rule-type"      = "selection"
-      "rule-id"        = tostring(i + 1)
-      "rule-name"      = "include-${var.schema}-${t}"
-      "object-locator" = { "schema-name" = var.schema, "table-name" = t }
-      "rule-action"    = "include"
-    }]
-  }
+  # Generated from the dataset contracts by `python -m migration.dms.mappings` (a test fails when stale): the
+  # same documents the local exporter and the CDC readers follow (energylake.dms), not a copy in HCL.
+  definitions_dir    = coalesce(var.dms_definitions_dir, "${path.module}/../../../migration/dms")
+  table_mappings     = jsondecode(file("${local.definitions_dir}/table_mappings.json"))
+  s3_target_settings = jsondecode(file("${local.definitions_dir}/s3_target_settings.json"))
 }
 
 resource "aws_secretsmanager_secret" "source" {
@@ -148,23 +144,32 @@ resource "aws_dms_endpoint" "source" {
 }
 
 resource "aws_dms_s3_endpoint" "target" {
-  count                             = var.enable_dms ? 1 : 0
-  endpoint_id                       = "${local.name}-${var.schema}-landing"
-  endpoint_type                     = "target"
-  bucket_name                       = var.landing_bucket
-  bucket_folder                     = "dms"
-  service_access_role_arn           = aws_iam_role.dms.arn
-  data_format                       = "csv"
-  add_column_name                   = true
-  include_op_for_full_load          = true
-  timestamp_column_name             = "dms_commit_ts"
-  cdc_inserts_and_updates           = false # keep deletes: the CDC apply needs D rows
-  encryption_mode                   = "SSE_KMS"
-  kms_key_arn                       = var.kms_key_arn
-  server_side_encryption_kms_key_id = var.kms_key_arn
-  date_partition_enabled            = false
-  compression_type                  = "NONE"
-  tags                              = var.tags
+  count                   = var.enable_dms ? 1 : 0
+  endpoint_id             = "${local.name}-${var.schema}-landing"
+  endpoint_type           = "target"
+  bucket_name             = var.landing_bucket
+  service_access_role_arn = aws_iam_role.dms.arn
+  # S3Settings (DMS API Reference) from the generated s3_target_settings.json; energylake.dms documents each.
+  bucket_folder                               = local.s3_target_settings.BucketFolder
+  data_format                                 = local.s3_target_settings.DataFormat
+  add_column_name                             = local.s3_target_settings.AddColumnName
+  include_op_for_full_load                    = local.s3_target_settings.IncludeOpForFullLoad
+  timestamp_column_name                       = local.s3_target_settings.TimestampColumnName
+  use_task_start_time_for_full_load_timestamp = local.s3_target_settings.UseTaskStartTimeForFullLoadTimestamp
+  csv_null_value                              = local.s3_target_settings.CsvNullValue
+  cdc_inserts_only                            = local.s3_target_settings.CdcInsertsOnly
+  cdc_inserts_and_updates                     = local.s3_target_settings.CdcInsertsAndUpdates # keep deletes: the CDC apply needs D rows
+  csv_delimiter                               = local.s3_target_settings.CsvDelimiter
+  csv_row_delimiter                           = local.s3_target_settings.CsvRowDelimiter
+  compression_type                            = local.s3_target_settings.CompressionType
+  date_partition_enabled                      = local.s3_target_settings.DatePartitionEnabled
+  preserve_transactions                       = local.s3_target_settings.PreserveTransactions
+  cdc_max_batch_interval                      = local.s3_target_settings.CdcMaxBatchInterval
+  cdc_min_file_size                           = local.s3_target_settings.CdcMinFileSize
+  encryption_mode                             = local.s3_target_settings.EncryptionMode
+  kms_key_arn                                 = var.kms_key_arn
+  server_side_encryption_kms_key_id           = var.kms_key_arn
+  tags                                        = var.tags
 }
 
 resource "aws_dms_replication_task" "trading" {

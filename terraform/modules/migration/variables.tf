@@ -57,10 +57,10 @@ variable "schema" {
   default     = "trading"
 }
 
-variable "tables" {
-  description = "Tables of the schema included in the task (others are excluded)."
-  type        = list(string)
-  default     = ["providers", "customers", "transactions", "contracts"]
+variable "dms_definitions_dir" {
+  description = "Directory of the generated table_mappings.json and s3_target_settings.json (null = migration/dms of this repository)."
+  type        = string
+  default     = null
 }
 
 variable "instance_class" {

@@ -69,8 +69,16 @@ run "s3_target_matches_the_landing_contract" {
     error_message = "DMS writes CSV with header, Op on full load and dms_commit_ts"
   }
   assert {
-    condition     = aws_dms_replication_task.trading[0].migration_type == "full-load-and-cdc" && length(jsondecode(aws_dms_replication_task.trading[0].table_mappings).rules) == 4
+    condition     = aws_dms_replication_task.trading[0].migration_type == "full-load-and-cdc" && length([for r in jsondecode(aws_dms_replication_task.trading[0].table_mappings).rules : r if r["rule-type"] == "selection"]) == 4
     error_message = "one full-load-and-cdc task selecting the four trading tables"
+  }
+  assert {
+    condition     = length([for r in jsondecode(aws_dms_replication_task.trading[0].table_mappings).rules : r if try(r["before-image-def"]["column-filter"], "") == "pk-only"]) == 1
+    error_message = "every row carries the primary key's before image (a key UPDATE names the key it removed)"
+  }
+  assert {
+    condition     = aws_dms_s3_endpoint.target[0].csv_null_value == "" && aws_dms_s3_endpoint.target[0].use_task_start_time_for_full_load_timestamp == false
+    error_message = "NULL is written as an empty field (CsvNullValue defaults to the text NULL); full-load timestamps are transfer times"
   }
   assert {
     condition     = aws_dms_replication_instance.this[0].publicly_accessible == false
