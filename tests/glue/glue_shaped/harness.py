@@ -193,7 +193,6 @@ def run_jobs(work: Path, jobs: dict[str, DeployedJob], jar: Path, env: dict[str,
         PYTHONPATH=os.pathsep.join(map(str, [wheel, site, STAND_IN])),
         PYTHONDONTWRITEBYTECODE="1",
         PYSPARK_PYTHON=str(python),
-        PYSPARK_DRIVER_PYTHON=str(python),
         GLUE_SHAPED_JOB_RECORD=str(record),
     )
     # -S: no site-packages of the venv; -P: not the runner's own directory either. Only PYTHONPATH remains.

@@ -9,16 +9,20 @@ from __future__ import annotations
 import json
 import runpy
 import sys
+import time
 import traceback
 from importlib import resources
 
 
 def outcome(action) -> dict:
     """``{"ok": True, "value": ...}`` or the error's type, first line and traceback."""
+    started = time.monotonic()
     try:
-        return {"ok": True, "value": action()}
+        result = {"ok": True, "value": action()}
     except BaseException as error:  # a job's SystemExit or KeyboardInterrupt is a failed run too
-        return {"ok": False, "error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+        result = {"ok": False, "error": f"{type(error).__name__}: {error}", "traceback": traceback.format_exc()}
+    # Reported for whoever tunes the harness; no test asserts on it.
+    return {**result, "seconds": round(time.monotonic() - started, 1)}
 
 
 def library_data() -> dict:
@@ -43,6 +47,7 @@ def main(spec_path: str) -> None:
         from pyspark.sql import SparkSession
 
         # Glue starts Spark before the script, with the --extra-jars on the classpath; the jobs' getOrCreate joins it.
+        started = time.monotonic()
         spark = (
             SparkSession.builder.master("local[1]")
             .appName("glue-shaped")
@@ -52,6 +57,7 @@ def main(spec_path: str) -> None:
             .config("spark.sql.shuffle.partitions", "1")
             .getOrCreate()
         )
+        report["spark_start_seconds"] = round(time.monotonic() - started, 1)
 
         def jvm_and_sites() -> int:
             from energylake.curated import load_sites
