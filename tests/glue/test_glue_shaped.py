@@ -13,6 +13,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from packaging.utils import canonicalize_name
 
 from lakectl.jvm import build_jar
 
@@ -64,9 +65,9 @@ def test_python_path_is_glues_only(glue_run) -> None:
     assert Path(wheel).is_file() and imports["value"]["energylake"].startswith(wheel + os.sep)
     assert "site-packages" not in " ".join(glue_run["sys_path"])
     assert not any(p.startswith(str(harness.REPO / "glue" / "lib")) for p in glue_run["sys_path"])
-    allowed = {harness.canonical(n) for n in harness.provided_names()}
+    allowed = {canonicalize_name(n) for n in harness.provided_names()}
     allowed |= set(glue_run["additional_python_modules"])
-    dists = {harness.canonical(p.split("-")[0]) for p in glue_run["site"] if p.endswith(".dist-info")}
+    dists = {canonicalize_name(p.split("-")[0]) for p in glue_run["site"] if p.endswith(".dist-info")}
     assert dists <= allowed, f"distributions Glue neither provides nor installs: {sorted(dists - allowed)}"
 
 

@@ -20,9 +20,9 @@ What the subprocess gets, and where each piece comes from:
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -31,15 +31,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
 REPO = Path(__file__).resolve().parents[3]
 HERE = Path(__file__).resolve().parent
 GLUE_MODULE = REPO / "terraform" / "modules" / "glue_catalog_etl"
 # The module's test file whose single plan holds the deployed jobs (bucket names the harness creates).
 ARGUMENTS_TEST = "tests/job_arguments.tftest.hcl"
-PROVIDED = REPO / "requirements" / "glue-provided.txt"
 RUNNER = HERE / "runner.py"
 STAND_IN = HERE / "stand_in"
-REQUIREMENT = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,6 @@ class DeployedJob:
         for key, value in sorted(self.default_arguments.items()):
             argv += [key, value]
         return argv
-
-
-def canonical(name: str) -> str:
-    """A distribution name in its normalised form (PEP 503)."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def deployed_jobs(work: Path) -> dict[str, DeployedJob]:
@@ -114,23 +110,22 @@ def build_wheel(work: Path, deployed_file_name: str) -> Path:
 
 
 def provided_names() -> list[str]:
-    """Distribution names of requirements/glue-provided.txt."""
-    names = []
-    for line in PROVIDED.read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            names.append(REQUIREMENT.match(line).group(1))
-    return names
+    """Distribution names of requirements/glue-provided.txt, as ``make lock`` reads them (requirements/lock.py)."""
+    spec = importlib.util.spec_from_file_location("requirements_lock", REPO / "requirements" / "lock.py")
+    lock = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(lock)
+    return lock.provided_on_glue()
 
 
 def additional_modules(value: str) -> dict[str, str]:
     """``{name: version}`` of an --additional-python-modules value; only exact ``name==version`` pins are allowed."""
     pins = {}
     for item in filter(None, value.split(",")):  # no argument: Glue installs nothing
-        match = REQUIREMENT.match(item.strip())
-        if not match:
+        requirement = Requirement(item.strip())
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==" or requirement.url or requirement.marker:
             raise ValueError(f"--additional-python-modules: {item!r} is not pinned as name==version")
-        pins[canonical(match.group(1))] = match.group(2)
+        pins[canonicalize_name(requirement.name)] = specifiers[0].version
     return pins
 
 
@@ -142,10 +137,10 @@ def glue_site(work: Path, modules: dict[str, str]) -> Path:
     """
     site = work / "site"
     site.mkdir()
-    wanted = {canonical(n): None for n in provided_names()} | dict(modules)
+    wanted = {canonicalize_name(n): None for n in provided_names()} | dict(modules)
     found = {}
     for dist in importlib.metadata.distributions():
-        name = canonical(dist.metadata["Name"])
+        name = canonicalize_name(dist.metadata["Name"])
         if name not in wanted or name in found:
             continue
         if wanted[name] is not None and dist.version != wanted[name]:
