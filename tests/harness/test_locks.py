@@ -128,3 +128,11 @@ def test_setup_installs_from_the_locks_only():
                 editable = "--no-deps" in line and " -e " in line
                 wheel = "pip wheel" in line
                 assert locked_install or editable or wheel or "PIP_LOCKED :=" in line, f"{path.name}:{number}: {line}"
+
+
+def test_compose_emulator_image_is_the_locked_moto():
+    """Users with Docker get the same emulator version the tests run (docker-compose.yml's moto image)."""
+    import yaml
+
+    image = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]["aws"]["image"]
+    assert image == f"motoserver/moto:{locked('lake.txt')['moto']}"
