@@ -48,7 +48,20 @@ def glue_run(deployed, aws_emulator, tmp_path_factory) -> dict:
     }
     for bucket in sorted(buckets):
         s3.create_bucket(Bucket=bucket)
-    return harness.run_jobs(tmp_path_factory.mktemp("glue-shaped"), deployed, build_jar(), dict(os.environ))
+    return harness.run_jobs(
+        tmp_path_factory.mktemp("glue-shaped"), deployed, build_jar(), dict(os.environ), controls(deployed)
+    )
+
+
+def controls(deployed: dict[str, harness.DeployedJob]) -> dict[str, list[str]]:
+    """Deployed runs broken the way a Terraform or jobs.yaml edit could break them; each must fail."""
+    argv = deployed["telemetry_to_transform"].argv()
+    missing = argv[: argv.index("--output_path")] + argv[argv.index("--output_path") + 2 :]
+    bookmark = list(argv)
+    bookmark[bookmark.index("--job-bookmark-option") + 1] = "enable"
+    local_path = list(argv)
+    local_path[local_path.index("--input_path") + 1] = "/data/telemetry/"
+    return {"control:missing_output_path": missing, "control:bad_bookmark": bookmark, "control:local_path": local_path}
 
 
 def test_every_job_script_is_deployed(deployed) -> None:
@@ -82,6 +95,19 @@ def test_contracts_and_reference_files_load_from_the_wheel_zip(glue_run) -> None
     jar_and_sites = glue_run["jar_and_sites"]
     assert jar_and_sites["ok"], jar_and_sites.get("traceback")
     assert jar_and_sites["value"] == data["value"]["reference_lines"]["sites.csv"] - 1
+
+
+@pytest.mark.parametrize(
+    ("control", "error"),
+    [
+        ("control:missing_output_path", "GlueArgumentError: the following arguments are required: --output_path"),
+        ("control:bad_bookmark", "GlueArgumentError: argument --job-bookmark-option: invalid choice: 'enable'"),
+        ("control:local_path", "ArgumentError: argument --input_path must be an s3:// URI"),
+    ],
+)
+def test_a_run_glue_would_fail_fails_here(glue_run, control: str, error: str) -> None:
+    result = glue_run["jobs"][control]
+    assert not result["ok"] and result["error"].startswith(error), result
 
 
 @pytest.mark.parametrize("name", JOB_SCRIPTS)

@@ -159,8 +159,18 @@ def glue_site(work: Path, modules: dict[str, str]) -> Path:
     return site
 
 
-def run_jobs(work: Path, jobs: dict[str, DeployedJob], jar: Path, env: dict[str, str]) -> dict[str, Any]:
-    """Run every job's script in one Glue-shaped subprocess; returns the runner's report plus Job records."""
+def run_jobs(
+    work: Path,
+    jobs: dict[str, DeployedJob],
+    jar: Path,
+    env: dict[str, str],
+    controls: dict[str, list[str]] | None = None,
+) -> dict[str, Any]:
+    """Run every job's script in one Glue-shaped subprocess; returns the runner's report plus Job records.
+
+    ``controls`` are extra runs (name: argv) after the jobs, e.g. a deployed argv with an argument removed, to show
+    the run fails where Glue would.
+    """
     (first, *others) = jobs.values()
     for job in others:
         for key in ("--extra-py-files", "--extra-jars", "--additional-python-modules"):
@@ -175,7 +185,7 @@ def run_jobs(work: Path, jobs: dict[str, DeployedJob], jar: Path, env: dict[str,
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
     python.chmod(0o755)
     spec = {
-        "jobs": {name: job.argv() for name, job in jobs.items()},
+        "jobs": {name: job.argv() for name, job in jobs.items()} | dict(controls or {}),
         "extra_jars": str(jar),
         "wheel": str(wheel),
         "report": str(work / "report.json"),
