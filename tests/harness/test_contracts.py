@@ -52,3 +52,20 @@ def test_malformed_contract_error_names_file_and_field(tmp_path: Path, body: str
     with pytest.raises(ContractError, match=r"bad\.yaml") as err:
         parse_contract(path)
     assert expected in str(err.value)
+
+
+def test_a_directory_without_contracts_is_an_error_naming_it(tmp_path: Path):
+    with pytest.raises(ContractError, match=str(tmp_path)):
+        load_contracts(str(tmp_path))
+
+
+def test_contracts_load_from_the_package_resources_not_a_directory_path(monkeypatch):
+    # A zip on sys.path (Glue's --extra-py-files) has no directory to glob; the package's resources are all there is.
+    import energylake.contracts as contracts
+
+    monkeypatch.setattr(contracts, "Path", None)
+    contracts.load_contracts.cache_clear()
+    try:
+        assert "telemetry_readings" in contracts.load_contracts()
+    finally:
+        contracts.load_contracts.cache_clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
@@ -181,13 +182,18 @@ class DatasetContract(BaseModel):
 CONTRACTS_PACKAGE = "energylake.datasets"
 
 
-def contracts_dir() -> Path:
-    """Directory holding the contract YAML files (inside the installed package)."""
-    return Path(str(resources.files(CONTRACTS_PACKAGE)))
+def contract_files() -> list[Traversable]:
+    """The contract YAML files shipped in the package, sorted by name.
+
+    Read as importlib.resources traversables, never as filesystem paths: on Glue the wheel is on sys.path as a
+    zip archive (``--extra-py-files``), where a directory path of the package would list no files at all.
+    """
+    files = [f for f in resources.files(CONTRACTS_PACKAGE).iterdir() if f.name.endswith(".yaml")]
+    return sorted(files, key=lambda f: f.name)
 
 
-def parse_contract(path: Path) -> DatasetContract:
-    """Load and validate one contract file, raising ContractError naming file and field."""
+def parse_contract(path: Traversable) -> DatasetContract:
+    """Load and validate one contract file (path or packaged resource); ContractError names file and field."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -200,7 +206,7 @@ def parse_contract(path: Path) -> DatasetContract:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "<root>"
         raise ContractError(f"{path.name}: field {field}: {first['msg']}") from exc
-    if contract.name != path.stem:
+    if contract.name != path.name.removesuffix(".yaml"):
         raise ContractError(f"{path.name}: field name: {contract.name!r} must match the file name")
     return contract
 
@@ -208,8 +214,12 @@ def parse_contract(path: Path) -> DatasetContract:
 @cache
 def load_contracts(directory: str | None = None) -> dict[str, DatasetContract]:
     """All contracts keyed by dataset name (cached; pass a directory to load others)."""
-    base = Path(directory) if directory else contracts_dir()
-    return {p.stem: parse_contract(p) for p in sorted(base.glob("*.yaml"))}
+    files = sorted(Path(directory).glob("*.yaml")) if directory else contract_files()
+    contracts = {f.name.removesuffix(".yaml"): parse_contract(f) for f in files}
+    if not contracts:
+        # An empty lake definition is never intended: every job would fail later on an unknown dataset.
+        raise ContractError(f"no dataset contracts (*.yaml) in {directory or CONTRACTS_PACKAGE}")
+    return contracts
 
 
 def get_contract(name: str) -> DatasetContract:

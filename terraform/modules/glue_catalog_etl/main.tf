@@ -327,8 +327,15 @@ resource "aws_s3_object" "script" {
   kms_key_id  = var.kms_key_arn
 }
 
-# What every job loads besides its script: the energylake wheel (--extra-py-files) and its jar (--extra-jars).
+# What every job loads besides its script: the energylake wheel (--extra-py-files), its jar (--extra-jars) and
+# the wheel's dependencies Glue 5.0 does not provide (--additional-python-modules, pinned by `make lock`).
+# "Using job parameters in AWS Glue jobs" (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-etl-glue-arguments.html)
+# and "Using Python libraries with AWS Glue" (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html):
+# --extra-py-files puts the .whl on the Python path as a zip (never installed, so its dependencies are not
+# either), --additional-python-modules is a comma-separated list of pip requirement specifiers that Glue
+# installs with pip3 before the script starts, --extra-jars adds jars to the driver's and executors' classpath.
 locals {
+  python_modules = jsondecode(file(var.python_modules_lock)).modules
   libraries = {
     for name, library in {
       wheel = { path = var.library_wheel_path, key = var.library_wheel_key }
@@ -382,6 +389,7 @@ resource "aws_glue_job" "this" {
     "--job-bookmark-option"              = each.value.bookmarks ? "job-bookmark-enable" : "job-bookmark-disable"
     "--extra-py-files"                   = "s3://${local.artifacts_bucket}/${var.library_wheel_key}"
     "--extra-jars"                       = "s3://${local.artifacts_bucket}/${var.library_jar_key}"
+    "--additional-python-modules"        = join(",", local.python_modules)
     "--TempDir"                          = "s3://${local.artifacts_bucket}/tmp/glue/"
     "--enable-metrics"                   = "true"
     "--enable-continuous-cloudwatch-log" = "true"

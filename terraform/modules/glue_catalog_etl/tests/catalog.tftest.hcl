@@ -54,12 +54,13 @@ mock_provider "aws" {
 }
 
 variables {
-  env             = "test"
-  bucket_names    = { landing = "l", raw = "r", transform = "t", curated = "c", artifacts = "a" }
-  kms_key_arn     = "arn:aws:kms:us-east-1:111122223333:key/test"
-  contracts_dir   = "../../../glue/lib/energylake/datasets"
-  jobs_manifest   = "../../../glue/jobs/jobs.yaml"
-  job_scripts_dir = "../../../glue/jobs"
+  env                 = "test"
+  bucket_names        = { landing = "l", raw = "r", transform = "t", curated = "c", artifacts = "a" }
+  kms_key_arn         = "arn:aws:kms:us-east-1:111122223333:key/test"
+  contracts_dir       = "../../../glue/lib/energylake/datasets"
+  jobs_manifest       = "../../../glue/jobs/jobs.yaml"
+  job_scripts_dir     = "../../../glue/jobs"
+  python_modules_lock = "../../../requirements/glue-additional-python-modules.json"
 }
 
 run "generated_from_data" {
@@ -92,6 +93,12 @@ run "generated_from_data" {
   assert {
     condition     = alltrue([for j in aws_glue_job.this : j.default_arguments["--job-bookmark-option"] == "job-bookmark-enable" && startswith(j.default_arguments["--extra-py-files"], "s3://a/") && j.default_arguments["--extra-jars"] == "s3://a/libs/energylake-functions.jar"])
     error_message = "jobs run with bookmarks, the library wheel and its JVM functions jar"
+  }
+  assert {
+    condition = alltrue([for j in aws_glue_job.this : try(j.default_arguments["--additional-python-modules"], "") == join(",", jsondecode(file(var.python_modules_lock)).modules)]) && alltrue([
+      for m in split(",", try(aws_glue_job.this["telemetry_to_transform"].default_arguments["--additional-python-modules"], "")) : can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*==[^,=]+$", m))
+    ]) && anytrue([for m in jsondecode(file(var.python_modules_lock)).modules : startswith(m, "pydantic==")])
+    error_message = "every job installs the locked modules the wheel needs and Glue lacks (pydantic, PyYAML), each pinned with ==, through --additional-python-modules"
   }
   assert {
     condition     = alltrue([for t in concat(values(aws_glue_trigger.after), [aws_glue_trigger.start]) : t.workflow_name == aws_glue_workflow.lake.name]) && length(aws_glue_trigger.after) == length([for j in local.jobs : j if length(j.after) > 0])
