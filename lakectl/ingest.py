@@ -116,7 +116,9 @@ def _sites(cfg: IngestConfig) -> list[Site]:
 def _step_ercot(cfg: IngestConfig, base_env: dict[str, str]) -> dict[str, Any]:
     from lakeingest.ercot import handler as ercot
 
-    with _environ({**base_env, "LANDING_BUCKET": cfg.bucket("landing")}):
+    # The recorded fuel-mix document is a CSV, so the local run opts in to the report the default leaves out.
+    env = {"ERCOT_REPORTS": "system_load,spp_realtime,fuel_mix", **base_env, "LANDING_BUCKET": cfg.bucket("landing")}
+    with _environ(env):
         return ercot.handler({"source": "aws.events", "time": datetime.now(UTC).isoformat()})
 
 

@@ -26,6 +26,7 @@ def ercot_env(lake, monkeypatch):
     monkeypatch.setenv("LANDING_BUCKET", LANDING)
     monkeypatch.setenv("ERCOT_MIS_LIST_URL", LIST)
     monkeypatch.setenv("ERCOT_MIS_DOWNLOAD_URL", DOWNLOAD)
+    monkeypatch.setenv("ERCOT_REPORTS", ",".join(DOCS))  # fuel_mix is opt-in (a workbook on ERCOT's site)
     return lake
 
 
@@ -57,12 +58,13 @@ def test_lands_each_report_unchanged_under_the_deterministic_key(ercot_env):
     _register(responses.mock)
     result = ercot.handler({"source": "aws.events"})
     assert {n: r["written"] for n, r in result["reports"].items()} == {n: 1 for n in DOCS}
+    assert {r["status"] for r in result["reports"].values()} == {"ok"}
     landed = keys(ercot_env, LANDING, "ercot/")
     # publish times 05:10:33, 11:15:02 and 06:02:15 Central (UTC-6) → UTC in the key
     assert landed == [
-        "ercot/fuel_mix/2024/01/15/fuel_mix_20240115_1202.csv",
-        "ercot/spp_realtime/2024/01/15/spp_realtime_20240115_1715.csv",
-        "ercot/system_load/2024/01/15/system_load_20240115_1110.csv",
+        "ercot/fuel_mix/2024/01/15/fuel_mix_20240115_1202_981736020.csv",
+        "ercot/spp_realtime/2024/01/15/spp_realtime_20240115_1715_981801550.csv",
+        "ercot/system_load/2024/01/15/system_load_20240115_1110_981734112.csv",
     ]
     body = ercot_env.get_object(Bucket=LANDING, Key=landed[2])["Body"].read()
     assert body == _csv_in(F / "system_load_doc_981734112.zip")

@@ -10,10 +10,16 @@ def utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def ercot_landing_key(report: str, published: datetime) -> str:
-    """``ercot/<report>/<YYYY>/<MM>/<DD>/<report>_<YYYYMMDD>_<HHMM>.csv`` for the report's publish time (UTC)."""
+def ercot_landing_key(report: str, published: datetime, doc_id: str) -> str:
+    """``ercot/<report>/<YYYY>/<MM>/<DD>/<report>_<YYYYMMDD>_<HHMM>_<doc_id>.csv`` (publish time, UTC).
+
+    The document id keeps two documents published in the same minute (the repeated DST hour, a corrected
+    re-post) from overwriting each other; the time keeps keys sortable.
+    """
+    if not doc_id or "/" in doc_id:
+        raise ValueError(f"ERCOT document id must be a non-empty path segment, got {doc_id!r}")
     t = utc(published)
-    return f"ercot/{report}/{t:%Y/%m/%d}/{report}_{t:%Y%m%d_%H%M}.csv"
+    return f"ercot/{report}/{t:%Y/%m/%d}/{report}_{t:%Y%m%d_%H%M}_{doc_id}.csv"
 
 
 def openmeteo_landing_key(kind: str, site_id: str, run_time: datetime) -> str:
