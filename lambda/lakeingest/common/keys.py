@@ -28,11 +28,6 @@ def openmeteo_landing_key(kind: str, site_id: str, run_time: datetime) -> str:
     return f"openmeteo/{kind}/{site_id}/{t:%Y/%m/%d}/{t:%H%M}.json"
 
 
-def telemetry_prefix(source: str, arrival: datetime) -> str:
-    """``telemetry/<windfarm|devices>/<YYYY>/<MM>/<DD>/<HH>/`` (Firehose's timestamp namespace, UTC)."""
-    return f"telemetry/{source}/{utc(arrival):%Y/%m/%d/%H}/"
-
-
 def error_prefix(source: str, error_type: str, arrival: datetime) -> str:
     """``errors/<source>/<error-type>/<YYYY>/<MM>/<DD>/<HH>/`` (Firehose's error output prefix)."""
     return f"errors/{source}/{error_type}/{utc(arrival):%Y/%m/%d/%H}/"
