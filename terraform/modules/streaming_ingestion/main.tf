@@ -263,8 +263,9 @@ resource "aws_iot_topic_rule" "telemetry" {
   name        = replace("${local.name}_${each.key}_telemetry", "-", "_")
   description = "Route ${each.key} telemetry to Kinesis${var.enable_timestream ? " and Timestream" : ""}"
   enabled     = true
-  sql         = "SELECT * FROM '${var.iot_topic_root}/${each.key}/+'"
-  sql_version = "2016-03-23"
+  # Generated (lakeingest.telemetry.iot_rules): the message as sent, for the raw zone.
+  sql         = replace(local.telemetry[each.key].raw_route_sql, "{topic_root}", var.iot_topic_root)
+  sql_version = local.telemetry[each.key].raw_route_sql_version
 
   kinesis {
     role_arn      = aws_iam_role.iot[0].arn
