@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -138,3 +139,26 @@ def test_missing_bucket_setting_is_a_config_error(aws, monkeypatch):
     monkeypatch.delenv("LANDING_BUCKET", raising=False)
     with pytest.raises(ConfigError, match="LANDING_BUCKET"):
         ercot.handler({})
+
+
+@responses.activate
+def test_two_documents_published_in_the_same_minute_both_land(ercot_env, monkeypatch):
+    """Two documents published within one minute (a corrected re-post; the repeated DST hour when a time
+    carries no offset) share the minute of their key: the DocID keeps them from overwriting each other."""
+    monkeypatch.setenv("ERCOT_REPORTS", "system_load")
+    listing = json.loads((F / "system_load_listing.json").read_text())
+    csv_docs = [
+        e for e in listing["ListDocsByRptTypeRes"]["DocumentList"] if e["Document"]["FriendlyName"].endswith("_csv")
+    ]
+    original = csv_docs[0]["Document"]
+    repost = {**original, "DocID": "981734999", "PublishDate": original["PublishDate"].replace(":33-", ":51-")}
+    listing["ListDocsByRptTypeRes"]["DocumentList"] = [{"Document": original}, {"Document": repost}]
+    responses.get(LIST, json=listing)
+    body = (F / "system_load_doc_981734112.zip").read_bytes()
+    for doc_id in (original["DocID"], repost["DocID"]):
+        responses.get(DOWNLOAD, match=[responses.matchers.query_param_matcher({"doclookupId": doc_id})], body=body)
+    result = ercot.handler({})
+    assert result["reports"]["system_load"]["written"] == 2
+    landed = keys(ercot_env, LANDING, "ercot/system_load/")
+    assert len(landed) == 2 and len({k.rsplit("_", 1)[0] for k in landed}) == 1  # same minute, two objects
+    assert {k.rsplit("_", 1)[1] for k in landed} == {f"{original['DocID']}.csv", "981734999.csv"}
