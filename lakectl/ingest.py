@@ -55,6 +55,9 @@ class IngestConfig:
     turbines_per_site: int = 3
     devices_per_site: int = 2
     bad_every: int = 97  # every n-th simulated record is malformed (0 = none) to exercise the error path
+    # Every n-th well-formed device record reports one of its sensors as null (0 = none): the telemetry job's
+    # quarantine path (missing_required:value), distinct from the nulls of sensors a device does not have.
+    sensor_fault_every: int = 89
     partner_readings: int = 48
     http_source: str = "replay"  # replay | live
     ocr_engine: str = "local"  # local (pypdf; moto's Textract returns no blocks) | textract
@@ -116,7 +119,9 @@ def _sites(cfg: IngestConfig) -> list[Site]:
 def _step_ercot(cfg: IngestConfig, base_env: dict[str, str]) -> dict[str, Any]:
     from lakeingest.ercot import handler as ercot
 
-    with _environ({**base_env, "LANDING_BUCKET": cfg.bucket("landing")}):
+    # The recorded fuel-mix document is a CSV, so the local run opts in to the report the default leaves out.
+    env = {"ERCOT_REPORTS": "system_load,spp_realtime,fuel_mix", **base_env, "LANDING_BUCKET": cfg.bucket("landing")}
+    with _environ(env):
         return ercot.handler({"source": "aws.events", "time": datetime.now(UTC).isoformat()})
 
 
@@ -134,7 +139,15 @@ def _produce(cfg: IngestConfig, source: str, sites: list[Site]) -> list[Produced
     common = {"start": cfg.start, "steps": cfg.steps, "interval_s": cfg.interval_s, "bad_every": cfg.bad_every}
     if source == "windfarm":
         return list(producers.windfarm_records(sites, seed=cfg.seed, turbines_per_site=cfg.turbines_per_site, **common))
-    return list(producers.device_records(sites, seed=cfg.seed + 1, devices_per_site=cfg.devices_per_site, **common))
+    return list(
+        producers.device_records(
+            sites,
+            seed=cfg.seed + 1,
+            devices_per_site=cfg.devices_per_site,
+            sensor_fault_every=cfg.sensor_fault_every,
+            **common,
+        )
+    )
 
 
 def _step_produce(cfg: IngestConfig, source: str, sites: list[Site], advance: Any) -> dict[str, Any]:

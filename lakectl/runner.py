@@ -143,7 +143,8 @@ def _cmd_run_workflow(args: argparse.Namespace) -> int:
     for metrics in run_workflow(args.jobs or None):
         print(
             f"{metrics.job_name:34s} read={metrics.rows_read} written={metrics.rows_written} "
-            f"quarantined={metrics.rows_quarantined} deduplicated={metrics.rows_deduplicated} {metrics.duration_s}s"
+            f"quarantined={metrics.rows_quarantined} deduplicated={metrics.rows_deduplicated} "
+            f"not_reported={metrics.rows_not_reported} {metrics.duration_s}s"
         )
     return 0
 

@@ -1,5 +1,5 @@
 # Ingestion (lambda/): packaging, local ingestion run, tests. Included by the root Makefile.
-.PHONY: package ingest test-ingest
+.PHONY: package ingest test-ingest ercot-backfill
 
 package: setup ## Build reproducible Lambda zips into build/lambda/<function>.zip (functions + shared code + deps)
 	$(PY) -m lakeingest.packaging --out build/lambda
@@ -9,3 +9,6 @@ ingest: setup ## Run every producer/ingestor once against the local emulator (cr
 
 test-ingest: setup ## Ingestion tests (Lambdas, producers, local delivery, packaging)
 	$(PY) -m pytest tests/ingest -m "not slow" $(PYTEST_ARGS)
+
+ercot-backfill: setup ## Backfill ERCOT reports from the Public API: make ercot-backfill START=YYYY-MM-DD END=YYYY-MM-DD [FUNCTION=name]
+	$(PY) -m lakeingest.ercot.backfill --start $(START) --end $(END) $(if $(FUNCTION),--function-name $(FUNCTION))

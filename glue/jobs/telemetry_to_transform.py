@@ -17,11 +17,20 @@ def main(argv: list[str]) -> JobMetrics:
         objects = ctx.new_inputs(ctx.args["input_path"])
         if objects:
             lines, files = ctx.read_numbered_lines(objects)
-            valid, rejects = telemetry_readings(lines, ctx.now, files)
+            valid, rejects, not_reported = telemetry_readings(lines, ctx.now, files)
             contract = get_contract("telemetry_readings")
             # Built from the frame being ranked: its source file is a number or, against written rows, a URI.
             order = partial(winner_order, event_col="event_ts", ingest_col="ingested_ts")
-            ctx.load(valid, rejects, contract, ctx.args["output_database"], ctx.args["output_path"], order, files)
+            ctx.load(
+                valid,
+                rejects,
+                contract,
+                ctx.args["output_database"],
+                ctx.args["output_path"],
+                order,
+                files,
+                not_reported=not_reported.count(),
+            )
     return ctx.metrics
 
 

@@ -12,7 +12,7 @@ from tests.glue.conftest import put, read_catalog_table
 def _accounted(m) -> None:
     assert m.status == "succeeded"
     assert m.balanced, m.to_dict()
-    assert m.rows_read == m.rows_written + m.rows_quarantined + m.rows_deduplicated
+    assert m.rows_read == m.rows_written + m.rows_quarantined + m.rows_deduplicated + m.rows_not_reported
 
 
 def test_telemetry_job_quarantines_dedups_and_is_idempotent(lake, s3, spark):

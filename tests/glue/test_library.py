@@ -387,7 +387,7 @@ def test_a_line_with_a_repeated_key_is_quarantined_whole(spark, tmp_path):
         '{"device_id": "WF-ROSCOE-T01", "ts": "2024-05-01T00:00:01Z", "metrics": {"wind_speed_ms": 7.0,'
         ' "wind_speed_ms": 8.0}}',
     ]
-    valid, rejects = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", "\n".join(lines)), NOW)
+    valid, rejects, _ = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", "\n".join(lines)), NOW)
     assert [r.reason for r in rejects.collect()] == ["malformed_json:repeated key device_id"]
     assert sorted(r.value for r in valid.collect()) == [7.0, 7.0, 8.0]
 
@@ -425,7 +425,7 @@ def test_each_device_metric_value_gets_its_own_checks(spark, tmp_path):
 
 def test_telemetry_readings_normalises_both_formats(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
-    valid, bad = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)
+    valid, bad, _ = telemetry.telemetry_readings(_lines(spark, tmp_path, "t.json", text), NOW)
     assert valid.count() == 13 + 10 and bad.count() == 5
     assert {r.metric for r in valid.collect()} == {
         "power_factor",
@@ -568,7 +568,7 @@ def test_parse_dms_accepts_the_generated_partition_column(spark, tmp_path):
 
 
 def test_curated_builds(spark, tmp_path):
-    readings, _ = telemetry.telemetry_readings(
+    readings, _, _ = telemetry.telemetry_readings(
         _lines(spark, tmp_path, "t.json", "\n".join(fixtures.device_telemetry_lines())), NOW
     )
     weather = spark.createDataFrame([], struct_type(get_contract("weather_hourly")))

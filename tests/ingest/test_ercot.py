@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import pytest
@@ -26,6 +27,7 @@ def ercot_env(lake, monkeypatch):
     monkeypatch.setenv("LANDING_BUCKET", LANDING)
     monkeypatch.setenv("ERCOT_MIS_LIST_URL", LIST)
     monkeypatch.setenv("ERCOT_MIS_DOWNLOAD_URL", DOWNLOAD)
+    monkeypatch.setenv("ERCOT_REPORTS", ",".join(DOCS))  # fuel_mix is opt-in (a workbook on ERCOT's site)
     return lake
 
 
@@ -57,12 +59,13 @@ def test_lands_each_report_unchanged_under_the_deterministic_key(ercot_env):
     _register(responses.mock)
     result = ercot.handler({"source": "aws.events"})
     assert {n: r["written"] for n, r in result["reports"].items()} == {n: 1 for n in DOCS}
+    assert {r["status"] for r in result["reports"].values()} == {"ok"}
     landed = keys(ercot_env, LANDING, "ercot/")
     # publish times 05:10:33, 11:15:02 and 06:02:15 Central (UTC-6) → UTC in the key
     assert landed == [
-        "ercot/fuel_mix/2024/01/15/fuel_mix_20240115_1202.csv",
-        "ercot/spp_realtime/2024/01/15/spp_realtime_20240115_1715.csv",
-        "ercot/system_load/2024/01/15/system_load_20240115_1110.csv",
+        "ercot/fuel_mix/2024/01/15/fuel_mix_20240115_1202_981736020.csv",
+        "ercot/spp_realtime/2024/01/15/spp_realtime_20240115_1715_981801550.csv",
+        "ercot/system_load/2024/01/15/system_load_20240115_1110_981734112.csv",
     ]
     body = ercot_env.get_object(Bucket=LANDING, Key=landed[2])["Body"].read()
     assert body == _csv_in(F / "system_load_doc_981734112.zip")
@@ -136,3 +139,26 @@ def test_missing_bucket_setting_is_a_config_error(aws, monkeypatch):
     monkeypatch.delenv("LANDING_BUCKET", raising=False)
     with pytest.raises(ConfigError, match="LANDING_BUCKET"):
         ercot.handler({})
+
+
+@responses.activate
+def test_two_documents_published_in_the_same_minute_both_land(ercot_env, monkeypatch):
+    """Two documents published within one minute (a corrected re-post; the repeated DST hour when a time
+    carries no offset) share the minute of their key: the DocID keeps them from overwriting each other."""
+    monkeypatch.setenv("ERCOT_REPORTS", "system_load")
+    listing = json.loads((F / "system_load_listing.json").read_text())
+    csv_docs = [
+        e for e in listing["ListDocsByRptTypeRes"]["DocumentList"] if e["Document"]["FriendlyName"].endswith("_csv")
+    ]
+    original = csv_docs[0]["Document"]
+    repost = {**original, "DocID": "981734999", "PublishDate": original["PublishDate"].replace(":33-", ":51-")}
+    listing["ListDocsByRptTypeRes"]["DocumentList"] = [{"Document": original}, {"Document": repost}]
+    responses.get(LIST, json=listing)
+    body = (F / "system_load_doc_981734112.zip").read_bytes()
+    for doc_id in (original["DocID"], repost["DocID"]):
+        responses.get(DOWNLOAD, match=[responses.matchers.query_param_matcher({"doclookupId": doc_id})], body=body)
+    result = ercot.handler({})
+    assert result["reports"]["system_load"]["written"] == 2
+    landed = keys(ercot_env, LANDING, "ercot/system_load/")
+    assert len(landed) == 2 and len({k.rsplit("_", 1)[0] for k in landed}) == 1  # same minute, two objects
+    assert {k.rsplit("_", 1)[1] for k in landed} == {f"{original['DocID']}.csv", "981734999.csv"}

@@ -11,6 +11,7 @@ import pytest
 from lakectl.settings import REPO_ROOT
 from lakeingest.common.sites import parse_sites
 from lakeingest.simulators import mqtt, producers
+from lakeingest.telemetry import layout
 
 MODULE = REPO_ROOT / "terraform" / "modules" / "streaming_ingestion"
 SITES = parse_sites((REPO_ROOT / "glue/lib/energylake/reference/sites.csv").read_text())
@@ -18,16 +19,22 @@ START = datetime(2024, 1, 15, tzinfo=UTC)
 
 
 def _rule_filters() -> dict[str, str]:
-    """source -> MQTT topic filter of the module's IoT rule, with iot_topic_root at its default."""
+    """source -> MQTT topic filter of the module's IoT rule, with iot_topic_root at its default.
+
+    The module's rule SQL is generated (lakeingest.telemetry.iot_rules) into the layout file it reads.
+    """
     variables = (MODULE / "variables.tf").read_text()
     root = re.search(r'variable "iot_topic_root" \{.*?default\s*=\s*"([^"]+)"', variables, re.S)
     main = (MODULE / "main.tf").read_text()
-    sql = re.search(r"sql\s*=\s*\"SELECT \* FROM '([^']+)'\"", main)
-    sources = re.search(r"telemetry = \{\n(.*?)\n  \}", main, re.S)
-    assert root and sql and sources, "streaming_ingestion IoT rule not found where expected"
-    names = re.findall(r"^\s*(\w+)\s*=", sources.group(1), re.M)
-    template = sql.group(1).replace("${var.iot_topic_root}", root.group(1))
-    return {name: template.replace("${each.key}", name) for name in names}
+    reads_generated = 'replace(local.telemetry[each.key].raw_route_sql, "{topic_root}", var.iot_topic_root)' in main
+    assert root and reads_generated, "streaming_ingestion IoT rule not found where expected"
+    sources = json.loads(layout.LAYOUT_FILE.read_text())["sources"]
+    filters = {}
+    for name, spec in sources.items():
+        sql = re.fullmatch(r"SELECT \* FROM '([^']+)'", spec["raw_route_sql"])
+        assert sql, spec["raw_route_sql"]
+        filters[name] = sql.group(1).replace("{topic_root}", root.group(1))
+    return filters
 
 
 def _matches(topic_filter: str, topic: str) -> bool:

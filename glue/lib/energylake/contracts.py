@@ -124,6 +124,9 @@ class DatasetContract(BaseModel):
     warehouse: WarehouseHints | None = None
     # Free-form source hints (e.g. DMS table name, file layout) for the jobs that read it.
     source: dict[str, str] = Field(default_factory=dict)
+    # Device type -> the metrics its devices measure. A device reports a metric it has no sensor for as null:
+    # that reading is counted as not reported, while a null for a metric it does measure is bad data.
+    device_sensors: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_references(self) -> DatasetContract:
@@ -142,6 +145,13 @@ class DatasetContract(BaseModel):
             for ref in rule.reads:
                 if ref not in known:
                     raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
+        allowed = {v for r in self.quality if r.rule == "allowed_values" and r.column == "metric" for v in r.values}
+        for device_type, sensors in self.device_sensors.items():
+            if not sensors:
+                raise ValueError(f"device_sensors.{device_type} lists no metrics")
+            unknown = sorted(set(sensors) - allowed) if allowed else []
+            if unknown:
+                raise ValueError(f"device_sensors.{device_type} names metrics {unknown} outside the allowed values")
         if self.warehouse:
             for ref in (self.warehouse.distkey, *self.warehouse.sortkey):
                 if ref and ref not in known:

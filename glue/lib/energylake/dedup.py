@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window, WindowSpec
 from pyspark.sql import functions as F
 
 from energylake.lineage import FILE_NO
@@ -25,13 +25,29 @@ def winner_order(
     return order
 
 
-def deduplicate(frame: DataFrame, keys: Sequence[str], order: Sequence[Column]) -> tuple[DataFrame, DataFrame]:
-    """(one winner per key by ``order``, the dropped duplicates)."""
+def deduplicate(
+    frame: DataFrame, keys: Sequence[str], order: Sequence[Column], fill_nulls: Sequence[str] = ()
+) -> tuple[DataFrame, DataFrame]:
+    """(one winner per key by ``order``, the dropped duplicates); see ``fill_from_losers`` for ``fill_nulls``."""
     if not keys:
         return frame, frame.limit(0)
     window = Window.partitionBy(*keys).orderBy(*order) if order else Window.partitionBy(*keys).orderBy(F.lit(1))
-    ranked = frame.withColumn("_rank", F.row_number().over(window))
+    ranked = fill_from_losers(frame.withColumn("_rank", F.row_number().over(window)), window, fill_nulls)
     return ranked.where("_rank = 1").drop("_rank"), ranked.where("_rank > 1").drop("_rank")
+
+
+def fill_from_losers(ranked: DataFrame, window: WindowSpec, columns: Sequence[str]) -> DataFrame:
+    """Each of ``columns`` as the first non-null value in rank order: a winner's null never hides a value.
+
+    The winner keeps every value it has; where it has none, the best-ranked row that has one supplies it (an
+    archive row without a reading does not erase the forecast's reading for the same hour).
+    """
+    if not columns:
+        return ranked
+    whole = window.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
+    return ranked.select(
+        *[F.first(c, ignorenulls=True).over(whole).alias(c) if c in columns else F.col(c) for c in ranked.columns]
+    )
 
 
 def rank_with_existing(
@@ -40,10 +56,12 @@ def rank_with_existing(
     keys: Sequence[str],
     order: Sequence[Column],
     clustered: tuple[int, Sequence[str]] | None = None,
+    fill_nulls: Sequence[str] = (),
 ) -> DataFrame:
     """New rows plus the rows already written, ranked per key: ``_rank`` 1 is the winner, ``_origin`` 0 = new.
 
     On an exact tie the new row wins, so reprocessing identical input reproduces identical output.
+    ``fill_nulls`` columns take the first non-null value in rank order (``fill_from_losers``).
     ``clustered`` = (tasks, columns that are functions of the keys, e.g. output partition and file): the rows
     are shuffled once by those columns, which also serves the ranking (no second shuffle by the keys).
     """
@@ -60,7 +78,7 @@ def rank_with_existing(
         # shuffle above already clusters them.
         keys = [*keys, *[c for c in columns if c not in keys]]
     window = Window.partitionBy(*prefix_first(tagged, keys)).orderBy(*order)
-    return tagged.withColumn("_rank", F.row_number().over(window))
+    return fill_from_losers(tagged.withColumn("_rank", F.row_number().over(window)), window, fill_nulls)
 
 
 # Types whose whole value fits Spark's 8-byte sort prefix.

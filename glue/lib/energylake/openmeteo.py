@@ -136,6 +136,11 @@ def weather_hourly(files: DataFrame, now: datetime | None = None) -> tuple[DataF
     return valid, union_rejects([bad_docs, bad_units, bad_quality])
 
 
+def weather_value_columns() -> list[str]:
+    """The measured columns: where the winning row has none, the next-ranked row's value stays."""
+    return [name for name, _ in HOURLY_VARIABLES.values()]
+
+
 def weather_winner_order() -> list:
     """Observed (archive) beats forecast, then the latest fetch, then a stable tie-breaker."""
     return [
@@ -146,5 +151,5 @@ def weather_winner_order() -> list:
 
 
 def dedupe_weather(rows: DataFrame) -> tuple[DataFrame, DataFrame]:
-    """(one row per site and hour by weather_winner_order, dropped rows)."""
-    return deduplicate(rows, ["site_id", "observation_ts"], weather_winner_order())
+    """(one row per site and hour by weather_winner_order, a null value filled from the next rows; dropped rows)."""
+    return deduplicate(rows, ["site_id", "observation_ts"], weather_winner_order(), weather_value_columns())

@@ -58,6 +58,7 @@ class JobMetrics:
     rows_quarantined: int = 0
     rows_deduplicated: int = 0
     rows_aggregated: int = 0  # input rows folded into aggregates (curated jobs)
+    rows_not_reported: int = 0  # readings of sensors a device does not have (null by design, not bad data)
     kind: str = "records"  # "records": 1:1 row jobs; "aggregate": curated builds (rows_written = output rows)
     input_objects: int = 0
     outputs: dict[str, int] = field(default_factory=dict)  # table -> rows in the partitions written this run
@@ -70,10 +71,13 @@ class JobMetrics:
 
     @property
     def balanced(self) -> bool:
-        """Every row read is written, aggregated, quarantined or counted as a duplicate."""
+        """Every row read is written, aggregated, quarantined, counted as a duplicate or as not reported."""
         if self.kind == "aggregate":
             return self.rows_read == self.rows_aggregated
-        return self.rows_read == self.rows_written + self.rows_quarantined + self.rows_deduplicated
+        return (
+            self.rows_read
+            == self.rows_written + self.rows_quarantined + self.rows_deduplicated + self.rows_not_reported
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (JSON-serialisable) including the balance check."""
@@ -405,8 +409,11 @@ class JobContext:
         order: Sequence[Any] | Callable[[DataFrame], Sequence[Any]],
         counts: dict[tuple[str, ...], int] | None = None,
         files: SourceFiles | None = None,
+        fill_nulls: Sequence[str] = (),
     ) -> tuple[int, int]:
         """Late-data-safe upsert: merge new rows into the partitions they touch and rewrite those partitions.
+
+        ``fill_nulls`` columns of a winning row take the best-ranked non-null value (a null never overwrites).
 
         ``counts`` are the new rows per partition when the caller has them. ``order`` ranks duplicates (or
         builds that ranking from the frame about to be ranked); ``files`` names numbered source files again
@@ -438,7 +445,7 @@ class JobContext:
                 existing = existing.withColumn("_task", task)
             clustered = (tasks, ["_task"])
         ranking = order(new) if callable(order) else order
-        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered)
+        ranked = rank_with_existing(new, existing, contract.primary_key, ranking, clustered, fill_nulls)
         winner, dropped = F.col("_rank") == 1, (F.col("_rank") > 1) & (F.col("_origin") == 0)
         # The ranked rows are not cached: the write consumes them once and counts them on the way (winners, new
         # rows dropped, and winners of each partition planned for several files, whose file count duplicates
@@ -487,10 +494,13 @@ class JobContext:
         output_root: str,
         order: Sequence[Any] | Callable[[DataFrame], Sequence[Any]],
         files: SourceFiles | None = None,
+        not_reported: int = 0,
+        fill_nulls: Sequence[str] = (),
     ) -> None:
         """Record-job tail: quarantine rejects, merge valid rows into their partitions, count everything.
 
-        ``order`` and ``files`` are as in ``merge_into``.
+        ``order``, ``files`` and ``fill_nulls`` are as in ``merge_into``; ``not_reported`` counts rows read that
+        are neither written nor quarantined because they were never measured (a sensor the device does not have).
         """
         parts = list(contract.partition_by)
         # Valid rows per partition in one pass; the quarantine counts its rows as it keeps them (a union of the
@@ -499,16 +509,20 @@ class JobContext:
         n_valid = sum(counts.values())
         quarantined = self.quarantine(rejects, contract.name)
         written, dropped = (
-            self.merge_into(valid, contract, database, output_root, order, counts, files) if n_valid else (0, 0)
+            self.merge_into(valid, contract, database, output_root, order, counts, files, fill_nulls)
+            if n_valid
+            else (0, 0)
         )
-        self.metrics.rows_read += n_valid + quarantined
+        self.metrics.rows_read += n_valid + quarantined + not_reported
         self.metrics.rows_written += written
         self.metrics.rows_deduplicated += dropped
+        self.metrics.rows_not_reported += not_reported
         self.metrics.details[contract.name] = {
-            "read": n_valid + quarantined,
+            "read": n_valid + quarantined + not_reported,
             "written": written,
             "quarantined": quarantined,
             "deduplicated": dropped,
+            "not_reported": not_reported,
         }
 
     def quarantine(self, rejects: DataFrame, dataset: str) -> int:

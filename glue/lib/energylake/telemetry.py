@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import NamedTuple
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -57,6 +61,25 @@ DEVICE_KEY_UNITS = {key: unit for key, (_, unit) in DEVICE_METRIC_KEYS.items()}
 
 def _lit_map(mapping: dict[str, str]) -> Column:
     return F.create_map(*[x for k, v in mapping.items() for x in (F.lit(k), F.lit(v))])
+
+
+@cache
+def site_device_types() -> dict[str, str]:
+    """Site id -> device type (the site's ``site_type`` in the packaged reference/sites.csv)."""
+    text = resources.files("energylake.reference").joinpath("sites.csv").read_text(encoding="utf-8")
+    return {row["site_id"]: row["site_type"] for row in csv.DictReader(text.splitlines())}
+
+
+def site_sensors() -> Column:
+    """Site id -> array of the metrics its devices measure (contract ``device_sensors``; null for unknown sites)."""
+    sensors = get_contract("telemetry_readings").device_sensors
+    pairs = [
+        x
+        for site, kind in sorted(site_device_types().items())
+        if kind in sensors
+        for x in (F.lit(site), F.array(*[F.lit(m) for m in sensors[kind]]))
+    ]
+    return F.create_map(*pairs)
 
 
 def site_from_device(device_id: Column) -> Column:
@@ -260,6 +283,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
             "unit_raw"
         ),
         F.coalesce(number, F.when(value_raw != "", value_raw).cast(DoubleType())).alias("value"),
+        (parsed_ok & dev & number.isNull() & (F.coalesce(value_raw, F.lit("")) == "")).alias("_null_value"),
         _joined(*_cast_checks(value_raw, "double", "value", number), F.col("_event_checks")).alias("_cast_reason"),
         F.to_date("event_ts").alias("event_date"),
     )
@@ -268,6 +292,11 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         metric.startswith("?"), F.concat(F.lit("unknown_metric:"), metric.substr(F.lit(2), F.length(metric)))
     )
     value, unit = to_canonical(F.col("value"), F.col("unit_raw"), metric)
+    # A null for a metric the device's type has no sensor for is a reading never taken, not bad data.
+    not_reported = F.coalesce(
+        F.col("_null_value") & ~metric.startswith("?") & ~F.array_contains(site_sensors()[F.col("site_id")], metric),
+        F.lit(False),
+    )
     typed = named.select(
         *passed,
         *line_rule_names,
@@ -277,6 +306,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "event_date",
         value.alias("value"),
         unit.alias("unit"),
+        not_reported.alias("_not_reported"),
         _first_reason(
             F.col("_line_reason"),
             F.when(dev, device_reason).otherwise(F.col("_seed_reason")),
@@ -299,11 +329,14 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "unit",
         "event_date",
         "_key",
+        "_not_reported",
         _first_reason(F.col("_reason"), unit_reason).alias("_reason"),
         failing_rules({c: F.col(c) for c in columns}, contract, now, settled).alias("_rules"),
     )
     rules = F.col("_rules")
-    reason = _first_reason(F.col("_reason"), F.when(rules != "", rules))
+    # A not-reported reading has no reason: the checks above judged a value that was never measured.
+    not_reported = F.col("_not_reported")
+    reason = F.when(~not_reported, _first_reason(F.col("_reason"), F.when(rules != "", rules)))
     # Quarantine needs the record as received (an exploded device reading: plus its key, to show which one
     # failed); valid rows do not carry it.
     raw = F.when(F.col("_key").isNotNull(), F.concat(F.col("raw_record"), F.lit(" #"), F.col("_key"))).otherwise(
@@ -311,7 +344,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     )
     return checked.select(
         "line_no",
-        F.when(F.col("_reason").isNotNull() | (rules != ""), raw).alias("raw_record"),
+        F.when(~not_reported & (F.col("_reason").isNotNull() | (rules != "")), raw).alias("raw_record"),
         "device_id",
         "site_id",
         "metric",
@@ -322,25 +355,36 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         source,
         "event_date",
         reason.alias("_reason"),
+        not_reported,
     )
+
+
+class TelemetryOutputs(NamedTuple):
+    """What the telemetry transform makes of its lines: every reading lands in exactly one of the three."""
+
+    valid: DataFrame  # telemetry_readings rows with lineage
+    rejects: DataFrame  # quarantine rows (source_file, reason, raw_record)
+    not_reported: DataFrame  # readings of sensors the device's type does not have (device, site, metric, time)
 
 
 def telemetry_readings(
     lines: DataFrame, now: datetime | None = None, files: SourceFiles | None = None
-) -> tuple[DataFrame, DataFrame]:
-    """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows).
+) -> TelemetryOutputs:
+    """Raw telemetry lines to (valid telemetry_readings rows with lineage, quarantine rows, not-reported readings).
 
     Lines read with their files numbered (``read_numbered_lines``) keep the number in the valid rows (the
     writer names the file again) and need ``files`` to name it in the quarantine rows.
     """
     # One materialisation feeds both outputs (and the job's counts): the lines are parsed once per run.
     tagged = materialise(tag_readings(lines, now))
-    valid = tagged.where(F.col("_reason").isNull()).drop("_reason", "raw_record")
-    failed = tagged.where(F.col("_reason").isNotNull())
+    reported = ~F.col("_not_reported")
+    valid = tagged.where(F.col("_reason").isNull() & reported).drop("_reason", "raw_record", "_not_reported")
+    failed = tagged.where(F.col("_reason").isNotNull()).drop("_not_reported")
+    not_reported = tagged.where(~reported).select("device_id", "site_id", "metric", "event_ts")
     if FILE_NO in failed.columns:
         if files is None:
             raise ValueError(
                 "the lines carry numbered source files (_file_no): pass the SourceFiles that numbered them"
             )
         failed = files.restore(failed)
-    return valid, rejects(failed, "_reason")
+    return TelemetryOutputs(valid, rejects(failed, "_reason"), not_reported)

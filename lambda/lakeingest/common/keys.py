@@ -10,21 +10,22 @@ def utc(ts: datetime) -> datetime:
     return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
 
 
-def ercot_landing_key(report: str, published: datetime) -> str:
-    """``ercot/<report>/<YYYY>/<MM>/<DD>/<report>_<YYYYMMDD>_<HHMM>.csv`` for the report's publish time (UTC)."""
+def ercot_landing_key(report: str, published: datetime, doc_id: str) -> str:
+    """``ercot/<report>/<YYYY>/<MM>/<DD>/<report>_<YYYYMMDD>_<HHMM>_<doc_id>.csv`` (publish time, UTC).
+
+    The document id keeps two documents published in the same minute (the repeated DST hour, a corrected
+    re-post) from overwriting each other; the time keeps keys sortable.
+    """
+    if not doc_id or "/" in doc_id:
+        raise ValueError(f"ERCOT document id must be a non-empty path segment, got {doc_id!r}")
     t = utc(published)
-    return f"ercot/{report}/{t:%Y/%m/%d}/{report}_{t:%Y%m%d_%H%M}.csv"
+    return f"ercot/{report}/{t:%Y/%m/%d}/{report}_{t:%Y%m%d_%H%M}_{doc_id}.csv"
 
 
 def openmeteo_landing_key(kind: str, site_id: str, run_time: datetime) -> str:
     """``openmeteo/<forecast|archive>/<site_id>/<YYYY>/<MM>/<DD>/<HHMM>.json`` for the run time (UTC)."""
     t = utc(run_time)
     return f"openmeteo/{kind}/{site_id}/{t:%Y/%m/%d}/{t:%H%M}.json"
-
-
-def telemetry_prefix(source: str, arrival: datetime) -> str:
-    """``telemetry/<windfarm|devices>/<YYYY>/<MM>/<DD>/<HH>/`` (Firehose's timestamp namespace, UTC)."""
-    return f"telemetry/{source}/{utc(arrival):%Y/%m/%d/%H}/"
 
 
 def error_prefix(source: str, error_type: str, arrival: datetime) -> str:

@@ -7,10 +7,11 @@ checkpoint), buffers records like Firehose's buffering hints (size in MiB, recor
 invocation), invokes the same handler the deployed transformation Lambda runs, and writes
 
 * ``Ok`` records, concatenated, to ``telemetry/<source>/<YYYY>/<MM>/<DD>/<HH>/<stream>-1-<YYYY-MM-DD-HH-MM-SS>-<id>``
+  where the hour is the reading's event hour, exactly as the deployed stream's dynamic partitioning computes
+  it (``lakeingest.telemetry.layout``, the same definition Terraform reads);
 * ``ProcessingFailed`` records, as Firehose error documents (one JSON per line), to
-  ``errors/<source>/processing-failed/<YYYY>/<MM>/<DD>/<HH>/...``
-
-where the hour is the records' approximate arrival time (Firehose's ``!{timestamp:...}`` namespace).
+  ``errors/<source>/processing-failed/<YYYY>/<MM>/<DD>/<HH>/...`` by arrival hour (Firehose's
+  ``!{timestamp:...}`` namespace), and records without a sliceable event time to ``partitioning-failed``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from lakeingest.common.keys import error_prefix, telemetry_prefix
+from lakeingest.telemetry.layout import PartitioningError, error_object_prefix, object_prefix
 
 Transform = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -153,16 +154,23 @@ class LocalFirehose:
         event = self._event(shard_id, batch, stream_arn)
         result = self.transform(event, None)
         by_id = {r["recordId"]: r for r in result.get("records", [])}
-        ok_lines: dict[datetime, list[bytes]] = {}
-        errors: dict[datetime, list[bytes]] = {}
+        ok_lines: dict[str, list[bytes]] = {}  # raw prefix (event hour) -> lines
+        errors: dict[str, list[bytes]] = {}  # error prefix (arrival hour) -> error documents
         for record in batch:
             report.records_in += 1
             arrival = record["ApproximateArrivalTimestamp"].astimezone(UTC)
-            hour = arrival.replace(minute=0, second=0, microsecond=0)
             out = by_id.get(record["SequenceNumber"])
             status = out.get("result") if out else None
             if status == "Ok":
-                ok_lines.setdefault(hour, []).append(base64.b64decode(out["data"]))
+                data = base64.b64decode(out["data"])
+                try:
+                    prefix = object_prefix(self.source, json.loads(data))
+                except (PartitioningError, ValueError) as exc:
+                    doc = self._error_doc(record, arrival, "DynamicPartitioning.MetadataExtractionFailed", str(exc))
+                    errors.setdefault(error_object_prefix(self.source, "partitioning-failed", arrival), []).append(doc)
+                    report.failed += 1
+                    continue
+                ok_lines.setdefault(prefix, []).append(data)
                 report.ok += 1
             elif status == "Dropped":
                 report.dropped += 1
@@ -174,25 +182,33 @@ class LocalFirehose:
                         reason = json.loads(base64.b64decode(out["data"]))["reason"]
                     except (ValueError, KeyError, TypeError):
                         reason = "ProcessingFailed"
-                now_ms = int(datetime.now(UTC).timestamp() * 1000)
-                doc = {
-                    "attemptsMade": 1,
-                    "arrivalTimestamp": int(arrival.timestamp() * 1000),
-                    "errorCode": "Lambda.ProcessingFailedStatus" if out else "Lambda.MissingRecordId",
-                    "errorMessage": reason,
-                    "attemptEndingTimestamp": now_ms,
-                    "rawData": base64.b64encode(record["Data"]).decode(),
-                    "lambdaArn": "local:lakeingest.telemetry.transform.handler",
-                    "recordId": record["SequenceNumber"],
-                }
-                errors.setdefault(hour, []).append((json.dumps(doc) + "\n").encode())
+                code = "Lambda.ProcessingFailedStatus" if out else "Lambda.MissingRecordId"
+                doc = self._error_doc(record, arrival, code, reason)
+                errors.setdefault(error_object_prefix(self.source, "processing-failed", arrival), []).append(doc)
                 report.failed += 1
         first_seq = batch[0]["SequenceNumber"]
-        for hour, lines in ok_lines.items():
-            key = telemetry_prefix(self.source, hour) + self._object_name(hour, shard_id, first_seq)
+        # Firehose names objects by delivery time; the batch's first arrival keeps re-runs deterministic.
+        named_at = batch[0]["ApproximateArrivalTimestamp"].astimezone(UTC)
+        for prefix, lines in ok_lines.items():
+            key = prefix + self._object_name(named_at, shard_id, first_seq)
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(lines))
             report.objects.append(key)
-        for hour, lines in errors.items():
-            key = error_prefix(self.source, "processing-failed", hour) + self._object_name(hour, shard_id, first_seq)
+        for prefix, lines in errors.items():
+            key = prefix + self._object_name(named_at, shard_id, first_seq)
             self.s3.put_object(Bucket=self.bucket, Key=key, Body=b"".join(lines))
             report.error_objects.append(key)
+
+    @staticmethod
+    def _error_doc(record: dict[str, Any], arrival: datetime, code: str, message: str) -> bytes:
+        """One Firehose error document (a JSON line), as Firehose writes under the error output prefix."""
+        doc = {
+            "attemptsMade": 1,
+            "arrivalTimestamp": int(arrival.timestamp() * 1000),
+            "errorCode": code,
+            "errorMessage": message,
+            "attemptEndingTimestamp": int(datetime.now(UTC).timestamp() * 1000),
+            "rawData": base64.b64encode(record["Data"]).decode(),
+            "lambdaArn": "local:lakeingest.telemetry.transform.handler",
+            "recordId": record["SequenceNumber"],
+        }
+        return (json.dumps(doc) + "\n").encode()

@@ -20,11 +20,17 @@ from lakeingest.common.sites import Site
 
 @dataclass(frozen=True)
 class Produced:
-    """One record as sent: partition key, payload, and whether the simulator meant it to be valid."""
+    """One record as sent: partition key, payload, and whether the simulator meant it to be valid.
+
+    ``sensor_fault`` names the metric key of a well-formed record whose sensor the simulator made report
+    null although the device has it: the transformation Lambda accepts such a record (it is valid JSON in the
+    device format) and the telemetry job quarantines that reading.
+    """
 
     partition_key: str
     data: bytes
     valid: bool
+    sensor_fault: str | None = None
 
 
 def device_ids(site: Site, count: int) -> list[str]:
@@ -106,8 +112,13 @@ def device_records(
     steps: int = 12,
     interval_s: int = 300,
     bad_every: int = 0,
+    sensor_fault_every: int = 0,
 ) -> Iterator[Produced]:
-    """Rich device telemetry for wind turbines and solar inverters (irradiance only at solar sites)."""
+    """Rich device telemetry for wind turbines and solar inverters (irradiance only at solar sites).
+
+    Every metric key is sent; a sensor the device does not have reports null. Every ``sensor_fault_every``-th
+    well-formed record has one sensor the device does have report null instead (a deliberate data fault).
+    """
     rnd = random.Random(seed)
     fleet = _fleet(sites, start, steps, interval_s, devices_per_site)
     for n, (_step, at, site, device) in enumerate(fleet, start=1):
@@ -148,5 +159,11 @@ def device_records(
         }
         if bad_every and n % bad_every == 0:
             yield Produced(device, _malformed(rnd, good, "device"), False)
+        elif sensor_fault_every and n % sensor_fault_every == 0:
+            # Not drawn from rnd: the other records stay what they were without faults.
+            measured = sorted(k for k, v in metrics.items() if v is not None)
+            dead = measured[n % len(measured)]
+            faulty = {**good, "metrics": {**metrics, dead: None}}
+            yield Produced(device, json.dumps(faulty).encode(), True, sensor_fault=dead)
         else:
             yield Produced(device, json.dumps(good).encode(), True)

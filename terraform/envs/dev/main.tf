@@ -86,7 +86,9 @@ module "batch_ingestion" {
   lambda_zip_dir     = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
   sites_csv_path     = "${local.repo}/glue/lib/energylake/reference/sites.csv"
   sftp_users         = var.sftp_users
-  tags               = local.tags
+  # ERCOT's Public API (null keeps the MIS listing): a secret created outside Terraform, so no credential is in state.
+  ercot_api_secret_arn = var.ercot_api_secret_arn
+  tags                 = local.tags
 }
 
 module "streaming" {

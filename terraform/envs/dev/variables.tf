@@ -134,3 +134,9 @@ variable "enable_grafana" {
   type        = bool
   default     = true
 }
+
+variable "ercot_api_secret_arn" {
+  description = "Secrets Manager secret (JSON: username, password, subscription_key of an ERCOT API Explorer account) for the ERCOT Public API; null ingests from the MIS listing."
+  type        = string
+  default     = null
+}

@@ -18,25 +18,27 @@ locals {
 
   sites_key = "reference/sites.csv"
   # Values for the environment variables a function declares (only declared ones are set).
-  env_values = {
+  env_values = merge({
     LANDING_BUCKET       = var.bucket_names["landing"]
     RAW_BUCKET           = var.bucket_names["raw"]
     ERROR_REASONS_BUCKET = var.bucket_names["raw"]
     SITES_S3_URI         = "s3://${var.bucket_names["artifacts"]}/${local.sites_key}"
     PARTNER_STREAM_NAME  = "${local.name}-partner-readings"
-  }
+  }, var.ercot_api_secret_arn == null ? {} : { ERCOT_API_SECRET_ID = var.ercot_api_secret_arn })
   partner_stream_arn = "arn:${local.partition}:kinesis:${local.region}:${local.account_id}:stream/${local.name}-partner-readings"
 
   schedules = { for n, f in local.functions : n => trimspace(trimprefix(f.trigger, "schedule:")) if startswith(try(f.trigger, ""), "schedule:") }
 
   # What each function may touch beyond its logs, the key and the DLQ.
   function_statements = {
-    ercot_ingest = [{
+    ercot_ingest = concat([{
       Sid      = "LandingErcot", Effect = "Allow", Action = ["s3:PutObject", "s3:GetObject"]
       Resource = ["${local.s3_arn["landing"]}/ercot/*"]
       }, {
       Sid = "ListLanding", Effect = "Allow", Action = ["s3:ListBucket"], Resource = [local.s3_arn["landing"]]
-    }]
+      }], var.ercot_api_secret_arn == null ? [] : [{
+      Sid = "ErcotApiSecret", Effect = "Allow", Action = ["secretsmanager:GetSecretValue"], Resource = [var.ercot_api_secret_arn]
+    }])
     openmeteo_ingest = [{
       Sid      = "LandingOpenMeteo", Effect = "Allow", Action = ["s3:PutObject", "s3:GetObject"]
       Resource = ["${local.s3_arn["landing"]}/openmeteo/*"]

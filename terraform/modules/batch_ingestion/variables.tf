@@ -87,3 +87,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "ercot_api_secret_arn" {
+  description = "Secrets Manager secret (JSON: username, password, subscription_key) for ERCOT's Public API; null keeps ercot_ingest on the MIS listing."
+  type        = string
+  default     = null
+}

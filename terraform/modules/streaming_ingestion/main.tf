@@ -19,11 +19,10 @@ locals {
     devices  = "${local.name}-telemetry-devices"
     partner  = "${local.name}-partner-readings"
   }
-  # Event-time field of each telemetry format: partitions follow when the reading happened, not arrival.
-  telemetry = {
-    windfarm = { time_field = "date", device_field = "id" }
-    devices  = { time_field = "ts", device_field = "device_id" }
-  }
+  # Event-time field, S3 prefixes and partition-key query of each telemetry format, generated from
+  # lambda/lakeingest/telemetry/layout.py (the same function local delivery uses): partitions follow
+  # when the reading happened, not arrival.
+  telemetry        = jsondecode(file(coalesce(var.telemetry_layout_file, "${path.module}/../../../lambda/lakeingest/telemetry/telemetry_layout.json"))).sources
   firehose_sources = var.enable_firehose ? local.telemetry : {}
   partner_api      = var.enable_partner_api && var.partner_model_schema != null && var.partner_request_template != null
 }
@@ -140,8 +139,8 @@ resource "aws_kinesis_firehose_delivery_stream" "telemetry" {
     buffering_size      = var.buffer_size_mb
     buffering_interval  = var.buffer_interval_s
     compression_format  = "UNCOMPRESSED" # newline-delimited JSON, read by the telemetry job
-    prefix              = "telemetry/${each.key}/!{partitionKeyFromQuery:year}/!{partitionKeyFromQuery:month}/!{partitionKeyFromQuery:day}/!{partitionKeyFromQuery:hour}/"
-    error_output_prefix = "errors/${each.key}/!{firehose:error-output-type}/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"
+    prefix              = local.telemetry[each.key].prefix
+    error_output_prefix = local.telemetry[each.key].error_output_prefix
 
     dynamic_partitioning_configuration {
       enabled        = true
@@ -169,7 +168,7 @@ resource "aws_kinesis_firehose_delivery_stream" "telemetry" {
         }
         parameters {
           parameter_name  = "MetadataExtractionQuery"
-          parameter_value = "{year:.${local.telemetry[each.key].time_field}[0:4],month:.${local.telemetry[each.key].time_field}[5:7],day:.${local.telemetry[each.key].time_field}[8:10],hour:.${local.telemetry[each.key].time_field}[11:13]}"
+          parameter_value = local.telemetry[each.key].metadata_extraction_query
         }
       }
       processors {
@@ -264,8 +263,9 @@ resource "aws_iot_topic_rule" "telemetry" {
   name        = replace("${local.name}_${each.key}_telemetry", "-", "_")
   description = "Route ${each.key} telemetry to Kinesis${var.enable_timestream ? " and Timestream" : ""}"
   enabled     = true
-  sql         = "SELECT * FROM '${var.iot_topic_root}/${each.key}/+'"
-  sql_version = "2016-03-23"
+  # Generated (lakeingest.telemetry.iot_rules): the message as sent, for the raw zone.
+  sql         = replace(local.telemetry[each.key].raw_route_sql, "{topic_root}", var.iot_topic_root)
+  sql_version = local.telemetry[each.key].raw_route_sql_version
 
   kinesis {
     role_arn      = aws_iam_role.iot[0].arn

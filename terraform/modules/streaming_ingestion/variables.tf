@@ -152,3 +152,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "telemetry_layout_file" {
+  description = "Generated telemetry layout (python -m lakeingest.telemetry.layout): per source the event-time field, S3 prefixes and jq partition-key query. null: the file in this repository's lambda/lakeingest/telemetry."
+  type        = string
+  default     = null
+}
