@@ -44,8 +44,9 @@ GRANTS_PATH = "lakeformation"
 # What the review reads at BASE; everything else in the diff is counted but not interpreted.
 REVIEWED_PATHS = (CONTRACTS_PATH, LIBRARY_PATH, JOBS_PATH, GRANTS_PATH)
 
-# Widening type changes readers of the old files still read (Athena/Glue schema evolution of Parquet columns:
-# https://docs.aws.amazon.com/athena/latest/ug/types-of-updates.html, "Changing a column's data type").
+# Type changes Athena reads old files with: its table of compatible types ("Change a column data type",
+# https://docs.aws.amazon.com/athena/latest/ug/updates-changing-column-type.html). The same page says a Parquet
+# column's type cannot change at all when the table is not partitioned, and lists no decimal change.
 WIDENING = {
     ("tinyint", "smallint"),
     ("tinyint", "int"),
@@ -55,7 +56,6 @@ WIDENING = {
     ("int", "bigint"),
     ("float", "double"),
 }
-_DECIMAL = re.compile(r"^decimal\((\d+),\s*(\d+)\)$")
 
 # Terraform resource types whose destruction loses data or keys (or a cluster's data): a destroy or a
 # replacement of one is flagged for a second reviewer.
@@ -153,15 +153,13 @@ class Side:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _is_widening(old: str, new: str) -> bool:
-    if (old, new) in WIDENING:
-        return True
-    old_dec, new_dec = _DECIMAL.match(old), _DECIMAL.match(new)
-    if old_dec and new_dec:
-        (p1, s1), (p2, s2) = (map(int, old_dec.groups()), map(int, new_dec.groups()))
-        # Same scale and more integer digits: every old value fits.
-        return s1 == s2 and p2 >= p1
-    return False
+def _type_change(old: str, new: str, partitioned: bool) -> tuple[bool, str]:
+    """(compatible, description) of a column type change, by Athena's rules for Parquet tables."""
+    if (old, new) not in WIDENING:
+        return False, f"changed (narrowing or not in Athena's compatible types): {old} -> {new}"
+    if not partitioned:
+        return False, f"widened {old} -> {new}, but Athena reads no changed type in an unpartitioned Parquet table"
+    return True, f"widened: {old} -> {new}"
 
 
 @dataclass
@@ -209,10 +207,8 @@ def compare_contract(name: str, old: DatasetContract | None, new: DatasetContrac
             continue
         after = new_cols[col.name]
         if after.type != col.type:
-            widened = _is_widening(col.type, after.type)
-            target = change.compatible if widened else change.breaking
-            kind = "widened" if widened else "changed (narrowing or incompatible)"
-            target.append(f"column `{col.name}` type {kind}: {col.type} -> {after.type}")
+            compatible, text = _type_change(col.type, after.type, bool(old.partition_by and new.partition_by))
+            (change.compatible if compatible else change.breaking).append(f"column `{col.name}` type {text}")
         if col.nullable and not after.nullable:
             change.breaking.append(f"column `{col.name}` narrowed: nullable -> NOT NULL")
         elif not col.nullable and after.nullable:

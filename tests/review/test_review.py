@@ -173,30 +173,42 @@ def parse_contract_column(repo: Path, dataset: str) -> str:
     return next(c.name for c in contract.columns if c.nullable and c.name not in fixed)
 
 
+def _with_type(columns: list[dict], name: str, new_type: str) -> list[dict]:
+    return [{**c, "type": new_type} if c["name"] == name else c for c in columns]
+
+
 def test_compatibility_verdicts() -> None:
-    old = parse_contract(CONTRACT)
-    data = old.model_dump()
+    # client_analytics (unpartitioned) with transaction_count as int, so that int -> bigint is a widening.
+    loaded = parse_contract(CONTRACT).model_dump()
+    data = {**loaded, "columns": _with_type(loaded["columns"], "transaction_count", "int")}
 
-    def variant(**changes) -> object:
-        return type(old).model_validate({**data, **changes})
+    def contract(**changes):
+        return type(parse_contract(CONTRACT)).model_validate({**data, **changes})
 
-    widened = [
-        {**c, "type": "decimal(24,4)"} if c["name"] == "total_amount" else c for c in data["columns"]
-    ]  # decimal(20,4) -> decimal(24,4): every old value fits
-    narrowed = [{**c, "type": "int"} if c["name"] == "transaction_count" else c for c in data["columns"]]
-    added_optional = [*data["columns"], {"name": "loyalty_tier", "type": "string", "nullable": True}]
-    added_required = [*data["columns"], {"name": "loyalty_tier", "type": "string", "nullable": False}]
+    def verdict(old, new) -> str:
+        return review.compare_contract("client_analytics", old, new).verdict
 
-    assert review.compare_contract("client_analytics", old, variant()) is None
-    assert review.compare_contract("client_analytics", old, variant(columns=widened)).verdict == "compatible"
-    assert review.compare_contract("client_analytics", old, variant(columns=added_optional)).verdict == "compatible"
-    assert review.compare_contract("client_analytics", old, variant(columns=narrowed)).verdict == "BREAKING"
-    assert review.compare_contract("client_analytics", old, variant(columns=added_required)).verdict == "BREAKING"
-    key_change = review.compare_contract("client_analytics", old, variant(primary_key=["customer_id", "segment"]))
+    old, cols = contract(), data["columns"]
+    widened = _with_type(cols, "transaction_count", "bigint")
+    assert review.compare_contract("client_analytics", old, contract()) is None
+    # Athena reads int files as bigint only in a partitioned Parquet table, and lists no decimal change.
+    assert verdict(contract(partition_by=["region"]), contract(columns=widened, partition_by=["region"])) == (
+        "compatible"
+    )
+    assert verdict(old, contract(columns=widened)) == "BREAKING"
+    assert verdict(old, contract(columns=_with_type(cols, "total_amount", "decimal(24,4)"))) == "BREAKING"
+    assert verdict(old, contract(columns=_with_type(cols, "customer_id", "int"))) == "BREAKING"
+    assert verdict(old, contract(columns=[*cols, {"name": "tier", "type": "string", "nullable": True}])) == (
+        "compatible"
+    )
+    assert verdict(old, contract(columns=[*cols, {"name": "tier", "type": "string", "nullable": False}])) == (
+        "BREAKING"
+    )
+    key_change = review.compare_contract("client_analytics", old, contract(primary_key=["customer_id", "segment"]))
     assert key_change.verdict == "BREAKING" and "primary key changed" in key_change.breaking[0]
-    partitioned = review.compare_contract("client_analytics", old, variant(partition_by=["region"]))
+    partitioned = review.compare_contract("client_analytics", old, contract(partition_by=["region"]))
     assert partitioned.verdict == "BREAKING" and "partitioning changed" in partitioned.breaking[0]
-    dq = review.compare_contract("client_analytics", old, variant(quality=data["quality"][:1]))
+    dq = review.compare_contract("client_analytics", old, contract(quality=data["quality"][:1]))
     assert dq.verdict == "compatible" and dq.quality == ["removed `unique(columns=[customer_id])`"]
 
 
