@@ -484,8 +484,9 @@ def build_report(repo: Path, base: str, plan_json: Path | None = None) -> str:
             if (change := compare_contract(name, base_side.contracts.get(name), head_side.contracts.get(name)))
         ]
         reaches = {c.dataset: reach_of(c.dataset, base_side, head_side, jobs) for c in contract_changes}
-        access = access_diff(base_side, head_side)
-    return render(base, short, files, head_side, contract_changes, reaches, access, resources)
+        # One side's grants not validating would read as every persona losing (or gaining) everything.
+        access = [] if base_side.governance_error or head_side.governance_error else access_diff(base_side, head_side)
+    return render(base, short, files, head_side, contract_changes, reaches, access, resources, base_side)
 
 
 def render(
@@ -497,11 +498,14 @@ def render(
     reaches: Mapping[str, list[str]],
     access: list[AccessChange],
     resources: list[ResourceChange],
+    base_side: Side | None = None,
 ) -> str:
     """Markdown of the findings; one line when none of them changed."""
     errors = [f"contract `{n}` does not load: {e}" for n, e in sorted(head.contract_errors.items())]
     if head.governance_error:
-        errors.append(f"grant files do not validate: {head.governance_error}")
+        errors.append(f"grant files do not validate (no access diff): {head.governance_error}")
+    if base_side is not None and base_side.governance_error and not head.governance_error:
+        errors.append(f"grant files at `{base}` do not validate (no access diff): {base_side.governance_error}")
     quality = [(c.dataset, q) for c in contract_changes for q in c.quality]
     if not (errors or contract_changes or access or resources):
         return (

@@ -17,6 +17,7 @@ import yaml
 
 from energylake.contracts import parse_contract
 from lakectl import review
+from lakectl.cli import main as cli_main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = REPO_ROOT / "glue/lib/energylake/datasets/client_analytics.yaml"
@@ -219,6 +220,32 @@ def test_plan_json_errors_are_clear(tmp_path: Path) -> None:
         review.read_plan(bad)
     with pytest.raises(review.ReviewError, match="format_version"):
         review.plan_changes({"format_version": "0.1", "resource_changes": []})
+
+
+def test_invalid_grants_and_contracts_are_named_not_read_as_lost_access(example_repo: Path) -> None:
+    def pii_without_reason(doc):
+        next(g for g in doc["grants"] if g["persona"] == "analyst")["lf_tag_expression"]["classification"].append("pii")
+
+    _edit_yaml(example_repo / "lakeformation/grants.yaml", pii_without_reason)
+    (example_repo / "glue/lib/energylake/datasets/broken.yaml").write_text("name: broken\ncolumns: 3\n")
+
+    report = review.build_report(example_repo, "main")
+    attention = _attention(report)
+
+    assert "grant files do not validate (no access diff)" in attention
+    assert "contract `broken` does not load" in attention
+    assert "No persona gains or loses access." in report
+
+
+def test_cli_writes_the_report(example_repo: Path, tmp_path: Path) -> None:
+    _drop_column(example_repo, "client_analytics", "preferred_energy_type")
+    plan = _plan_json(tmp_path / "plan.json", [BUCKET_REPLACED])
+    out = tmp_path / "review.md"
+    args = ["review", "--repo", str(example_repo), "--base", "main", "--plan", str(plan), "--output", str(out)]
+
+    assert cli_main(args) == 0
+
+    assert "stateful resource replaced" in out.read_text(encoding="utf-8")
 
 
 def test_unknown_base_is_a_clear_error(example_repo: Path) -> None:
