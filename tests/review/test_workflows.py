@@ -133,3 +133,36 @@ def test_only_the_environment_job_assumes_the_apply_role() -> None:
     for key, job in jobs.items():
         if "id-token" in job.get("permissions", {}):
             assert key in {("pull-request.yml", "plan"), ("deploy-dev.yml", "plan"), ("deploy-dev.yml", "apply")}
+
+
+def test_pre_commit_hooks_are_local_only() -> None:
+    config = yaml.safe_load((REPO_ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert [r["repo"] for r in config["repos"]] == ["local"], "no hook code is downloaded"
+    hooks = {h["id"]: h for r in config["repos"] for h in r["hooks"]}
+    assert {"ruff-check", "ruff-format", "terraform-fmt", "contracts-and-grants"} <= set(hooks)
+    contract_files = re.compile(hooks["contracts-and-grants"]["files"])
+    watched = [
+        *(REPO_ROOT / "glue/lib/energylake/datasets").glob("*.yaml"),
+        *(REPO_ROOT / "lakeformation").glob("*.yaml"),
+    ]
+    assert watched and all(contract_files.search(p.relative_to(REPO_ROOT).as_posix()) for p in watched)
+
+
+def test_codeowners_give_grants_iam_kms_and_contracts_a_second_owner() -> None:
+    owners: dict[str, list[str]] = {}
+    for line in (REPO_ROOT / ".github" / "CODEOWNERS").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *teams = line.split()
+            owners[pattern] = teams
+    default = owners.pop("*")
+    sensitive = [
+        "/glue/lib/energylake/datasets/",  # contracts
+        "/lakeformation/",  # grants
+        "/terraform/modules/lake_formation/",
+        "/terraform/modules/deploy_identity/",  # IAM
+        "/terraform/envs/github-oidc/",
+        "/terraform/modules/data_lake_storage/",  # KMS keys and bucket policies
+    ]
+    for pattern in sensitive:
+        assert (REPO_ROOT / pattern.strip("/")).exists(), f"CODEOWNERS names a path that does not exist: {pattern}"
+        assert set(owners.get(pattern, [])) - set(default), f"{pattern} needs an owner besides the default team"
