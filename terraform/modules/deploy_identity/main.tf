@@ -196,10 +196,8 @@ data "aws_iam_policy_document" "apply" {
     actions   = ["iam:CreateServiceLinkedRole"]
     resources = ["arn:${local.partition}:iam::${local.account}:role/aws-service-role/*"]
   }
-  #checkov:skip=CKV_AWS_355:The lake's services name their resources in ways one ARN pattern cannot cover; the statement is limited to the listed services and regions.
-  #checkov:skip=CKV_AWS_290:Same statement: write access is limited to the lake's services in the lake's regions (aws:RequestedRegion).
-  #checkov:skip=CKV_AWS_289:Same statement: IAM is excluded from it (variable validation); IAM is granted on the lake's role patterns only.
-  #checkov:skip=CKV_AWS_288:Same statement: it deploys the lake's data services; data reads are what those services hold.
+  # The lake's services name their resources in ways one ARN pattern cannot cover: this statement is limited to
+  # the listed services (never iam, sts, s3, organizations or account) in the lake's regions instead.
   statement {
     sid       = "LakeServices"
     actions   = [for s in var.lake_services : "${s}:*"]
