@@ -222,7 +222,8 @@ data "aws_iam_policy_document" "apply" {
       values   = var.regions
     }
   }
-  # The deploy identity cannot widen itself, mint long-lived credentials or leave the account's guard-rails.
+  # The deploy identity cannot widen itself, mint long-lived credentials or change the organisation (its reads,
+  # from ReadOnlyAccess, stay allowed).
   statement {
     sid       = "NotTheDeployIdentity"
     effect    = "Deny"
@@ -234,7 +235,10 @@ data "aws_iam_policy_document" "apply" {
     effect = "Deny"
     actions = [
       "iam:CreateUser", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
-      "iam:CreateOpenIDConnectProvider", "iam:CreateSAMLProvider", "organizations:*", "account:*",
+      "iam:CreateOpenIDConnectProvider", "iam:CreateSAMLProvider", "account:*", "organizations:Create*",
+      "organizations:Delete*", "organizations:Leave*", "organizations:Attach*", "organizations:Detach*",
+      "organizations:Update*", "organizations:Invite*", "organizations:Enable*", "organizations:Disable*",
+      "organizations:Move*", "organizations:Remove*", "organizations:Register*", "organizations:Put*",
     ]
     resources = ["*"]
   }
