@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     emu.set_defaults(func=_emulator)
     # Area sub-commands: one register(sub) per module, one line each so branches merge cleanly.
     from analytics import cli as analytics_cli
-    from lakectl import athena_local, demo, governance, ingest, jvm, policy_audit, runner
+    from lakectl import athena_local, demo, governance, ingest, jvm, policy_audit, review, runner
     from migration import cli as migration_cli
 
     governance.register(sub)
@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     analytics_cli.register(sub)
     demo.register(sub)
     jvm.register(sub)
+    review.register(sub)
     return parser
 
 

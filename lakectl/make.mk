@@ -10,3 +10,11 @@ demo: setup ## The whole lake locally end to end (SIZE=small|large|tiny); resume
 
 demo-clean: ## Stop the demo's services and remove its state (.local/demo, PostgreSQL data, local tfstate) and demo-report/
 	@$(PY) -m lakectl demo --clean
+
+# Review summary of a change (issue 34): contracts, effective access, Terraform plan, DQ rules vs BASE.
+# make review BASE=origin/main [PLAN_JSON=plan.json] [REVIEW_OUT=review.md]
+.PHONY: review
+BASE ?= origin/main
+
+review: setup ## Markdown review summary of the working tree against BASE (PLAN_JSON: `terraform show -json` output)
+	@$(PY) -m lakectl review --base $(BASE) $(if $(PLAN_JSON),--plan $(PLAN_JSON),) $(if $(REVIEW_OUT),--output $(REVIEW_OUT),)
