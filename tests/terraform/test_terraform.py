@@ -90,17 +90,35 @@ def emulator():
     emu.stop()
 
 
-def _grants_root(tmp_path: Path, governance_dir: Path) -> Path:
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "main.tf").write_text(
-        f"""
-provider "aws" {{
+def emulator_tf_env(emulator: EmbeddedEmulator) -> dict[str, str]:
+    """Terraform's environment for a root under EMULATOR_PROVIDER: the emulator's endpoint, dummy keys."""
+    return tf_env(
+        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    )
+
+
+EMULATOR_PROVIDER = """
+provider "aws" {
   region                      = "us-east-1"
   skip_credentials_validation = true
   skip_metadata_api_check     = true
   max_retries                 = 2
-}}
+}
+"""
+
+
+def _emulator_root(tmp_path: Path, modules: str) -> Path:
+    """A root module of ``modules`` (HCL) under an AWS provider that the emulator's endpoint serves."""
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "main.tf").write_text(EMULATOR_PROVIDER + modules)
+    return root
+
+
+def _grants_root(tmp_path: Path, governance_dir: Path) -> Path:
+    return _emulator_root(
+        tmp_path,
+        f"""
 module "lf" {{
   source                     = "{TF_ROOT / "modules" / "lake_formation"}"
   env                        = "test"
@@ -115,9 +133,8 @@ module "lf" {{
   enable_data_cells_filters  = false
   enable_tag_grants          = false
 }}
-"""
+""",
     )
-    return root
 
 
 def test_malformed_grant_file_fails_plan_naming_file_and_field(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
@@ -126,9 +143,7 @@ def test_malformed_grant_file_fails_plan_naming_file_and_field(tmp_path: Path, e
     grants = (bad / "grants.yaml").read_text()
     (bad / "grants.yaml").write_text(grants.replace("persona: analyst\n", "persona: analystt\n", 1))
     root = _grants_root(tmp_path, bad)
-    env = tf_env(
-        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    )
+    env = emulator_tf_env(emulator)
     init(root, env=env)
     proc = tf(["plan", "-input=false", "-no-color"], root, env)
     assert proc.returncode != 0
@@ -138,9 +153,7 @@ def test_malformed_grant_file_fails_plan_naming_file_and_field(tmp_path: Path, e
 
 def test_valid_grant_files_plan(tmp_path: Path, emulator: EmbeddedEmulator) -> None:
     root = _grants_root(tmp_path, REPO / "lakeformation")
-    env = tf_env(
-        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    )
+    env = emulator_tf_env(emulator)
     init(root, env=env)
     proc = tf(["plan", "-input=false", "-no-color", "-detailed-exitcode"], root, env)
     assert proc.returncode == 2, proc.stdout + proc.stderr  # 2 = valid plan with changes to make
@@ -153,16 +166,9 @@ def test_athena_module_applies_on_the_emulator(tmp_path: Path, emulator: Embedde
     This is what broke when botocore 1.44 changed Athena's wire protocol: moto routes requests with the botocore
     installed beside it, and answered every Athena call with 404 (for boto3 and Terraform alike).
     """
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "main.tf").write_text(
+    root = _emulator_root(
+        tmp_path,
         f"""
-provider "aws" {{
-  region                      = "us-east-1"
-  skip_credentials_validation = true
-  skip_metadata_api_check     = true
-  max_retries                 = 2
-}}
 module "athena" {{
   source         = "{TF_ROOT / "modules" / "athena"}"
   env            = "smoke"
@@ -170,11 +176,9 @@ module "athena" {{
   kms_key_arn    = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-0000-0000-000000000000"
   tags           = {{ project = "energylake" }} # moto lists tags only of workgroups created with some
 }}
-"""
+""",
     )
-    env = tf_env(
-        {**emulator_env(emulator.endpoint_url), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
-    )
+    env = emulator_tf_env(emulator)
     init(root, env=env)
     proc = tf(["apply", "-input=false", "-no-color", "-auto-approve"], root, env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
