@@ -46,18 +46,19 @@ module "storage" {
 }
 
 module "glue" {
-  source             = "../../modules/glue_catalog_etl"
-  prefix             = var.prefix
-  env                = var.env
-  bucket_names       = module.storage.bucket_names
-  kms_key_arn        = module.storage.kms_key_arn
-  contracts_dir      = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest      = "${local.repo}/glue/jobs/jobs.yaml"
-  job_scripts_dir    = "${local.repo}/glue/jobs"
-  library_wheel_path = var.library_wheel_path
-  library_jar_path   = var.library_jar_path
-  workflow_schedule  = var.workflow_schedule
-  tags               = local.tags
+  source                     = "../../modules/glue_catalog_etl"
+  prefix                     = var.prefix
+  env                        = var.env
+  bucket_names               = module.storage.bucket_names
+  kms_key_arn                = module.storage.kms_key_arn
+  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
+  job_scripts_dir            = "${local.repo}/glue/jobs"
+  lake_formation_settings_id = module.lake_formation.data_lake_settings_id
+  library_wheel_path         = var.library_wheel_path
+  library_jar_path           = var.library_jar_path
+  workflow_schedule          = var.workflow_schedule
+  tags                       = local.tags
 }
 
 module "lake_formation" {

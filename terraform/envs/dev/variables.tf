@@ -38,8 +38,13 @@ variable "lake_admin_arns" {
 }
 
 variable "persona_trusted_principals" {
-  description = "Principals allowed to assume the persona roles (SSO permission-set roles, account root)."
+  description = "Roles allowed to assume the persona roles (e.g. the IAM Identity Center permission-set roles of the data teams)."
   type        = list(string)
+  validation {
+    # Trusting the account root lets every IAM principal with sts:AssumeRole become any persona (checkov CKV_AWS_61).
+    condition     = alltrue([for p in var.persona_trusted_principals : !endswith(p, ":root")])
+    error_message = "persona_trusted_principals: name the roles that may assume the personas (e.g. SSO permission-set roles), not an account root."
+  }
 }
 
 variable "alert_emails" {

@@ -53,14 +53,15 @@ module "storage" {
 }
 
 module "glue" {
-  source          = "../../modules/glue_catalog_etl"
-  prefix          = var.prefix
-  env             = var.env
-  bucket_names    = module.storage.bucket_names
-  kms_key_arn     = module.storage.kms_key_arn
-  contracts_dir   = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest   = "${local.repo}/glue/jobs/jobs.yaml"
-  job_scripts_dir = "${local.repo}/glue/jobs"
+  source                     = "../../modules/glue_catalog_etl"
+  prefix                     = var.prefix
+  env                        = var.env
+  bucket_names               = module.storage.bucket_names
+  kms_key_arn                = module.storage.kms_key_arn
+  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
+  job_scripts_dir            = "${local.repo}/glue/jobs"
+  lake_formation_settings_id = module.lake_formation.data_lake_settings_id
   # moto has no Glue Data Quality API.
   enable_data_quality = false
   tags                = local.tags

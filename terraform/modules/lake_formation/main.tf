@@ -79,8 +79,33 @@ resource "terraform_data" "grant_files_valid" {
 
 # ---- Settings, locations, LF-tags --------------------------------------------------------------------
 
+# The access mode is chosen here, before any database exists: the default permissions of the settings are
+# copied onto each database and table when it is created, so settings applied after the catalog leave
+# IAMAllowedPrincipals on it (grants silently unenforced) or not, depending on timing. "lake_formation" sends
+# empty defaults (Lake Formation permissions only: the ETL, crawler and dashboard roles get explicit grants
+# below); "iam" grants ALL to IAM_ALLOWED_PRINCIPALS ("Use only IAM access control", backward compatible).
+# AWS contract: "Changing the default settings for your data lake",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html, and the DataLakeSettings API
+# ("the only permitted values are an empty array or ... ALL to IAM_ALLOWED_PRINCIPALS"),
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_DataLakeSettings.html
 resource "aws_lakeformation_data_lake_settings" "this" {
   admins = var.admin_arns
+
+  dynamic "create_database_default_permissions" {
+    for_each = var.access_mode == "iam" ? [1] : []
+    content {
+      principal   = "IAM_ALLOWED_PRINCIPALS"
+      permissions = ["ALL"]
+    }
+  }
+
+  dynamic "create_table_default_permissions" {
+    for_each = var.access_mode == "iam" ? [1] : []
+    content {
+      principal   = "IAM_ALLOWED_PRINCIPALS"
+      permissions = ["ALL"]
+    }
+  }
 }
 
 resource "aws_lakeformation_resource" "zone" {
@@ -233,6 +258,7 @@ resource "aws_lakeformation_data_cells_filter" "this" {
       excluded_column_names = try(each.value.excluded_columns, [])
     }
   }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "filter" {

@@ -40,6 +40,16 @@ variable "registered_zones" {
   default     = ["raw", "transform", "curated"]
 }
 
+variable "access_mode" {
+  description = "Lake Formation access mode of new databases and tables: lake_formation (LF permissions only, IAMAllowedPrincipals not granted) or iam (IAM_ALLOWED_PRINCIPALS gets ALL: IAM policies decide, LF grants are not enforced)."
+  type        = string
+  default     = "lake_formation"
+  validation {
+    condition     = contains(["lake_formation", "iam"], var.access_mode)
+    error_message = "access_mode must be lake_formation or iam."
+  }
+}
+
 variable "admin_arns" {
   description = "IAM principals that administer Lake Formation (data lake admins)."
   type        = list(string)
