@@ -311,3 +311,33 @@ def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan
     ]
     assert reports and reports[0]["summary"]["resource_count"] > 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert not failed, "checkov failed checks on the plan:\n" + "\n".join(failed)
+
+
+def test_lake_formation_only_mode_grants_the_etl_role_what_it_needs(composed: ComposedPlan) -> None:
+    """No IAMAllowedPrincipals defaults, so the Glue role (jobs, crawlers) needs explicit LF grants.
+
+    AWS contract: "Changing the default settings for your data lake",
+    https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html
+    """
+    (settings,) = composed.of_type("aws_lakeformation_data_lake_settings")
+    defaults = [
+        p["principal"]
+        for block in ("create_database_default_permissions", "create_table_default_permissions")
+        for p in composed.after(settings).get(block) or []
+    ]
+    assert "IAM_ALLOWED_PRINCIPALS" not in defaults, "envs choose Lake Formation only: no IAMAllowedPrincipals"
+    grants = [composed.after(g) for g in composed.of_type("aws_lakeformation_permissions")]
+    databases = {composed.after(d)["name"] for d in composed.of_type("aws_glue_catalog_database")}
+    can_create = {g["database"][0]["name"] for g in grants if "CREATE_TABLE" in g["permissions"] and g.get("database")}
+    can_write = {
+        t["database_name"]
+        for g in grants
+        if {"SELECT", "INSERT", "ALTER"} <= set(g["permissions"])
+        for t in g.get("table") or []
+        if t.get("wildcard")
+    }
+    assert databases and databases <= can_create, f"no CREATE_TABLE grant on {sorted(databases - can_create)}"
+    assert databases <= can_write, f"no table grant on {sorted(databases - can_write)}"
+    locations = composed.of_type("aws_lakeformation_resource")
+    location_grants = [g for g in grants if g["permissions"] == ["DATA_LOCATION_ACCESS"]]
+    assert locations and len(location_grants) >= len(locations), "every registered location needs DATA_LOCATION_ACCESS"

@@ -73,7 +73,12 @@ module "lake_formation" {
   admin_arns                 = var.lake_admin_arns
   persona_trusted_principals = var.persona_trusted_principals
   role_name_prefix           = "${var.env}-"
-  tags                       = local.tags
+  # Lake Formation only (no IAMAllowedPrincipals): the Glue role and the dashboards get explicit grants.
+  access_mode         = "lake_formation"
+  etl_role_arns       = { glue = module.glue.glue_role_arn }
+  dashboard_role_arns = var.enable_grafana ? { grafana = module.dashboards.role_arn } : {}
+  lake_kms_key_arns   = { lake = module.storage.kms_key_arn }
+  tags                = local.tags
 }
 
 module "batch_ingestion" {
@@ -186,7 +191,6 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  curated_bucket_arn        = module.storage.bucket_arns["curated"]
   timestream_table_arns     = module.analytics_streaming.timestream_table_arns
   kms_key_arn               = module.storage.kms_key_arn
   tags                      = local.tags

@@ -218,7 +218,6 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  curated_bucket_arn        = module.storage.bucket_arns["curated"]
   kms_key_arn               = module.storage.kms_key_arn
   tags                      = local.tags
 }

@@ -272,3 +272,99 @@ resource "aws_lakeformation_permissions" "filter" {
     name             = aws_lakeformation_data_cells_filter.this[each.key].table_data[0].name
   }
 }
+
+# ---- Service roles: what the ETL and the dashboards need, granted through Lake Formation ----------
+# With access_mode = lake_formation no IAM policy reaches the catalog or the registered locations' data:
+# each service role gets exactly these grants. AWS contract: "Lake Formation permissions reference",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/lf-permissions-reference.html
+
+locals {
+  etl_database_grants = { for pair in setproduct(keys(var.etl_role_arns), keys(var.database_names)) : "${pair[0]}/${pair[1]}" => {
+    principal = var.etl_role_arns[pair[0]]
+    database  = var.database_names[pair[1]]
+  } }
+  etl_location_grants = { for pair in setproduct(keys(var.etl_role_arns), var.registered_zones) : "${pair[0]}/${pair[1]}" => {
+    principal = var.etl_role_arns[pair[0]]
+    zone      = pair[1]
+  } }
+}
+
+# Jobs write their tables' data and crawlers catalogue landing/raw: both need the registered locations.
+resource "aws_lakeformation_permissions" "etl_location" {
+  for_each    = local.etl_location_grants
+  principal   = each.value.principal
+  permissions = ["DATA_LOCATION_ACCESS"]
+  data_location {
+    arn = aws_lakeformation_resource.zone[each.value.zone].arn
+  }
+}
+
+# Jobs create, alter and publish partitions of the contract tables; crawlers create the raw_/landing_ tables.
+resource "aws_lakeformation_permissions" "etl_database" {
+  for_each    = local.etl_database_grants
+  principal   = each.value.principal
+  permissions = ["ALTER", "CREATE_TABLE", "DESCRIBE"]
+  database {
+    name = each.value.database
+  }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "etl_tables" {
+  for_each    = local.etl_database_grants
+  principal   = each.value.principal
+  permissions = ["ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"]
+  table {
+    database_name = each.value.database
+    wildcard      = true
+  }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+# Dashboards read the curated zone through Athena, every column except those classified pii.
+resource "aws_lakeformation_permissions" "dashboard_database" {
+  for_each    = var.enable_tag_grants ? var.dashboard_role_arns : {}
+  principal   = each.value
+  permissions = ["DESCRIBE"]
+  lf_tag_policy {
+    resource_type = "DATABASE"
+    expression {
+      key    = "zone"
+      values = ["curated"]
+    }
+  }
+  depends_on = [aws_lakeformation_resource_lf_tags.database]
+}
+
+resource "aws_lakeformation_permissions" "dashboard_tables" {
+  for_each    = var.enable_tag_grants ? var.dashboard_role_arns : {}
+  principal   = each.value
+  permissions = ["SELECT", "DESCRIBE"]
+  lf_tag_policy {
+    resource_type = "TABLE"
+    expression {
+      key    = "zone"
+      values = ["curated"]
+    }
+    expression {
+      key    = "classification"
+      values = [for c in local.lf_tags.classification : c if c != "pii"]
+    }
+  }
+  depends_on = [aws_lakeformation_resource_lf_tags.columns]
+}
+
+# Lake Formation reads the registered locations with its service-linked role (use_service_linked_role above);
+# the zones are encrypted with the lake key, so that role needs the key too. A grant (not the key policy) is
+# used because the role exists only once the first location is registered, and KMS refuses policies naming
+# principals that do not exist yet. AWS contract: "Registering an encrypted Amazon S3 location",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/register-encrypted.html; "Grants in AWS KMS",
+# https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+resource "aws_kms_grant" "lake_formation_data_access" {
+  for_each          = var.lake_kms_key_arns
+  name              = "${local.name}-lake-formation-data-access-${each.key}"
+  key_id            = each.value
+  grantee_principal = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+  operations        = ["Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey"]
+  depends_on        = [aws_lakeformation_resource.zone] # registering the first location creates the role
+}

@@ -83,3 +83,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "etl_role_arns" {
+  description = "Roles of the Glue jobs and crawlers by name (e.g. { glue = <arn> }): DATA_LOCATION_ACCESS on the registered zones and table rights in every lake database, through Lake Formation."
+  type        = map(string)
+  default     = {}
+}
+
+variable "dashboard_role_arns" {
+  description = "Roles of the dashboards by name (e.g. { grafana = <arn> }): SELECT/DESCRIBE on the curated zone's non-pii columns, through LF-tag grants (needs enable_tag_grants)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "lake_kms_key_arns" {
+  description = "KMS keys of the registered zones by name (e.g. { lake = <arn> }): granted to Lake Formation's service-linked role so vended credentials can decrypt."
+  type        = map(string)
+  default     = {}
+}
