@@ -341,3 +341,23 @@ def test_lake_formation_only_mode_grants_the_etl_role_what_it_needs(composed: Co
     locations = composed.of_type("aws_lakeformation_resource")
     location_grants = [g for g in grants if g["permissions"] == ["DATA_LOCATION_ACCESS"]]
     assert locations and len(location_grants) >= len(locations), "every registered location needs DATA_LOCATION_ACCESS"
+
+
+def test_eventbridge_dead_letter_queues_accept_eventbridge(composed: ComposedPlan) -> None:
+    """A queue named as a rule target's DLQ has a queue policy (EventBridge cannot send without one).
+
+    AWS contract: "Using dead-letter queues to process undelivered events in EventBridge",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    """
+    queues = {composed.config_address(q) for q in composed.of_type("aws_sqs_queue")}
+    policies = [composed.config_address(p) for p in composed.of_type("aws_sqs_queue_policy")]
+    targets = [
+        t for t in composed.of_type("aws_cloudwatch_event_target") if composed.after(t).get("dead_letter_config")
+    ]
+    assert targets
+    missing = []
+    for target in targets:
+        dlqs = queues & composed.ancestors(composed.config_address(target))
+        if not any(dlqs & composed.ancestors(p) for p in policies):
+            missing.append(f"{target['address']}: no aws_sqs_queue_policy on {sorted(dlqs)}")
+    assert not missing, "\n".join(missing)

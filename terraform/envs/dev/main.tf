@@ -78,7 +78,13 @@ module "lake_formation" {
   etl_role_arns       = { glue = module.glue.glue_role_arn }
   dashboard_role_arns = var.enable_grafana ? { grafana = module.dashboards.role_arn } : {}
   lake_kms_key_arns   = { lake = module.storage.kms_key_arn }
-  tags                = local.tags
+  query_access = {
+    workgroup_arn      = module.athena.workgroup_arn
+    results_bucket_arn = module.storage.bucket_arns["artifacts"]
+    results_prefix     = module.athena.results_prefix
+    kms_key_arn        = module.storage.kms_key_arn
+  }
+  tags = local.tags
 }
 
 module "batch_ingestion" {
@@ -105,6 +111,7 @@ module "streaming" {
   enable_partner_writer     = true
   partner_model_schema      = try(file(local.ingestion_sources[1]), null) # presence enforced above
   partner_request_template  = try(file(local.ingestion_sources[2]), null)
+  enable_timestream         = var.enable_timestream_live_analytics
   tags                      = local.tags
 }
 
@@ -169,6 +176,7 @@ module "analytics_streaming" {
   application_zip_path      = local.flink_application_zip
   consumers_zip_path        = local.flink_consumers_zip
   start_application         = var.start_flink_application
+  enable_timestream         = var.enable_timestream_live_analytics
   alert_email_subscriptions = var.alert_emails
   tags                      = local.tags
   depends_on                = [terraform_data.analytics_packages]

@@ -134,6 +134,12 @@ variable "forecast_model_data_s3_uri" {
   default     = null
 }
 
+variable "enable_timestream_live_analytics" {
+  description = "Timestream for LiveAnalytics sinks (IoT rule readings, Flink aggregates). Closed to new customers since 2025-06-20 (\"Amazon Timestream for LiveAnalytics availability change\", https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html): turn on only in accounts that already use it."
+  type        = bool
+  default     = false
+}
+
 variable "enable_grafana" {
   description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center in the account)."
   type        = bool

@@ -187,7 +187,7 @@ resource "aws_iam_role_policy" "persona" {
   role     = aws_iam_role.persona[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid    = "CatalogRead"
         Effect = "Allow"
@@ -205,7 +205,28 @@ resource "aws_iam_role_policy" "persona" {
         Action   = ["lakeformation:GetDataAccess"]
         Resource = ["*"]
       },
-    ]
+      ], var.query_access == null ? [] : [
+      {
+        # Queries run in the lake's workgroup, which enforces its KMS-encrypted result location.
+        Sid      = "AthenaWorkgroup"
+        Effect   = "Allow"
+        Action   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"]
+        Resource = [var.query_access.workgroup_arn]
+      },
+      {
+        Sid      = "AthenaResults"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation"]
+        Resource = [var.query_access.results_bucket_arn, "${var.query_access.results_bucket_arn}/${var.query_access.results_prefix}*"]
+      },
+      {
+        # Results are written and read with the lake key; vended data credentials do not cover them.
+        Sid      = "LakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.query_access.kms_key_arn]
+      },
+    ])
   })
 }
 

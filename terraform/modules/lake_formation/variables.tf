@@ -101,3 +101,14 @@ variable "lake_kms_key_arns" {
   type        = map(string)
   default     = {}
 }
+
+variable "query_access" {
+  description = "Athena workgroup ARN, results bucket ARN and key prefix, and the lake KMS key the personas query with (null = catalog and LF vending only)."
+  type = object({
+    workgroup_arn      = string
+    results_bucket_arn = string
+    results_prefix     = string
+    kms_key_arn        = string
+  })
+  default = null
+}
