@@ -124,8 +124,9 @@ def with_unknowns_set(after, unknown):
 
 
 class ComposedPlan:
-    def __init__(self, plan: dict, graph_dot: str, plan_json_path: Path) -> None:
+    def __init__(self, plan: dict, graph_dot: str, plan_json_path: Path, replan) -> None:
         self.plan = plan
+        self.replan = replan  # replan(*extra_args) -> CompletedProcess of the same plan with more arguments
         self.plan_json_path = plan_json_path
         self.changes = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
         self.depends: dict[str, set[str]] = {}
@@ -184,7 +185,9 @@ def composed(request, identity_stub, tmp_path_factory) -> ComposedPlan:
     assert graph.returncode == 0, graph.stderr
     plan_json = tmp / "plan.json"
     plan_json.write_text(shown.stdout)
-    return ComposedPlan(json.loads(shown.stdout), graph.stdout, plan_json)
+    return ComposedPlan(
+        json.loads(shown.stdout), graph.stdout, plan_json, lambda *extra: tf([*args, *extra], env_dir, env)
+    )
 
 
 def test_physical_names_are_unique_across_modules(composed: ComposedPlan) -> None:
@@ -361,3 +364,19 @@ def test_eventbridge_dead_letter_queues_accept_eventbridge(composed: ComposedPla
         if not any(dlqs & composed.ancestors(p) for p in policies):
             missing.append(f"{target['address']}: no aws_sqs_queue_policy on {sorted(dlqs)}")
     assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["-var=enable_grafana=true"], "enable_grafana = true needs IAM Identity Center"),
+        (["-var=enable_forecast_endpoint=true"], "enable_forecast_endpoint = true needs the trained model"),
+    ],
+    ids=["grafana-without-identity-center", "forecast-without-model"],
+)
+def test_services_without_their_prerequisites_stop_the_plan_saying_what_to_do(
+    composed: ComposedPlan, flags: list[str], expected: str
+) -> None:
+    proc = composed.replan(*flags)
+    message = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0 and expected in message, message[-3000:]

@@ -38,6 +38,24 @@ resource "terraform_data" "analytics_packages" {
   }
 }
 
+# Services whose prerequisites Terraform cannot create: the plan stops with what to do instead of an apply failing.
+resource "terraform_data" "service_prerequisites" {
+  input = { forecast_endpoint = var.enable_forecast_endpoint, grafana = var.enable_grafana }
+  lifecycle {
+    precondition {
+      # AWS contract: "Authenticate users in Amazon Managed Grafana workspaces",
+      # https://docs.aws.amazon.com/grafana/latest/userguide/authentication-in-AMG.html
+      condition     = !var.enable_grafana || var.identity_center_enabled
+      error_message = "enable_grafana = true needs IAM Identity Center (the workspace signs users in with AWS_SSO): enable Identity Center for the account, then set identity_center_enabled = true; or keep enable_grafana = false."
+    }
+    precondition {
+      # The model comes from a training run on the lake's data, so it cannot exist before the first apply.
+      condition     = !var.enable_forecast_endpoint || var.forecast_model_data_s3_uri != null
+      error_message = "enable_forecast_endpoint = true needs the trained model: apply with the endpoint off, run `make train` (analytics/README.md), upload model.tar.gz, and set forecast_model_data_s3_uri to its s3:// URI."
+    }
+  }
+}
+
 module "storage" {
   source = "../../modules/data_lake_storage"
   prefix = var.prefix

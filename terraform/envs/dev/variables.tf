@@ -123,13 +123,13 @@ variable "start_flink_application" {
 }
 
 variable "enable_forecast_endpoint" {
-  description = "Serve the generation forecast from a SageMaker serverless endpoint (needs the trained model.tar.gz)."
+  description = "Serve the generation forecast from a SageMaker serverless endpoint. Needs the trained model.tar.gz (`make train`) named by forecast_model_data_s3_uri, which cannot exist before the first apply."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "forecast_model_data_s3_uri" {
-  description = "s3:// URI of the trained forecast model.tar.gz (default s3://<artifacts>/analytics/forecast/model.tar.gz)."
+  description = "s3:// URI of the trained forecast model.tar.gz (required by enable_forecast_endpoint)."
   type        = string
   default     = null
 }
@@ -141,7 +141,13 @@ variable "enable_timestream_live_analytics" {
 }
 
 variable "enable_grafana" {
-  description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center in the account)."
+  description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center: see identity_center_enabled)."
   type        = bool
-  default     = true
+  default     = false
+}
+
+variable "identity_center_enabled" {
+  description = "IAM Identity Center is enabled for this account (Managed Grafana signs users in through it); required by enable_grafana."
+  type        = bool
+  default     = false
 }
