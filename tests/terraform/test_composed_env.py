@@ -28,7 +28,6 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed"),
 ]
 
-EXAMPLE_ACCOUNT = "111122223333"  # the account of the example tfvars' allowed_account_ids
 REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "terraform.tfvars.example").exists()]
 # Where `make checkov-install` puts checkov (its own venv: its pins clash with the lake's).
 CHECKOV = (
@@ -39,19 +38,25 @@ CHECKOV = (
 NAME_ATTRIBUTES = ("name", "bucket", "function_name", "database_name", "table_name", "key", "role", "log_group_name")
 PRIMARY_NAMES = ("name", "bucket", "function_name", "database_name", "table_name")
 
-_IDENTITY = f"""<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
-<GetCallerIdentityResult><Arn>arn:aws:iam::{EXAMPLE_ACCOUNT}:role/plan</Arn><UserId>AROAPLAN</UserId>
-<Account>{EXAMPLE_ACCOUNT}</Account></GetCallerIdentityResult>
-<ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>""".encode()
+_IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><Arn>arn:aws:iam::{account}:role/plan</Arn><UserId>AROAPLAN</UserId>
+<Account>{account}</Account></GetCallerIdentityResult>
+<ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>"""
 
 
 class _IdentityOnly(http.server.BaseHTTPRequestHandler):
     """Answers sts:GetCallerIdentity; any other call is a 400 naming it, so a plan needing AWS fails loudly."""
 
+    account = "111122223333"  # set to the example tfvars' allowed account before each plan
+
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         ok = b"Action=GetCallerIdentity" in body
-        payload = _IDENTITY if ok else b"<Error><Code>NotStubbed</Code><Message>" + body[:200] + b"</Message></Error>"
+        payload = (
+            _IDENTITY.format(account=self.account).encode()
+            if ok
+            else b"<Error><Code>NotStubbed</Code><Message>" + body[:200] + b"</Message></Error>"
+        )
         self.send_response(200 if ok else 400)
         self.send_header("Content-Type", "text/xml")
         self.send_header("Content-Length", str(len(payload)))
@@ -175,9 +180,16 @@ def composed(request, identity_stub, tmp_path_factory) -> ComposedPlan:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     var_args = [f"-var={k}={v}" for k, v in _placeholder_packages(tmp).items()]
     example = TF_ROOT / "envs" / env_name / "terraform.tfvars.example"
+    allowed = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"', example.read_text())
+    account = allowed.group(1) if allowed else _IdentityOnly.account
+
+    def run(*plan_args: str) -> subprocess.CompletedProcess:
+        _IdentityOnly.account = account
+        return tf([*plan_args], env_dir, env)
+
     plan_bin = tmp / "plan.bin"
     args = ["plan", "-input=false", "-no-color", "-refresh=false", f"-var-file={example}", *var_args]
-    proc = tf([*args, f"-out={plan_bin}"], env_dir, env)
+    proc = run(*args, f"-out={plan_bin}")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
     shown = tf(["show", "-json", str(plan_bin)], env_dir, env)
     assert shown.returncode == 0, shown.stderr

@@ -1,5 +1,6 @@
-# Dev environment on real AWS: every module with every feature on (the enable_* flags keep their
-# secure defaults; only envs/local turns some off for the emulator).
+# The lake on real AWS, one root module for every real environment: envs/prod links these files and differs
+# only in its tfvars and backend. Services whose prerequisites Terraform cannot create (Grafana, the forecast
+# endpoint) start off; only envs/local turns others off, for the emulator.
 
 locals {
   repo        = abspath("${path.root}/../../..")
