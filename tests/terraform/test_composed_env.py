@@ -28,7 +28,8 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed"),
 ]
 
-REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "terraform.tfvars.example").exists()]
+# The lake's real-AWS roots: those with remote state (envs/bootstrap, which creates that state, is not one).
+REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "backend.hcl.example").exists()]
 # Where `make checkov-install` puts checkov (its own venv: its pins clash with the lake's).
 CHECKOV = (
     Path(os.environ.get("LAKE_STATE_DIR", REPO / ".local")).resolve() / "terraform" / "checkov-venv" / "bin" / "checkov"
