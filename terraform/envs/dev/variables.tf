@@ -33,8 +33,12 @@ variable "private_subnet_ids" {
 }
 
 variable "lake_admin_arns" {
-  description = "Lake Formation administrators (e.g. the deployment role and a break-glass role)."
+  description = "Every Lake Formation administrator of the account: the settings replace the existing list, so name the deployment role, a break-glass role and any admin set outside Terraform."
   type        = list(string)
+  validation {
+    condition     = length(var.lake_admin_arns) > 0
+    error_message = "lake_admin_arns: name at least the deployment role (it creates the Lake Formation grants)."
+  }
 }
 
 variable "persona_trusted_principals" {
