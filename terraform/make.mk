@@ -81,6 +81,9 @@ $(CHECKOV): $(LOCKS)/checkov.txt $(LOCKS)/build.txt
 
 checkov-install: $(CHECKOV) ## Install checkov from requirements/checkov.txt into its own venv (its pins clash with the lake's)
 
+# The composed-environment check (tests/terraform/test_composed_env.py) runs checkov on the plan of envs/dev and prod.
+test: $(CHECKOV)
+
 tf-lint: validate $(CHECKOV) ## checkov over terraform/ (zero failed checks; every skip is justified inline)
 	$(CHECKOV) -d terraform --framework terraform --quiet --compact --skip-download \
 		--config-file terraform/.checkov.yaml

@@ -1,5 +1,6 @@
-# Dev environment on real AWS: every module with every feature on (the enable_* flags keep their
-# secure defaults; only envs/local turns some off for the emulator).
+# The lake on real AWS, one root module for every real environment: envs/prod links these files and differs
+# only in its tfvars and backend. Services whose prerequisites Terraform cannot create (Grafana, the forecast
+# endpoint) start off; only envs/local turns others off, for the emulator.
 
 locals {
   repo        = abspath("${path.root}/../../..")
@@ -38,6 +39,24 @@ resource "terraform_data" "analytics_packages" {
   }
 }
 
+# Services whose prerequisites Terraform cannot create: the plan stops with what to do instead of an apply failing.
+resource "terraform_data" "service_prerequisites" {
+  input = { forecast_endpoint = var.enable_forecast_endpoint, grafana = var.enable_grafana }
+  lifecycle {
+    precondition {
+      # AWS contract: "Authenticate users in Amazon Managed Grafana workspaces",
+      # https://docs.aws.amazon.com/grafana/latest/userguide/authentication-in-AMG.html
+      condition     = !var.enable_grafana || var.identity_center_enabled
+      error_message = "enable_grafana = true needs IAM Identity Center (the workspace signs users in with AWS_SSO): enable Identity Center for the account, then set identity_center_enabled = true; or keep enable_grafana = false."
+    }
+    precondition {
+      # The model comes from a training run on the lake's data, so it cannot exist before the first apply.
+      condition     = !var.enable_forecast_endpoint || var.forecast_model_data_s3_uri != null
+      error_message = "enable_forecast_endpoint = true needs the trained model: apply with the endpoint off, run `make train` (analytics/README.md), upload model.tar.gz, and set forecast_model_data_s3_uri to its s3:// URI."
+    }
+  }
+}
+
 module "storage" {
   source = "../../modules/data_lake_storage"
   prefix = var.prefix
@@ -46,19 +65,20 @@ module "storage" {
 }
 
 module "glue" {
-  source              = "../../modules/glue_catalog_etl"
-  prefix              = var.prefix
-  env                 = var.env
-  bucket_names        = module.storage.bucket_names
-  kms_key_arn         = module.storage.kms_key_arn
-  contracts_dir       = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest       = "${local.repo}/glue/jobs/jobs.yaml"
-  job_scripts_dir     = "${local.repo}/glue/jobs"
-  python_modules_lock = "${local.repo}/requirements/glue-additional-python-modules.json"
-  library_wheel_path  = var.library_wheel_path
-  library_jar_path    = var.library_jar_path
-  workflow_schedule   = var.workflow_schedule
-  tags                = local.tags
+  source                     = "../../modules/glue_catalog_etl"
+  prefix                     = var.prefix
+  env                        = var.env
+  bucket_names               = module.storage.bucket_names
+  kms_key_arn                = module.storage.kms_key_arn
+  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
+  job_scripts_dir            = "${local.repo}/glue/jobs"
+  lake_formation_settings_id = module.lake_formation.data_lake_settings_id
+  python_modules_lock        = "${local.repo}/requirements/glue-additional-python-modules.json"
+  library_wheel_path         = var.library_wheel_path
+  library_jar_path           = var.library_jar_path
+  workflow_schedule          = var.workflow_schedule
+  tags                       = local.tags
 }
 
 module "lake_formation" {
@@ -73,7 +93,18 @@ module "lake_formation" {
   admin_arns                 = var.lake_admin_arns
   persona_trusted_principals = var.persona_trusted_principals
   role_name_prefix           = "${var.env}-"
-  tags                       = local.tags
+  # Lake Formation only (no IAMAllowedPrincipals): the Glue role and the dashboards get explicit grants.
+  access_mode         = "lake_formation"
+  etl_role_arns       = { glue = module.glue.glue_role_arn }
+  dashboard_role_arns = var.enable_grafana ? { grafana = module.dashboards.role_arn } : {}
+  lake_kms_key_arns   = { lake = module.storage.kms_key_arn }
+  query_access = {
+    workgroup_arn      = module.athena.workgroup_arn
+    results_bucket_arn = module.storage.bucket_arns["artifacts"]
+    results_prefix     = module.athena.results_prefix
+    kms_key_arn        = module.storage.kms_key_arn
+  }
+  tags = local.tags
 }
 
 module "batch_ingestion" {
@@ -102,6 +133,7 @@ module "streaming" {
   enable_partner_writer     = true
   partner_model_schema      = try(file(local.ingestion_sources[1]), null) # presence enforced above
   partner_request_template  = try(file(local.ingestion_sources[2]), null)
+  enable_timestream         = var.enable_timestream_live_analytics
   tags                      = local.tags
 }
 
@@ -166,6 +198,7 @@ module "analytics_streaming" {
   application_zip_path      = local.flink_application_zip
   consumers_zip_path        = local.flink_consumers_zip
   start_application         = var.start_flink_application
+  enable_timestream         = var.enable_timestream_live_analytics
   alert_email_subscriptions = var.alert_emails
   tags                      = local.tags
   depends_on                = [terraform_data.analytics_packages]
@@ -188,7 +221,6 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  curated_bucket_arn        = module.storage.bucket_arns["curated"]
   timestream_table_arns     = module.analytics_streaming.timestream_table_arns
   kms_key_arn               = module.storage.kms_key_arn
   tags                      = local.tags

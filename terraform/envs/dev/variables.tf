@@ -33,13 +33,22 @@ variable "private_subnet_ids" {
 }
 
 variable "lake_admin_arns" {
-  description = "Lake Formation administrators (e.g. the deployment role and a break-glass role)."
+  description = "Every Lake Formation administrator of the account: the settings replace the existing list, so name the deployment role, a break-glass role and any admin set outside Terraform."
   type        = list(string)
+  validation {
+    condition     = length(var.lake_admin_arns) > 0
+    error_message = "lake_admin_arns: name at least the deployment role (it creates the Lake Formation grants)."
+  }
 }
 
 variable "persona_trusted_principals" {
-  description = "Principals allowed to assume the persona roles (SSO permission-set roles, account root)."
+  description = "Roles allowed to assume the persona roles (e.g. the IAM Identity Center permission-set roles of the data teams)."
   type        = list(string)
+  validation {
+    # Trusting the account root lets every IAM principal with sts:AssumeRole become any persona (checkov CKV_AWS_61).
+    condition     = alltrue([for p in var.persona_trusted_principals : !endswith(p, ":root")])
+    error_message = "persona_trusted_principals: name the roles that may assume the personas (e.g. SSO permission-set roles), not an account root."
+  }
 }
 
 variable "alert_emails" {
@@ -118,21 +127,33 @@ variable "start_flink_application" {
 }
 
 variable "enable_forecast_endpoint" {
-  description = "Serve the generation forecast from a SageMaker serverless endpoint (needs the trained model.tar.gz)."
+  description = "Serve the generation forecast from a SageMaker serverless endpoint. Needs the trained model.tar.gz (`make train`) named by forecast_model_data_s3_uri, which cannot exist before the first apply."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "forecast_model_data_s3_uri" {
-  description = "s3:// URI of the trained forecast model.tar.gz (default s3://<artifacts>/analytics/forecast/model.tar.gz)."
+  description = "s3:// URI of the trained forecast model.tar.gz (required by enable_forecast_endpoint)."
   type        = string
   default     = null
 }
 
-variable "enable_grafana" {
-  description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center in the account)."
+variable "enable_timestream_live_analytics" {
+  description = "Timestream for LiveAnalytics sinks (IoT rule readings, Flink aggregates). Closed to new customers since 2025-06-20 (\"Amazon Timestream for LiveAnalytics availability change\", https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html): turn on only in accounts that already use it."
   type        = bool
-  default     = true
+  default     = false
+}
+
+variable "enable_grafana" {
+  description = "Amazon Managed Grafana workspace for the dashboards (needs IAM Identity Center: see identity_center_enabled)."
+  type        = bool
+  default     = false
+}
+
+variable "identity_center_enabled" {
+  description = "IAM Identity Center is enabled for this account (Managed Grafana signs users in through it); required by enable_grafana."
+  type        = bool
+  default     = false
 }
 
 variable "ercot_api_secret_arn" {

@@ -53,15 +53,16 @@ module "storage" {
 }
 
 module "glue" {
-  source              = "../../modules/glue_catalog_etl"
-  prefix              = var.prefix
-  env                 = var.env
-  bucket_names        = module.storage.bucket_names
-  kms_key_arn         = module.storage.kms_key_arn
-  contracts_dir       = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest       = "${local.repo}/glue/jobs/jobs.yaml"
-  job_scripts_dir     = "${local.repo}/glue/jobs"
-  python_modules_lock = "${local.repo}/requirements/glue-additional-python-modules.json"
+  source                     = "../../modules/glue_catalog_etl"
+  prefix                     = var.prefix
+  env                        = var.env
+  bucket_names               = module.storage.bucket_names
+  kms_key_arn                = module.storage.kms_key_arn
+  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
+  job_scripts_dir            = "${local.repo}/glue/jobs"
+  lake_formation_settings_id = module.lake_formation.data_lake_settings_id
+  python_modules_lock        = "${local.repo}/requirements/glue-additional-python-modules.json"
   # moto has no Glue Data Quality API.
   enable_data_quality = false
   tags                = local.tags
@@ -218,7 +219,6 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  curated_bucket_arn        = module.storage.bucket_arns["curated"]
   kms_key_arn               = module.storage.kms_key_arn
   tags                      = local.tags
 }

@@ -2,9 +2,10 @@
 # and the dashboards' named queries loaded from queries/*.sql (the same files run on a local engine).
 
 locals {
-  name        = "${var.prefix}-${var.env}"
-  queries_dir = coalesce(var.queries_dir, "${path.module}/queries")
-  queries     = { for f in fileset(local.queries_dir, "*.sql") : trimsuffix(f, ".sql") => file("${local.queries_dir}/${f}") }
+  name           = "${var.prefix}-${var.env}"
+  queries_dir    = coalesce(var.queries_dir, "${path.module}/queries")
+  queries        = { for f in fileset(local.queries_dir, "*.sql") : trimsuffix(f, ".sql") => file("${local.queries_dir}/${f}") }
+  results_prefix = "athena-results/"
 }
 
 resource "aws_athena_workgroup" "lake" {
@@ -19,7 +20,7 @@ resource "aws_athena_workgroup" "lake" {
       selected_engine_version = "Athena engine version 3"
     }
     result_configuration {
-      output_location = "s3://${var.results_bucket}/athena-results/"
+      output_location = "s3://${var.results_bucket}/${local.results_prefix}"
       encryption_configuration {
         encryption_option = "SSE_KMS"
         kms_key_arn       = var.kms_key_arn

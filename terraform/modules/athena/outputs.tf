@@ -5,7 +5,7 @@ output "workgroup" {
 
 output "results_location" {
   description = "S3 location of query results."
-  value       = "s3://${var.results_bucket}/athena-results/"
+  value       = "s3://${var.results_bucket}/${local.results_prefix}"
 }
 
 output "named_queries" {
@@ -16,4 +16,14 @@ output "named_queries" {
 output "query_files" {
   description = "Dashboard SQL file per query name (for running the same SQL on a local engine)."
   value       = { for k in keys(local.queries) : k => abspath("${local.queries_dir}/${k}.sql") }
+}
+
+output "workgroup_arn" {
+  description = "Athena workgroup ARN (for the query permissions of the personas)."
+  value       = aws_athena_workgroup.lake.arn
+}
+
+output "results_prefix" {
+  description = "Key prefix of query results in the results bucket."
+  value       = local.results_prefix
 }

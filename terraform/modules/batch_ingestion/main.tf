@@ -216,6 +216,26 @@ resource "aws_cloudwatch_event_target" "schedule" {
   }
 }
 
+# EventBridge delivers failed invocations to the DLQ only if the queue's resource policy lets it send, scoped to
+# the rules of this module. AWS contract: "Using dead-letter queues to process undelivered events in
+# EventBridge" (granting permissions to the dead-letter queue),
+# https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+resource "aws_sqs_queue_policy" "dlq" {
+  count     = length(local.schedules) > 0 ? 1 : 0
+  queue_url = aws_sqs_queue.dlq.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "EventBridgeDeadLetters"
+      Effect    = "Allow"
+      Principal = { Service = "events.amazonaws.com" }
+      Action    = "sqs:SendMessage"
+      Resource  = aws_sqs_queue.dlq.arn
+      Condition = { ArnEquals = { "aws:SourceArn" = [for r in aws_cloudwatch_event_rule.schedule : r.arn] } }
+    }]
+  })
+}
+
 resource "aws_lambda_permission" "schedule" {
   for_each      = local.schedules
   statement_id  = "AllowEventBridge"

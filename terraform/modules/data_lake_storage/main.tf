@@ -58,25 +58,47 @@ resource "aws_kms_alias" "lake" {
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment DR choice, not a lake default.
   #checkov:skip=CKV2_AWS_62:Event notifications are attached by the ingestion modules that consume them.
-  #checkov:skip=CKV_AWS_18:Access logging is configured in aws_s3_bucket_logging below (the log bucket cannot log to itself).
-  #checkov:skip=CKV_AWS_21:Versioning is on for raw and artifacts (var.versioned_zones); other zones are rebuildable from raw.
-  for_each      = local.all_buckets
+  #checkov:skip=CKV_AWS_18:Access logging is configured in aws_s3_bucket_logging below.
+  #checkov:skip=CKV_AWS_21:Versioning is on for var.versioned_zones (landing, raw, artifacts); transform and curated are rebuilt from raw.
+  for_each      = local.bucket_names
   bucket        = each.value
   force_destroy = var.force_destroy
   tags          = merge(var.tags, { zone = each.key })
 }
 
+# The access-log bucket is its own resource: it is the one bucket that cannot use the lake key or log itself.
+resource "aws_s3_bucket" "access_logs" {
+  #checkov:skip=CKV_AWS_145:S3 delivers server access logs only to buckets whose default encryption is SSE-S3 (AWS: "Enabling Amazon S3 server access logging", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
+  #checkov:skip=CKV_AWS_18:The access-log bucket cannot log to itself.
+  #checkov:skip=CKV_AWS_21:Access logs expire after access_log_retention_days; versioning would keep deleted copies past that retention.
+  #checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment DR choice, not a lake default.
+  #checkov:skip=CKV2_AWS_62:Nothing consumes access-log delivery events.
+  bucket        = local.log_bucket
+  force_destroy = var.force_destroy
+  tags          = merge(var.tags, { zone = "access-logs" })
+}
+
+moved {
+  from = aws_s3_bucket.this["access-logs"]
+  to   = aws_s3_bucket.access_logs
+}
+
+locals {
+  # Every bucket by zone, access-log bucket included (sub-resources below are keyed the same way).
+  buckets = merge(aws_s3_bucket.this, { access-logs = aws_s3_bucket.access_logs })
+}
+
 resource "aws_s3_bucket_ownership_controls" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.all_buckets
+  bucket   = each.key == "access-logs" ? aws_s3_bucket.access_logs.bucket : aws_s3_bucket.this[each.key].bucket
   rule {
     object_ownership = "BucketOwnerEnforced"
   }
 }
 
 resource "aws_s3_bucket_public_access_block" "this" {
-  for_each                = aws_s3_bucket.this
-  bucket                  = each.value.id
+  for_each                = local.all_buckets
+  bucket                  = each.key == "access-logs" ? aws_s3_bucket.access_logs.bucket : aws_s3_bucket.this[each.key].bucket
   block_public_acls       = true
   block_public_policy     = true
   ignore_public_acls      = true
@@ -85,20 +107,35 @@ resource "aws_s3_bucket_public_access_block" "this" {
 
 resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
   for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  bucket   = aws_s3_bucket.this[each.key].bucket
   rule {
-    # S3 server access logs can only be delivered to SSE-S3 buckets; everything else uses the lake key.
     apply_server_side_encryption_by_default {
-      sse_algorithm     = each.key == "access-logs" ? "AES256" : "aws:kms"
-      kms_master_key_id = each.key == "access-logs" ? null : aws_kms_key.lake.arn
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.lake.arn
     }
-    bucket_key_enabled = each.key != "access-logs"
+    bucket_key_enabled = true
   }
+}
+
+# S3 delivers server access logs only to SSE-S3 buckets (see the skip on aws_s3_bucket.access_logs).
+resource "aws_s3_bucket_server_side_encryption_configuration" "access_logs" {
+  bucket = aws_s3_bucket.access_logs.bucket
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "AES256"
+    }
+    bucket_key_enabled = false
+  }
+}
+
+moved {
+  from = aws_s3_bucket_server_side_encryption_configuration.this["access-logs"]
+  to   = aws_s3_bucket_server_side_encryption_configuration.access_logs
 }
 
 resource "aws_s3_bucket_versioning" "this" {
   for_each = { for z, b in local.bucket_names : z => b if contains(var.versioned_zones, z) }
-  bucket   = aws_s3_bucket.this[each.key].id
+  bucket   = aws_s3_bucket.this[each.key].bucket
   versioning_configuration {
     status = "Enabled"
   }
@@ -106,16 +143,16 @@ resource "aws_s3_bucket_versioning" "this" {
 
 resource "aws_s3_bucket_logging" "this" {
   for_each      = var.enable_access_logging ? local.bucket_names : {}
-  bucket        = aws_s3_bucket.this[each.key].id
-  target_bucket = aws_s3_bucket.this["access-logs"].id
+  bucket        = aws_s3_bucket.this[each.key].bucket
+  target_bucket = aws_s3_bucket.access_logs.bucket
   target_prefix = "${each.value}/"
   # S3 checks that the log bucket's policy lets the logging service write before accepting the target.
   depends_on = [aws_s3_bucket_policy.this]
 }
 
 resource "aws_s3_bucket_lifecycle_configuration" "this" {
-  for_each = aws_s3_bucket.this
-  bucket   = each.value.id
+  for_each = local.all_buckets
+  bucket   = each.key == "access-logs" ? aws_s3_bucket.access_logs.bucket : aws_s3_bucket.this[each.key].bucket
 
   rule {
     id     = "abort-incomplete-uploads"
@@ -183,7 +220,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 locals {
   # Policies are built with jsonencode (not aws_iam_policy_document) so `terraform test` with a mocked
   # provider can inspect them. {"AWS": "*"} is used instead of "*": same meaning, and moto parses it.
-  deny_insecure = { for k, b in aws_s3_bucket.this : k => {
+  deny_insecure = { for k, b in local.buckets : k => {
     Sid       = "DenyInsecureTransport"
     Effect    = "Deny"
     Principal = { AWS = "*" }
@@ -192,7 +229,7 @@ locals {
     Condition = { Bool = { "aws:SecureTransport" = "false" } }
   } }
   # Both branches are JSON strings: the two statement lists have different shapes.
-  bucket_policies = { for k, b in aws_s3_bucket.this : k => k == "access-logs" ? jsonencode({
+  bucket_policies = { for k, b in local.buckets : k => k == "access-logs" ? jsonencode({
     Version = "2012-10-17"
     Statement = concat(var.enable_deny_policies ? [local.deny_insecure[k]] : [], var.enable_deny_policies ? [{
       # Log delivery writes with the bucket default (SSE-S3); a put asking for anything else is refused.
@@ -246,8 +283,8 @@ locals {
 }
 
 resource "aws_s3_bucket_policy" "this" {
-  for_each = { for k, b in aws_s3_bucket.this : k => b if var.enable_deny_policies || k == "access-logs" }
-  bucket   = each.value.id
+  for_each = { for k, b in local.all_buckets : k => b if var.enable_deny_policies || k == "access-logs" }
+  bucket   = each.key == "access-logs" ? aws_s3_bucket.access_logs.bucket : aws_s3_bucket.this[each.key].bucket
   policy   = local.bucket_policies[each.key]
   # A policy put before the public access block could be judged public; order them.
   depends_on = [aws_s3_bucket_public_access_block.this]

@@ -1,6 +1,7 @@
 output "bucket_names" {
   description = "Bucket name per zone (landing, raw, transform, curated, artifacts)."
-  value       = local.bucket_names
+  # Read from the buckets (not the name local) so every object, notification and policy naming one waits for it.
+  value = { for z in var.zones : z => aws_s3_bucket.this[z].bucket }
 }
 
 output "bucket_arns" {
@@ -10,7 +11,7 @@ output "bucket_arns" {
 
 output "access_log_bucket" {
   description = "Name of the S3 server access log bucket."
-  value       = aws_s3_bucket.this["access-logs"].id
+  value       = aws_s3_bucket.access_logs.id
 }
 
 output "kms_key_arn" {

@@ -16,9 +16,9 @@ variable "zones" {
 }
 
 variable "versioned_zones" {
-  description = "Zones whose buckets keep object versions (raw is the replayable system of record)."
+  description = "Zones whose buckets keep object versions (landing is the system of record of ERCOT, Open-Meteo and DMS; raw of the streams)."
   type        = list(string)
-  default     = ["raw", "artifacts"]
+  default     = ["landing", "raw", "artifacts"]
 }
 
 variable "lifecycle_rules" {
@@ -29,7 +29,7 @@ variable "lifecycle_rules" {
     expire_days  = number
   }))
   default = {
-    landing   = { ia_days = 30, glacier_days = 90, expire_days = 365 }
+    landing   = { ia_days = 30, glacier_days = 90, expire_days = 0 } # system of record: tiered, never expired
     raw       = { ia_days = 30, glacier_days = 180, expire_days = 0 }
     transform = { ia_days = 60, glacier_days = 0, expire_days = 0 }
     curated   = { ia_days = 90, glacier_days = 0, expire_days = 0 }

@@ -113,13 +113,20 @@ resource "terraform_data" "manifest_check" {
 
 # ---- Catalog --------------------------------------------------------------------------------------
 
+# Lake Formation copies its default permissions onto a database when it is created, so the databases wait for
+# the data lake settings (lake_formation module output) instead of racing them.
+resource "terraform_data" "lake_formation_settings" {
+  input = var.lake_formation_settings_id
+}
+
 resource "aws_glue_catalog_database" "zone" {
   for_each    = local.databases
   name        = each.value
   description = "${title(each.key)} zone of the ${var.prefix} lake (${var.env})"
   location_uri = each.key == "quarantine" ? "s3://${var.bucket_names["transform"]}/quarantine/" : (
   "s3://${var.bucket_names[each.key]}/")
-  tags = var.tags
+  tags       = var.tags
+  depends_on = [terraform_data.lake_formation_settings]
 }
 
 resource "aws_glue_catalog_table" "dataset" {

@@ -104,3 +104,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "lake_formation_settings_id" {
+  description = "Id of the Lake Formation data lake settings (lake_formation module output data_lake_settings_id); the databases are created after them. Null when Lake Formation is not managed with the lake."
+  type        = string
+  default     = null
+}

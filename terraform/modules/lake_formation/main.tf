@@ -79,8 +79,33 @@ resource "terraform_data" "grant_files_valid" {
 
 # ---- Settings, locations, LF-tags --------------------------------------------------------------------
 
+# The access mode is chosen here, before any database exists: the default permissions of the settings are
+# copied onto each database and table when it is created, so settings applied after the catalog leave
+# IAMAllowedPrincipals on it (grants silently unenforced) or not, depending on timing. "lake_formation" sends
+# empty defaults (Lake Formation permissions only: the ETL, crawler and dashboard roles get explicit grants
+# below); "iam" grants ALL to IAM_ALLOWED_PRINCIPALS ("Use only IAM access control", backward compatible).
+# AWS contract: "Changing the default settings for your data lake",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html, and the DataLakeSettings API
+# ("the only permitted values are an empty array or ... ALL to IAM_ALLOWED_PRINCIPALS"),
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_DataLakeSettings.html
 resource "aws_lakeformation_data_lake_settings" "this" {
   admins = var.admin_arns
+
+  dynamic "create_database_default_permissions" {
+    for_each = var.access_mode == "iam" ? [1] : []
+    content {
+      principal   = "IAM_ALLOWED_PRINCIPALS"
+      permissions = ["ALL"]
+    }
+  }
+
+  dynamic "create_table_default_permissions" {
+    for_each = var.access_mode == "iam" ? [1] : []
+    content {
+      principal   = "IAM_ALLOWED_PRINCIPALS"
+      permissions = ["ALL"]
+    }
+  }
 }
 
 resource "aws_lakeformation_resource" "zone" {
@@ -162,7 +187,7 @@ resource "aws_iam_role_policy" "persona" {
   role     = aws_iam_role.persona[each.key].id
   policy = jsonencode({
     Version = "2012-10-17"
-    Statement = [
+    Statement = concat([
       {
         Sid    = "CatalogRead"
         Effect = "Allow"
@@ -180,7 +205,28 @@ resource "aws_iam_role_policy" "persona" {
         Action   = ["lakeformation:GetDataAccess"]
         Resource = ["*"]
       },
-    ]
+      ], var.query_access == null ? [] : [
+      {
+        # Queries run in the lake's workgroup, which enforces its KMS-encrypted result location.
+        Sid      = "AthenaWorkgroup"
+        Effect   = "Allow"
+        Action   = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:GetQueryResults", "athena:StopQueryExecution", "athena:GetWorkGroup"]
+        Resource = [var.query_access.workgroup_arn]
+      },
+      {
+        Sid      = "AthenaResults"
+        Effect   = "Allow"
+        Action   = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListBucket", "s3:GetBucketLocation"]
+        Resource = [var.query_access.results_bucket_arn, "${var.query_access.results_bucket_arn}/${var.query_access.results_prefix}*"]
+      },
+      {
+        # Results are written and read with the lake key; vended data credentials do not cover them.
+        Sid      = "LakeKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.query_access.kms_key_arn]
+      },
+    ])
   })
 }
 
@@ -233,6 +279,7 @@ resource "aws_lakeformation_data_cells_filter" "this" {
       excluded_column_names = try(each.value.excluded_columns, [])
     }
   }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
 }
 
 resource "aws_lakeformation_permissions" "filter" {
@@ -245,4 +292,100 @@ resource "aws_lakeformation_permissions" "filter" {
     table_catalog_id = data.aws_caller_identity.current.account_id
     name             = aws_lakeformation_data_cells_filter.this[each.key].table_data[0].name
   }
+}
+
+# ---- Service roles: what the ETL and the dashboards need, granted through Lake Formation ----------
+# With access_mode = lake_formation no IAM policy reaches the catalog or the registered locations' data:
+# each service role gets exactly these grants. AWS contract: "Lake Formation permissions reference",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/lf-permissions-reference.html
+
+locals {
+  etl_database_grants = { for pair in setproduct(keys(var.etl_role_arns), keys(var.database_names)) : "${pair[0]}/${pair[1]}" => {
+    principal = var.etl_role_arns[pair[0]]
+    database  = var.database_names[pair[1]]
+  } }
+  etl_location_grants = { for pair in setproduct(keys(var.etl_role_arns), var.registered_zones) : "${pair[0]}/${pair[1]}" => {
+    principal = var.etl_role_arns[pair[0]]
+    zone      = pair[1]
+  } }
+}
+
+# Jobs write their tables' data and crawlers catalogue landing/raw: both need the registered locations.
+resource "aws_lakeformation_permissions" "etl_location" {
+  for_each    = local.etl_location_grants
+  principal   = each.value.principal
+  permissions = ["DATA_LOCATION_ACCESS"]
+  data_location {
+    arn = aws_lakeformation_resource.zone[each.value.zone].arn
+  }
+}
+
+# Jobs create, alter and publish partitions of the contract tables; crawlers create the raw_/landing_ tables.
+resource "aws_lakeformation_permissions" "etl_database" {
+  for_each    = local.etl_database_grants
+  principal   = each.value.principal
+  permissions = ["ALTER", "CREATE_TABLE", "DESCRIBE"]
+  database {
+    name = each.value.database
+  }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+resource "aws_lakeformation_permissions" "etl_tables" {
+  for_each    = local.etl_database_grants
+  principal   = each.value.principal
+  permissions = ["ALTER", "DELETE", "DESCRIBE", "DROP", "INSERT", "SELECT"]
+  table {
+    database_name = each.value.database
+    wildcard      = true
+  }
+  depends_on = [aws_lakeformation_data_lake_settings.this]
+}
+
+# Dashboards read the curated zone through Athena, every column except those classified pii.
+resource "aws_lakeformation_permissions" "dashboard_database" {
+  for_each    = var.enable_tag_grants ? var.dashboard_role_arns : {}
+  principal   = each.value
+  permissions = ["DESCRIBE"]
+  lf_tag_policy {
+    resource_type = "DATABASE"
+    expression {
+      key    = "zone"
+      values = ["curated"]
+    }
+  }
+  depends_on = [aws_lakeformation_resource_lf_tags.database]
+}
+
+resource "aws_lakeformation_permissions" "dashboard_tables" {
+  for_each    = var.enable_tag_grants ? var.dashboard_role_arns : {}
+  principal   = each.value
+  permissions = ["SELECT", "DESCRIBE"]
+  lf_tag_policy {
+    resource_type = "TABLE"
+    expression {
+      key    = "zone"
+      values = ["curated"]
+    }
+    expression {
+      key    = "classification"
+      values = [for c in local.lf_tags.classification : c if c != "pii"]
+    }
+  }
+  depends_on = [aws_lakeformation_resource_lf_tags.columns]
+}
+
+# Lake Formation reads the registered locations with its service-linked role (use_service_linked_role above);
+# the zones are encrypted with the lake key, so that role needs the key too. A grant (not the key policy) is
+# used because the role exists only once the first location is registered, and KMS refuses policies naming
+# principals that do not exist yet. AWS contract: "Registering an encrypted Amazon S3 location",
+# https://docs.aws.amazon.com/lake-formation/latest/dg/register-encrypted.html; "Grants in AWS KMS",
+# https://docs.aws.amazon.com/kms/latest/developerguide/grants.html
+resource "aws_kms_grant" "lake_formation_data_access" {
+  for_each          = var.lake_kms_key_arns
+  name              = "${local.name}-lake-formation-data-access-${each.key}"
+  key_id            = each.value
+  grantee_principal = "arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:role/aws-service-role/lakeformation.amazonaws.com/AWSServiceRoleForLakeFormationDataAccess"
+  operations        = ["Decrypt", "Encrypt", "GenerateDataKey", "DescribeKey"]
+  depends_on        = [aws_lakeformation_resource.zone] # registering the first location creates the role
 }

@@ -32,3 +32,8 @@ output "registered_locations" {
   description = "S3 locations registered with Lake Formation."
   value       = [for r in aws_lakeformation_resource.zone : r.arn]
 }
+
+output "data_lake_settings_id" {
+  description = "Id of the data lake settings (access mode): pass to glue_catalog_etl so the catalog is created after them."
+  value       = aws_lakeformation_data_lake_settings.this.id
+}

@@ -40,6 +40,16 @@ variable "registered_zones" {
   default     = ["raw", "transform", "curated"]
 }
 
+variable "access_mode" {
+  description = "Lake Formation access mode of new databases and tables: lake_formation (LF permissions only, IAMAllowedPrincipals not granted) or iam (IAM_ALLOWED_PRINCIPALS gets ALL: IAM policies decide, LF grants are not enforced)."
+  type        = string
+  default     = "lake_formation"
+  validation {
+    condition     = contains(["lake_formation", "iam"], var.access_mode)
+    error_message = "access_mode must be lake_formation or iam."
+  }
+}
+
 variable "admin_arns" {
   description = "IAM principals that administer Lake Formation (data lake admins)."
   type        = list(string)
@@ -72,4 +82,33 @@ variable "tags" {
   description = "Tags added to every taggable resource."
   type        = map(string)
   default     = {}
+}
+
+variable "etl_role_arns" {
+  description = "Roles of the Glue jobs and crawlers by name (e.g. { glue = <arn> }): DATA_LOCATION_ACCESS on the registered zones and table rights in every lake database, through Lake Formation."
+  type        = map(string)
+  default     = {}
+}
+
+variable "dashboard_role_arns" {
+  description = "Roles of the dashboards by name (e.g. { grafana = <arn> }): SELECT/DESCRIBE on the curated zone's non-pii columns, through LF-tag grants (needs enable_tag_grants)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "lake_kms_key_arns" {
+  description = "KMS keys of the registered zones by name (e.g. { lake = <arn> }): granted to Lake Formation's service-linked role so vended credentials can decrypt."
+  type        = map(string)
+  default     = {}
+}
+
+variable "query_access" {
+  description = "Athena workgroup ARN, results bucket ARN and key prefix, and the lake KMS key the personas query with (null = catalog and LF vending only)."
+  type = object({
+    workgroup_arn      = string
+    results_bucket_arn = string
+    results_prefix     = string
+    kms_key_arn        = string
+  })
+  default = null
 }

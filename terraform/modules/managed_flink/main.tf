@@ -5,8 +5,9 @@ data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  region        = data.aws_region.current.name
-  timestream_db = replace("${var.name_prefix}-telemetry", "-", "_")
+  region = data.aws_region.current.name
+  # Not <prefix>_telemetry: streaming_ingestion owns that name for the raw readings of the IoT rules.
+  timestream_db = replace("${var.name_prefix}-analytics", "-", "_")
   outputs       = toset(["aggregates", "alerts", "errors"])
 }
 

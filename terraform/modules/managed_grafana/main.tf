@@ -40,14 +40,11 @@ data "aws_iam_policy_document" "grafana" {
     ]
   }
   statement {
-    sid       = "LakeFormationVending"
-    actions   = ["lakeformation:GetDataAccess"]
-    resources = ["*"] # no resource-level permissions; Lake Formation grants (lakeformation/grants.yaml) decide what is read
-  }
-  statement {
-    sid       = "CuratedData"
-    actions   = ["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]
-    resources = [var.curated_bucket_arn, "${var.curated_bucket_arn}/*"]
+    sid     = "LakeFormationVending"
+    actions = ["lakeformation:GetDataAccess"]
+    # No resource-level permissions. The curated zone is registered with Lake Formation: Athena reads it with
+    # credentials vended per the role's LF grants (lake_formation module, dashboard_role_arns), never directly.
+    resources = ["*"]
   }
   statement {
     sid       = "AthenaResults"

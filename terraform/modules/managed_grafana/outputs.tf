@@ -12,3 +12,8 @@ output "dashboard_files" {
   description = "Dashboard JSON models to import (paths relative to the repository root)."
   value       = ["analytics/dashboards/operations.json", "analytics/dashboards/business.json"]
 }
+
+output "role_arn" {
+  description = "Role of the workspace (grant it the curated zone through Lake Formation); null when disabled."
+  value       = var.enabled ? aws_iam_role.grafana[0].arn : null
+}

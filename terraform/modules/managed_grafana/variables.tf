@@ -19,11 +19,6 @@ variable "athena_results_bucket_arn" {
   type        = string
 }
 
-variable "curated_bucket_arn" {
-  description = "Curated bucket read by the business dashboard's Athena queries."
-  type        = string
-}
-
 variable "glue_database" {
   description = "Glue database of the curated tables."
   type        = string

@@ -107,12 +107,53 @@ resource "aws_security_group" "dms" {
   tags = var.tags
 }
 
+# ---- DMS service roles ------------------------------------------------------------------------------
+# DMS looks up two account-wide roles by fixed name: dms-vpc-role (AmazonDMSVPCManagementRole) before it can
+# create a replication subnet group, and dms-cloudwatch-logs-role (AmazonDMSCloudWatchLogsRole) for task
+# logging. The console creates them on first use; a fresh account driven by the API does not have them.
+# AWS contract: "Creating the IAM roles to use with AWS DMS",
+# https://docs.aws.amazon.com/dms/latest/userguide/security-iam.html#CHAP_Security.APIRole
+locals {
+  dms_service_roles = var.enable_dms ? {
+    "dms-vpc-role"             = "AmazonDMSVPCManagementRole"
+    "dms-cloudwatch-logs-role" = "AmazonDMSCloudWatchLogsRole"
+  } : {}
+}
+
+resource "aws_iam_role" "dms_service" {
+  for_each = var.create_dms_service_roles ? local.dms_service_roles : {}
+  name     = each.key
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "dms.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "dms_service" {
+  for_each   = aws_iam_role.dms_service
+  role       = each.value.name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/${local.dms_service_roles[each.key]}"
+}
+
+# When another stack owns the roles (create_dms_service_roles = false), the plan fails here, naming the
+# missing role, instead of DMS failing later with "dms-vpc-role is not configured properly".
+data "aws_iam_role" "dms_service" {
+  for_each = var.create_dms_service_roles ? {} : local.dms_service_roles
+  name     = each.key
+}
+
 resource "aws_dms_replication_subnet_group" "this" {
   count                                = var.enable_dms ? 1 : 0
   replication_subnet_group_id          = "${local.name}-dms"
   replication_subnet_group_description = "Subnets of the ${local.name} replication instance"
   subnet_ids                           = var.subnet_ids
   tags                                 = var.tags
+  depends_on                           = [aws_iam_role_policy_attachment.dms_service, data.aws_iam_role.dms_service]
 }
 
 resource "aws_dms_replication_instance" "this" {
@@ -187,6 +228,8 @@ resource "aws_dms_replication_task" "trading" {
     Logging          = { EnableLogging = true }
   })
   tags = var.tags
+  # Task logging writes through dms-cloudwatch-logs-role.
+  depends_on = [aws_iam_role_policy_attachment.dms_service, data.aws_iam_role.dms_service]
   lifecycle {
     # DMS fills in defaults for every other setting; only the ones above are managed here.
     ignore_changes = [replication_task_settings]

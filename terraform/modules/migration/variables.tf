@@ -81,6 +81,12 @@ variable "enable_dms" {
   default     = true
 }
 
+variable "create_dms_service_roles" {
+  description = "Create the account-wide dms-vpc-role and dms-cloudwatch-logs-role (false when the account already has them, e.g. from another stack or the console: the plan then checks they exist)."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags added to every resource."
   type        = map(string)

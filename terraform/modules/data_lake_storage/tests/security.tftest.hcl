@@ -61,21 +61,21 @@ run "buckets_are_private_encrypted_tls_only" {
   command = apply
 
   assert {
-    condition     = length(aws_s3_bucket.this) == 6
+    condition     = length(aws_s3_bucket.this) == 5 && aws_s3_bucket.access_logs.bucket == "energylake-test-access-logs"
     error_message = "expected five zone buckets plus the access-log bucket"
   }
   assert {
-    condition     = alltrue([for k, b in aws_s3_bucket.this : contains(keys(aws_s3_bucket_server_side_encryption_configuration.this), k)])
+    condition     = keys(aws_s3_bucket_server_side_encryption_configuration.this) == keys(aws_s3_bucket.this) && aws_s3_bucket_server_side_encryption_configuration.access_logs.bucket == aws_s3_bucket.access_logs.bucket
     error_message = "every bucket needs default encryption"
   }
   assert {
     condition = alltrue([for k, c in aws_s3_bucket_server_side_encryption_configuration.this :
-      k == "access-logs" || alltrue([for r in c.rule : r.apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"])
+      alltrue([for r in c.rule : r.apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"])
     ])
     error_message = "zone buckets must use SSE-KMS with the lake key"
   }
   assert {
-    condition = alltrue([for k, b in aws_s3_bucket.this : (
+    condition = length(local.buckets) == 6 && alltrue([for k, b in local.buckets : (
       aws_s3_bucket_public_access_block.this[k].block_public_acls && aws_s3_bucket_public_access_block.this[k].block_public_policy &&
       aws_s3_bucket_public_access_block.this[k].ignore_public_acls && aws_s3_bucket_public_access_block.this[k].restrict_public_buckets
     )])
@@ -100,7 +100,12 @@ run "buckets_are_private_encrypted_tls_only" {
     error_message = "raw must be versioned"
   }
   assert {
-    condition     = alltrue([for k, b in aws_s3_bucket.this : k == "access-logs" || try(aws_s3_bucket_logging.this[k].target_bucket, "") == aws_s3_bucket.this["access-logs"].id])
+    condition = aws_s3_bucket_versioning.this["landing"].versioning_configuration[0].status == "Enabled" && alltrue([
+    for r in aws_s3_bucket_lifecycle_configuration.this["landing"].rule : length(r.expiration) == 0])
+    error_message = "landing (system of record of the batch sources and DMS) must be versioned and never expire"
+  }
+  assert {
+    condition     = alltrue([for k, b in aws_s3_bucket.this : try(aws_s3_bucket_logging.this[k].target_bucket, "") == aws_s3_bucket.access_logs.bucket])
     error_message = "every zone bucket logs its access to the access-log bucket"
   }
   assert {

@@ -18,7 +18,6 @@ variables {
   name_prefix               = "lake-test"
   athena_workgroup          = "lake-test-analytics"
   athena_results_bucket_arn = "arn:aws:s3:::lake-test-artifacts"
-  curated_bucket_arn        = "arn:aws:s3:::lake-test-curated"
   kms_key_arn               = "arn:aws:kms:us-east-1:111122223333:key/test"
   timestream_table_arns     = ["arn:aws:timestream:us-east-1:111122223333:database/lake_test_telemetry/table/device_aggregates"]
 }
@@ -56,8 +55,8 @@ run "enabled_workspace_is_sso_only_and_read_only" {
     error_message = "wildcard resources only for read-only catalog and endpoint discovery actions"
   }
   assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : alltrue([for r in s.resources : r == "*" || startswith(r, "arn:aws:athena:") || startswith(r, "arn:aws:glue:") || startswith(r, "arn:aws:timestream:") || startswith(r, var.curated_bucket_arn) || startswith(r, var.athena_results_bucket_arn) || r == var.kms_key_arn])])
-    error_message = "the dashboards role reaches only the curated bucket and catalog, Athena results, its workgroup, Timestream tables and the key"
+    condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : alltrue([for r in s.resources : r == "*" || startswith(r, "arn:aws:athena:") || startswith(r, "arn:aws:glue:") || startswith(r, "arn:aws:timestream:") || startswith(r, var.athena_results_bucket_arn) || r == var.kms_key_arn])])
+    error_message = "the dashboards role reaches only the curated catalog, Athena results, its workgroup, Timestream tables and the key (curated data comes through Lake Formation)"
   }
   assert {
     condition     = alltrue([for s in data.aws_iam_policy_document.grafana.statement : alltrue([for a in s.actions : !startswith(a, "s3:Delete")])])

@@ -1,0 +1,395 @@
+"""The composed real-AWS environments (envs/dev, envs/prod) planned offline with their example tfvars.
+
+Each module has its own `terraform test`, but a first `make apply ENV=dev` in a fresh account fails on what
+only the composition shows: two modules creating one physical name, an object racing its bucket, Lake
+Formation settings racing the catalog, a service role a fresh account does not have. The plan runs against a
+local stub answering only STS GetCallerIdentity (the provider's account lookup; every data source here is
+computed locally), with placeholder packages, and the checks read the plan JSON and `terraform graph`.
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from .test_terraform import REPO, TF_ROOT, tf, tf_env
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed"),
+]
+
+# The lake's real-AWS roots: those with remote state (envs/bootstrap, which creates that state, is not one).
+REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "backend.hcl.example").exists()]
+# Where `make checkov-install` puts checkov (its own venv: its pins clash with the lake's).
+CHECKOV = (
+    Path(os.environ.get("LAKE_STATE_DIR", REPO / ".local")).resolve() / "terraform" / "checkov-venv" / "bin" / "checkov"
+)
+
+# Attributes that together name a resource in AWS (scoped by the parent they name, e.g. a table's database).
+NAME_ATTRIBUTES = ("name", "bucket", "function_name", "database_name", "table_name", "key", "role", "log_group_name")
+PRIMARY_NAMES = ("name", "bucket", "function_name", "database_name", "table_name")
+
+_IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
+<GetCallerIdentityResult><Arn>arn:aws:iam::{account}:role/plan</Arn><UserId>AROAPLAN</UserId>
+<Account>{account}</Account></GetCallerIdentityResult>
+<ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>"""
+
+
+class _IdentityOnly(http.server.BaseHTTPRequestHandler):
+    """Answers sts:GetCallerIdentity; any other call is a 400 naming it, so a plan needing AWS fails loudly."""
+
+    account = "111122223333"  # set to the example tfvars' allowed account before each plan
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        ok = b"Action=GetCallerIdentity" in body
+        payload = (
+            _IDENTITY.format(account=self.account).encode()
+            if ok
+            else b"<Error><Code>NotStubbed</Code><Message>" + body[:200] + b"</Message></Error>"
+        )
+        self.send_response(200 if ok else 400)
+        self.send_header("Content-Type", "text/xml")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args) -> None:  # keep pytest output quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def identity_stub():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _IdentityOnly)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def _mirror_repo(tmp: Path, env_name: str) -> Path:
+    """A symlinked view of the repository where envs/<env_name> plans with a local backend.
+
+    The env's own files are linked unchanged; only a `backend_override.tf` (Terraform's override-file
+    mechanism) replaces the S3 backend, so `path.root`-relative paths and module sources resolve as in the repo.
+    """
+    mirror = tmp / "repo"
+    (mirror / "terraform" / "envs" / env_name).mkdir(parents=True)
+    for entry in REPO.iterdir():
+        if entry.name not in {"terraform", ".git", ".local", ".venv"}:
+            (mirror / entry.name).symlink_to(entry)
+    for entry in TF_ROOT.iterdir():
+        if entry.name != "envs":
+            (mirror / "terraform" / entry.name).symlink_to(entry)
+    env_dir = mirror / "terraform" / "envs" / env_name
+    for f in (TF_ROOT / "envs" / env_name).glob("*.tf"):
+        (env_dir / f.name).symlink_to(f)
+    (env_dir / "backend_override.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    return env_dir
+
+
+def _placeholder_packages(tmp: Path) -> dict[str, str]:
+    """Placeholder build outputs (Lambda zips, Flink zips): the plan only hashes them."""
+    zips = tmp / "packages"
+    zips.mkdir()
+    for function in json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]:
+        (zips / f"{function}.zip").write_bytes(b"placeholder")
+    for name in ("telemetry-analytics.zip", "stream-consumers.zip"):
+        (zips / name).write_bytes(b"placeholder")
+    return {
+        "lambda_zip_dir": str(zips),
+        "flink_application_zip": str(zips / "telemetry-analytics.zip"),
+        "flink_consumers_zip": str(zips / "stream-consumers.zip"),
+    }
+
+
+def unknown_of(change: dict) -> dict:
+    """Attributes known only after apply (Terraform's after_unknown map)."""
+    return change["change"].get("after_unknown") or {}
+
+
+def with_unknowns_set(after, unknown):
+    """``after`` with every value Terraform marks known-after-apply set to a placeholder string."""
+    if unknown is True:
+        return after if after is not None else "(known after apply)"
+    if isinstance(unknown, dict):
+        after = dict(after) if isinstance(after, dict) else {}
+        return {**after, **{k: with_unknowns_set(after.get(k), u) for k, u in unknown.items() if u}}
+    if isinstance(unknown, list) and isinstance(after, list):
+        return [with_unknowns_set(a, u) for a, u in zip(after, unknown + [False] * len(after), strict=False)]
+    return after
+
+
+class ComposedPlan:
+    def __init__(self, plan: dict, graph_dot: str, plan_json_path: Path, replan) -> None:
+        self.plan = plan
+        self.replan = replan  # replan(*extra_args) -> CompletedProcess of the same plan with more arguments
+        self.plan_json_path = plan_json_path
+        self.changes = [c for c in plan["resource_changes"] if c["mode"] == "managed"]
+        self.depends: dict[str, set[str]] = {}
+        for src, dst in re.findall(r'^\s*"([^"]+)" -> "([^"]+)"', graph_dot, flags=re.MULTILINE):
+            self.depends.setdefault(src, set()).add(dst)
+
+    @staticmethod
+    def config_address(change: dict) -> str:
+        """The graph's node name of a resource instance: module path + type + name, without instance keys."""
+        modules = re.sub(r"\[[^\]]*\]", "", change.get("module_address", ""))
+        return ".".join(p for p in (modules, change["type"], change["name"]) if p)
+
+    def ancestors(self, address: str) -> set[str]:
+        """Everything `address` waits for (transitive closure of the graph's edges)."""
+        seen: set[str] = set()
+        todo = [address]
+        while todo:
+            for dep in self.depends.get(todo.pop(), ()):
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+        return seen
+
+    def of_type(self, *types: str) -> list[dict]:
+        return [c for c in self.changes if c["type"] in types]
+
+    def after(self, change: dict) -> dict:
+        return change["change"]["after"] or {}
+
+
+@pytest.fixture(scope="module", params=REAL_ENVS)
+def composed(request, identity_stub, tmp_path_factory) -> ComposedPlan:
+    env_name = request.param
+    tmp = tmp_path_factory.mktemp(f"plan-{env_name}")
+    env_dir = _mirror_repo(tmp, env_name)
+    env = tf_env(
+        {
+            "TF_DATA_DIR": str(tmp / ".terraform"),
+            "AWS_ENDPOINT_URL": identity_stub,
+            "AWS_ACCESS_KEY_ID": "stub",
+            "AWS_SECRET_ACCESS_KEY": "stub",
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+    )
+    proc = tf(["init", "-input=false", "-no-color"], env_dir, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    var_args = [f"-var={k}={v}" for k, v in _placeholder_packages(tmp).items()]
+    example = TF_ROOT / "envs" / env_name / "terraform.tfvars.example"
+    allowed = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"', example.read_text())
+    account = allowed.group(1) if allowed else _IdentityOnly.account
+
+    def run(*plan_args: str) -> subprocess.CompletedProcess:
+        _IdentityOnly.account = account
+        return tf([*plan_args], env_dir, env)
+
+    plan_bin = tmp / "plan.bin"
+    args = ["plan", "-input=false", "-no-color", "-refresh=false", f"-var-file={example}", *var_args]
+    proc = run(*args, f"-out={plan_bin}")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr
+    shown = tf(["show", "-json", str(plan_bin)], env_dir, env)
+    assert shown.returncode == 0, shown.stderr
+    graph = tf(["graph"], env_dir, env)
+    assert graph.returncode == 0, graph.stderr
+    plan_json = tmp / "plan.json"
+    plan_json.write_text(shown.stdout)
+    return ComposedPlan(
+        json.loads(shown.stdout), graph.stdout, plan_json, lambda *extra: tf([*args, *extra], env_dir, env)
+    )
+
+
+def test_physical_names_are_unique_across_modules(composed: ComposedPlan) -> None:
+    identities = Counter()
+    owners: dict[tuple, list[str]] = {}
+    for change in composed.changes:
+        after = composed.after(change)
+        unknown = change["change"].get("after_unknown") or {}
+        if not any(isinstance(after.get(a), str) for a in PRIMARY_NAMES):
+            continue  # the type has no name, or AWS generates it
+        if any(unknown.get(a) for a in NAME_ATTRIBUTES):
+            continue  # the name, or the parent scoping it, is known only after apply
+        identity = (change["type"], *((a, after.get(a)) for a in NAME_ATTRIBUTES if isinstance(after.get(a), str)))
+        identities[identity] += 1
+        owners.setdefault(identity, []).append(change["address"])
+    duplicates = {str(i): owners[i] for i, n in identities.items() if n > 1}
+    assert not duplicates, f"one physical name created by several resources: {duplicates}"
+
+
+def test_bucket_subresources_wait_for_their_bucket(composed: ComposedPlan) -> None:
+    """Objects, notifications, policies and every other resource naming a bucket depend on that bucket."""
+    buckets = {composed.after(b)["bucket"]: composed.config_address(b) for b in composed.of_type("aws_s3_bucket")}
+    bucket_nodes = set(buckets.values())
+    checked, racing = 0, []
+    for change in composed.changes:
+        if change["type"] == "aws_s3_bucket" or "bucket" not in composed.after(change) | unknown_of(change):
+            continue
+        named = composed.after(change).get("bucket")
+        if named is not None and named not in buckets:
+            continue  # a bucket outside this plan (e.g. a name given by a variable)
+        checked += 1
+        # A known name must wait for that bucket; a name known only after apply comes from a planned bucket.
+        expected = {buckets[named]} if named is not None else bucket_nodes
+        if not expected & composed.ancestors(composed.config_address(change)):
+            racing.append(f"{change['address']} -> {named or 'a planned bucket'}")
+    assert checked > 0
+    assert not racing, "resources that name a bucket without depending on it:\n" + "\n".join(sorted(set(racing)))
+
+
+def test_lake_formation_settings_precede_catalog_and_grants(composed: ComposedPlan) -> None:
+    """Whether IAMAllowedPrincipals keeps access to a database is decided by the settings at its creation."""
+    settings = {composed.config_address(s) for s in composed.of_type("aws_lakeformation_data_lake_settings")}
+    assert len(settings) == 1, settings
+    governed = composed.of_type(
+        "aws_glue_catalog_database",
+        "aws_glue_catalog_table",
+        "aws_glue_crawler",
+        "aws_lakeformation_permissions",
+        "aws_lakeformation_resource",
+        "aws_lakeformation_lf_tag",
+        "aws_lakeformation_resource_lf_tags",
+        "aws_lakeformation_data_cells_filter",
+    )
+    assert governed
+    unordered = sorted(
+        {composed.config_address(c) for c in governed if not settings <= composed.ancestors(composed.config_address(c))}
+    )
+    assert not unordered, "created without waiting for the Lake Formation settings:\n" + "\n".join(unordered)
+
+
+# Account-wide roles a service looks up by name when one of its resources is created: without them the first
+# apply in a fresh account fails. AWS contract: "Creating the IAM roles to use with AWS DMS",
+# https://docs.aws.amazon.com/dms/latest/userguide/security-iam.html#CHAP_Security.APIRole
+SERVICE_ROLES_AT_CREATE = {
+    "aws_dms_replication_subnet_group": ("dms-vpc-role", "AmazonDMSVPCManagementRole"),
+    "aws_dms_replication_task": ("dms-cloudwatch-logs-role", "AmazonDMSCloudWatchLogsRole"),
+}
+
+
+def test_service_roles_exist_before_the_resources_needing_them(composed: ComposedPlan) -> None:
+    """Each such role is created (with its managed policy) before the resource, or looked up by the plan."""
+    attachments = {
+        composed.after(a).get("policy_arn", "").rsplit("/", 1)[-1]: composed.config_address(a)
+        for a in composed.of_type("aws_iam_role_policy_attachment")
+    }
+    created_roles = {composed.after(r).get("name") for r in composed.of_type("aws_iam_role")}
+    checked, missing = 0, []
+    for resource_type, (role, policy) in SERVICE_ROLES_AT_CREATE.items():
+        for change in composed.of_type(resource_type):
+            checked += 1
+            waits_for = composed.ancestors(composed.config_address(change))
+            created_first = role in created_roles and attachments.get(policy) in waits_for
+            looked_up = any(".data.aws_iam_role." in a for a in waits_for)  # a plan-time lookup by name
+            if not (created_first or looked_up):
+                missing.append(f"{change['address']} needs {role} ({policy}) created or looked up before it")
+    assert checked > 0
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov not installed: run `make checkov-install`")
+def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan) -> None:
+    """checkov on the plan (instances expanded, example values in place) with the inline skips of the code.
+
+    An attribute known only after apply (e.g. the lake key's ARN passed into a module) counts as set, at any
+    depth of nested blocks (checkov's own EVAL_TF_PLAN_AFTER_UNKNOWN reaches only the first level). No
+    --deep-analysis: it drops inline skips (checkov issue #7643).
+    """
+    plan = json.loads(composed.plan_json_path.read_text())
+    unknowns = {c["address"]: unknown_of(c) for c in plan["resource_changes"]}
+    modules = [plan["planned_values"]["root_module"]]
+    while modules:  # checkov reads the planned values, module by module
+        module = modules.pop()
+        modules.extend(module.get("child_modules", []))
+        for resource in module.get("resources", []):
+            resource["values"] = with_unknowns_set(resource.get("values"), unknowns.get(resource["address"], {}))
+    checked_plan = composed.plan_json_path.with_name("plan-for-checkov.json")
+    checked_plan.write_text(json.dumps(plan))
+    proc = subprocess.run(
+        [
+            str(CHECKOV),
+            *("-f", str(checked_plan), "--framework", "terraform_plan"),
+            *("--repo-root-for-plan-enrichment", str(REPO)),
+            *("--config-file", str(TF_ROOT / ".checkov.yaml")),
+            *("--skip-download", "--quiet", "--compact", "-o", "json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    reports = json.loads(proc.stdout or "[]")
+    reports = reports if isinstance(reports, list) else [reports]
+    failed = [
+        f"{f['check_id']} {f['resource']}: {f['check_name']}" for r in reports for f in r["results"]["failed_checks"]
+    ]
+    assert reports and reports[0]["summary"]["resource_count"] > 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert not failed, "checkov failed checks on the plan:\n" + "\n".join(failed)
+
+
+def test_lake_formation_only_mode_grants_the_etl_role_what_it_needs(composed: ComposedPlan) -> None:
+    """No IAMAllowedPrincipals defaults, so the Glue role (jobs, crawlers) needs explicit LF grants.
+
+    AWS contract: "Changing the default settings for your data lake",
+    https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html
+    """
+    (settings,) = composed.of_type("aws_lakeformation_data_lake_settings")
+    defaults = [
+        p["principal"]
+        for block in ("create_database_default_permissions", "create_table_default_permissions")
+        for p in composed.after(settings).get(block) or []
+    ]
+    assert "IAM_ALLOWED_PRINCIPALS" not in defaults, "envs choose Lake Formation only: no IAMAllowedPrincipals"
+    grants = [composed.after(g) for g in composed.of_type("aws_lakeformation_permissions")]
+    databases = {composed.after(d)["name"] for d in composed.of_type("aws_glue_catalog_database")}
+    can_create = {g["database"][0]["name"] for g in grants if "CREATE_TABLE" in g["permissions"] and g.get("database")}
+    can_write = {
+        t["database_name"]
+        for g in grants
+        if {"SELECT", "INSERT", "ALTER"} <= set(g["permissions"])
+        for t in g.get("table") or []
+        if t.get("wildcard")
+    }
+    assert databases and databases <= can_create, f"no CREATE_TABLE grant on {sorted(databases - can_create)}"
+    assert databases <= can_write, f"no table grant on {sorted(databases - can_write)}"
+    locations = composed.of_type("aws_lakeformation_resource")
+    location_grants = [g for g in grants if g["permissions"] == ["DATA_LOCATION_ACCESS"]]
+    assert locations and len(location_grants) >= len(locations), "every registered location needs DATA_LOCATION_ACCESS"
+
+
+def test_eventbridge_dead_letter_queues_accept_eventbridge(composed: ComposedPlan) -> None:
+    """A queue named as a rule target's DLQ has a queue policy (EventBridge cannot send without one).
+
+    AWS contract: "Using dead-letter queues to process undelivered events in EventBridge",
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    """
+    queues = {composed.config_address(q) for q in composed.of_type("aws_sqs_queue")}
+    policies = [composed.config_address(p) for p in composed.of_type("aws_sqs_queue_policy")]
+    targets = [
+        t for t in composed.of_type("aws_cloudwatch_event_target") if composed.after(t).get("dead_letter_config")
+    ]
+    assert targets
+    missing = []
+    for target in targets:
+        dlqs = queues & composed.ancestors(composed.config_address(target))
+        if not any(dlqs & composed.ancestors(p) for p in policies):
+            missing.append(f"{target['address']}: no aws_sqs_queue_policy on {sorted(dlqs)}")
+    assert not missing, "\n".join(missing)
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["-var=enable_grafana=true"], "enable_grafana = true needs IAM Identity Center"),
+        (["-var=enable_forecast_endpoint=true"], "enable_forecast_endpoint = true needs the trained model"),
+    ],
+    ids=["grafana-without-identity-center", "forecast-without-model"],
+)
+def test_services_without_their_prerequisites_stop_the_plan_saying_what_to_do(
+    composed: ComposedPlan, flags: list[str], expected: str
+) -> None:
+    proc = composed.replan(*flags)
+    message = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0 and expected in message, message[-3000:]
