@@ -28,8 +28,10 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("terraform") is None, reason="terraform binary not installed"),
 ]
 
-# The lake's real-AWS roots: those with remote state (envs/bootstrap, which creates that state, is not one).
-REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "backend.hcl.example").exists()]
+# The lake's real-AWS roots: envs/dev and every environment sharing its root module (envs/prod links its .tf
+# files). envs/bootstrap and envs/github-oidc hold account prerequisites, not the lake.
+LAKE_ROOT_MODULE = (TF_ROOT / "envs" / "dev" / "main.tf").resolve()
+REAL_ENVS = [p.name for p in sorted((TF_ROOT / "envs").iterdir()) if (p / "main.tf").resolve() == LAKE_ROOT_MODULE]
 # Where `make checkov-install` puts checkov (its own venv: its pins clash with the lake's).
 CHECKOV = (
     Path(os.environ.get("LAKE_STATE_DIR", REPO / ".local")).resolve() / "terraform" / "checkov-venv" / "bin" / "checkov"

@@ -14,6 +14,15 @@ locals {
   definitions_dir    = coalesce(var.dms_definitions_dir, "${path.module}/../../../migration/dms")
   table_mappings     = jsondecode(file("${local.definitions_dir}/table_mappings.json"))
   s3_target_settings = jsondecode(file("${local.definitions_dir}/s3_target_settings.json"))
+  # Every DMS role, the task's and the account-wide service roles, is assumed by the DMS service alone.
+  dms_assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "dms.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
 }
 
 resource "aws_secretsmanager_secret" "source" {
@@ -39,16 +48,9 @@ resource "aws_secretsmanager_secret_version" "source" {
 }
 
 resource "aws_iam_role" "dms" {
-  name = "${local.name}-dms"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "dms.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
+  name               = "${local.name}-dms"
+  assume_role_policy = local.dms_assume_role_policy
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy" "dms" {
@@ -121,17 +123,10 @@ locals {
 }
 
 resource "aws_iam_role" "dms_service" {
-  for_each = var.create_dms_service_roles ? local.dms_service_roles : {}
-  name     = each.key
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "dms.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
+  for_each           = var.create_dms_service_roles ? local.dms_service_roles : {}
+  name               = each.key
+  assume_role_policy = local.dms_assume_role_policy
+  tags               = var.tags
 }
 
 resource "aws_iam_role_policy_attachment" "dms_service" {
