@@ -21,6 +21,17 @@ from lakectl.settings import emulator_env
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Terraform runs of this process share one provider cache: an init then links the AWS provider (700 MB)
+    instead of copying it out of the mirror. One cache per xdist worker, so no two processes fill one at once."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    cache = REPO_ROOT / ".local" / "terraform" / "plugin-cache" / worker
+    cache.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("TF_PLUGIN_CACHE_DIR", str(cache))
+    # No dependency lock file is committed (see .gitignore), so the cache may be used without one.
+    os.environ.setdefault("TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", "1")
+
+
 @pytest.fixture(scope="session")
 def aws_emulator() -> Iterator[EmbeddedEmulator]:
     """moto server on a free port; AWS_ENDPOINT_URL and dummy credentials point every SDK at it."""
