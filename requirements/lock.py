@@ -33,11 +33,14 @@ LOCK_DIR = Path(__file__).resolve().parent
 REPO = LOCK_DIR.parent
 # Glue 5.0 and Lambda run CPython 3.11 on x86_64 Linux: Amazon Linux 2023 (glibc 2.34) for Glue
 # (https://docs.aws.amazon.com/glue/latest/dg/aws-glue-programming-python-libraries.html, version table),
-# the python3.11 runtime on Amazon Linux 2 for Lambda (manylinux2014 wheels, as `make package` installs them).
+# the python3.11 runtime for Lambda (its wheel platform comes from lakeingest.packaging, which installs them).
 PYTHON_VERSION = "3.11"
 GLUE_PLATFORM = "x86_64-manylinux_2_34"
-LAMBDA_PLATFORMS = {"x86_64": "x86_64-manylinux2014", "arm64": "aarch64-manylinux2014"}
 LOCAL_PACKAGES = ("energylake", "renewable-energy-lake")  # installed editable from the checkout, not locked
+# The Lambda packager's own manifest reader and platform table (standard library only, like this script).
+sys.path.insert(0, str(REPO / "lambda"))
+from lakeingest import packaging  # noqa: E402
+
 REQUIREMENT_LINE = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)(?:\s*;\s*([^\\]+?))?\s*\\?$")
 
 
@@ -65,14 +68,14 @@ def provided_on_glue() -> list[str]:
 
 def lambda_requirements() -> dict[str, list[str]]:
     """Each function's pip requirements from lambda/functions.json (functions without any have no lock)."""
-    manifest = json.loads((REPO / "lambda" / "functions.json").read_text())
-    functions = sorted(manifest["functions"].items())
+    functions = sorted(packaging.load_manifest()["functions"].items())
     return {name: spec["requirements"] for name, spec in functions if spec.get("requirements")}
 
 
 def lambda_platform() -> str:
-    manifest = json.loads((REPO / "lambda" / "functions.json").read_text())
-    return LAMBDA_PLATFORMS[manifest.get("architecture", "x86_64")]
+    """uv's name of the platform `make package` installs the Lambda dependencies for."""
+    policy, machine = packaging.wheel_platform(packaging.load_manifest())
+    return f"{machine}-{policy}"
 
 
 def compile_lock(uv: str, inputs: list[str], output: Path, *options: str, upgrade: list[str]) -> None:

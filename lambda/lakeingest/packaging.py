@@ -32,6 +32,16 @@ def load_manifest(path: Path | None = None) -> dict:
     return json.loads((path or LAMBDA_DIR / "functions.json").read_text())
 
 
+# Lambda's architectures as (wheel policy, machine): pip spells the platform ``manylinux2014_x86_64`` here, and
+# requirements/lock.py hands uv ``x86_64-manylinux2014`` for the same thing, so both read it from this table.
+LAMBDA_WHEEL_PLATFORMS = {"x86_64": ("manylinux2014", "x86_64"), "arm64": ("manylinux2014", "aarch64")}
+
+
+def wheel_platform(manifest: dict) -> tuple[str, str]:
+    """(wheel policy, machine) of the manifest's Lambda architecture."""
+    return LAMBDA_WHEEL_PLATFORMS[manifest.get("architecture", "x86_64")]
+
+
 def _files_for(packages: list[str]) -> list[tuple[Path, str]]:
     """(source path, archive name) for lakeingest/__init__.py and every file of the listed packages."""
     root = LAMBDA_DIR
@@ -100,7 +110,8 @@ def build_function(name: str, out_dir: Path, *, with_deps: bool = True, manifest
     entries = _files_for(spec["packages"])
     with tempfile.TemporaryDirectory(prefix=f"lambda-{name}-") as tmp:
         if with_deps and spec.get("requirements"):
-            platform = "manylinux2014_aarch64" if manifest.get("architecture") == "arm64" else "manylinux2014_x86_64"
+            policy, machine = wheel_platform(manifest)
+            platform = f"{policy}_{machine}"
             _install_deps(lock_file(name), Path(tmp), platform, manifest["runtime"].removeprefix("python"))
             entries += _dep_files(Path(tmp))
         dest = out_dir / f"{name}.zip"
