@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType
 
 from energylake.frames import materialise
+from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
 from energylake.schema import string_struct
 
@@ -22,6 +23,8 @@ REASON = "_reason"  # a row's quarantine reason before the split (null = valid)
 REJECT_COLUMNS = ("source_file", "reason", "raw_record")
 CORRUPT = "_corrupt_record"
 INVALID_ENCODING = "invalid_encoding:not UTF-8"
+# A line is one JSON value: anything after it (a second record, stray text) quarantines the whole line.
+TRAILING_CONTENT = "trailing_content:more than one JSON value on the line"
 
 
 def invalid_utf8(col: Column) -> Column:
@@ -154,11 +157,14 @@ def parse_json_lines(
         *LINEAGE,
         F.from_json("raw_record", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}).alias("_p"),
         F.map_keys(F.from_json("raw_record", "map<string,string>")).alias("_keys"),
+        # from_json reads the first value of a line and drops the rest: the JVM reader says whether there is more.
+        json_object_fields(lines.sparkSession, F.col("raw_record"), fields, "")["trailing"].alias("_trailing"),
     )
     unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(k) for k in allowed_keys]))
     reason = (
         F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
         .when(F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_keys").isNull(), "malformed_json")
+        .when(F.col("_trailing"), TRAILING_CONTENT)
         .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .otherwise(F.lit(None))
     )
