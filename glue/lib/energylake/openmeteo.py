@@ -117,7 +117,14 @@ def weather_hourly(files: DataFrame, now: datetime | None = None) -> tuple[DataF
     shaped = hours.select(
         "source_file",
         "line_no",
-        F.concat(F.col("source_file"), F.lit(" #"), F.col("_time")).alias("raw_record"),
+        # The hour as received (its index, time and values): text also when the time is null.
+        F.to_json(
+            F.struct(
+                F.col("line_no").alias("hour_index"),
+                F.col("_time").alias("time"),
+                *[F.col(f"_arr_{v}")[F.col("line_no")].alias(v) for v in HOURLY_VARIABLES],
+            )
+        ).alias("raw_record"),
         "ingested_ts",
         "site_id",
         obs.alias("observation_ts"),

@@ -16,11 +16,12 @@ from pyspark.sql.types import DataType, StringType
 from energylake.frames import materialise
 from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
+from energylake.quarantine import record_index
 from energylake.schema import string_struct
 
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
 REASON = "_reason"  # a row's quarantine reason before the split (null = valid)
-REJECT_COLUMNS = ("source_file", "reason", "raw_record")
+REJECT_COLUMNS = ("source_file", "line_no", "reason", "raw_record")
 CORRUPT = "_corrupt_record"
 INVALID_ENCODING = "invalid_encoding:not UTF-8"
 # A line is one JSON value: anything after it (a second record, stray text) quarantines the whole line.
@@ -115,17 +116,24 @@ def map_source(frame: DataFrame, path_map: tuple[str, str] | None) -> DataFrame:
 
 
 def rejects(frame: DataFrame, reason: Column | str) -> DataFrame:
-    """Quarantine rows (source_file, reason, raw_record) for every row of ``frame``."""
+    """Quarantine rows (source_file, line_no, reason, raw_record) for every row of ``frame``.
+
+    ``line_no`` (the record's line or index in its file, null when the frame has none) keeps identical bad
+    records of one file apart; a row without its text keeps all its columns as JSON instead.
+    """
     reason_col = F.col(reason) if isinstance(reason, str) else reason
     cols = set(frame.columns)
     source = F.col("source_file") if "source_file" in cols else F.lit(None).cast("string")
-    raw = F.col("raw_record") if "raw_record" in cols else F.to_json(F.struct(*[F.col(c) for c in frame.columns]))
-    return frame.select(source.alias("source_file"), reason_col.alias("reason"), raw.alias("raw_record"))
+    whole = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c != REASON]))
+    raw = F.coalesce(F.col("raw_record"), whole) if "raw_record" in cols else whole
+    return frame.select(
+        source.alias("source_file"), record_index(frame), reason_col.alias("reason"), raw.alias("raw_record")
+    )
 
 
 def empty_rejects(spark: SparkSession) -> DataFrame:
     """An empty quarantine frame."""
-    return spark.createDataFrame([], string_struct(REJECT_COLUMNS))
+    return spark.createDataFrame([], "source_file string, line_no int, reason string, raw_record string")
 
 
 def union_rejects(parts: Iterable[DataFrame]) -> DataFrame:

@@ -30,6 +30,7 @@ from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
 from energylake import filesizing, parse
+from energylake import quarantine as quarantine_keys
 from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
 from energylake.dedup import merge_with_existing, rank_with_existing
@@ -532,6 +533,7 @@ class JobContext:
             F.lit(self.name).alias("job_name"),
             F.lit(self.run_id).alias("run_id"),
             "source_file",
+            quarantine_keys.record_index(rejects),
             "reason",
             "raw_record",
             F.lit(self.now).cast("timestamp").alias("quarantined_ts"),
@@ -543,17 +545,13 @@ class JobContext:
         count = rows.count()
         self.metrics.rows_quarantined += count
         if count:
-            keyed = rows.withColumn(
-                "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
-            )
+            keyed = rows.withColumn("_key", quarantine_keys.merge_key())
             # Every row carries the same (dataset, quarantine_date): the only partition touched.
             literal = {"dataset": dataset, "quarantine_date": str(self.now.date())}
             touched = [tuple(literal[p] for p in contract.partition_by)]
             existing = self.read_table(contract, self.args["quarantine_database"], touched)
             if existing is not None:
-                existing = existing.withColumn(
-                    "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
-                )
+                existing = existing.withColumn("_key", quarantine_keys.merge_key())
             # The earliest quarantine of the same record is kept, so re-runs do not duplicate it.
             merged, _ = merge_with_existing(keyed, existing, ["_key"], [F.col("quarantined_ts").asc()])
             self.write_partitions(
