@@ -16,9 +16,12 @@ from pyspark.sql.types import DataType, StringType
 from energylake.frames import materialise
 from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
+from energylake.objects import PathMap, apply_moved
 from energylake.quarantine import record_index
 from energylake.schema import string_struct
 
+# How read paths name their objects again: (local prefix, uri prefix), a PathMap (energylake.objects) or None.
+PathMapping = tuple[str, str] | PathMap | None
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
 REASON = "_reason"  # a row's quarantine reason before the split (null = valid)
 REJECT_COLUMNS = ("source_file", "line_no", "reason", "raw_record")
@@ -54,13 +57,13 @@ def strip_cr(line: Column) -> Column:
     return F.when(line.endswith("\r"), line.substr(F.lit(1), F.length(line) - 1)).otherwise(line)
 
 
-def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+def read_lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
     return _lines(spark, paths, path_map, None)
 
 
 def read_numbered_lines(
-    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None
+    spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None
 ) -> tuple[DataFrame, SourceFiles]:
     """``read_lines`` with ``_file_no`` in place of ``source_file``, and the numbering that names the files again."""
     # The URIs come from Spark's own file listing (no file is read), so they are spelt exactly as in the rows.
@@ -69,9 +72,7 @@ def read_numbered_lines(
     return _lines(spark, paths, path_map, files), files
 
 
-def _lines(
-    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None, files: SourceFiles | None
-) -> DataFrame:
+def _lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping, files: SourceFiles | None) -> DataFrame:
     text = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
@@ -91,7 +92,7 @@ def _lines(
     return frame.where(F.trim("raw_record") != "").select(*lineage)
 
 
-def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+def read_files(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per whole file: source_file, line_no (0), raw_record (the file text), ingested_ts."""
     frame = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
@@ -105,14 +106,20 @@ def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, s
     return map_source(frame, path_map)
 
 
-def map_source(frame: DataFrame, path_map: tuple[str, str] | None) -> DataFrame:
-    """Rewrite staged local file paths back to their s3:// URIs (``path_map`` = (local prefix, uri prefix))."""
-    if not path_map:
-        return frame
-    local, uri = path_map
-    local = re.sub(r"^file:/*", "/", local)
-    pattern = "^file:/*" + re.escape(local.lstrip("/"))
-    return frame.withColumn("source_file", F.regexp_replace("source_file", pattern, uri.replace("\\", "\\\\")))
+def map_source(frame: DataFrame, path_map: PathMapping) -> DataFrame:
+    """Rewrite read paths back to their s3:// URIs (``path_map`` = (local prefix, uri prefix) or a PathMap,
+    which also names relocated objects again, energylake.objects)."""
+    moved = path_map if isinstance(path_map, PathMap) else None
+    prefix = moved.prefix if moved is not None else path_map
+    mapped = F.col("source_file")
+    if prefix:
+        local, uri = prefix
+        local = re.sub(r"^file:/*", "/", local)
+        pattern = "^file:/*" + re.escape(local.lstrip("/"))
+        mapped = F.regexp_replace("source_file", pattern, uri.replace("\\", "\\\\"))
+    if moved is not None:
+        return apply_moved(frame, moved, mapped)
+    return frame.withColumn("source_file", mapped) if prefix else frame
 
 
 def rejects(frame: DataFrame, reason: Column | str) -> DataFrame:

@@ -36,6 +36,8 @@ from energylake.contracts import DatasetContract, get_contract
 from energylake.dedup import merge_with_existing, rank_with_existing
 from energylake.frames import materialise
 from energylake.lineage import SourceFiles
+from energylake.objects import PathMap
+from energylake.reading import InputObjects
 from energylake.schema import struct_type
 from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
@@ -152,6 +154,7 @@ class JobContext:
     _glue_job: Any = None
     _writes: int = 0
     _file_stats: dict[str, dict[str, int]] = field(default_factory=dict)
+    _objects: InputObjects = field(default_factory=InputObjects)
     target_file_bytes: int | None = None  # None: filesizing.TARGET_FILE_BYTES (LAKE_TARGET_FILE_MIB)
 
     @property
@@ -186,20 +189,18 @@ class JobContext:
         """Objects under the prefix not yet processed (new key or changed ETag); fails if the path is missing."""
         if not self.storage.bucket_exists(prefix_uri):
             raise ArgumentError(f"input path {prefix_uri} does not exist (bucket missing)")
-        objects = [o for o in self.storage.list(prefix_uri) if not suffixes or o.uri.endswith(tuple(suffixes))]
         processed = self._bookmark.get("processed", {})
-        fresh = [o for o in objects if processed.get(o.uri) != o.etag]
+        fresh = [o for o in self.storage.list(prefix_uri) if processed.get(o.uri) != o.etag]
         self._pending_inputs.extend(fresh)
         self.metrics.input_objects += len(fresh)
-        return fresh
+        # Every new object is read, read from a safe name, quarantined or counted (energylake.objects).
+        return self._objects.admit(fresh, self.storage, suffixes, self.metrics.details)
 
-    def _paths(self, objects: Sequence[ObjectInfo]) -> tuple[list[str], tuple[str, str] | None]:
+    def _paths(self, objects: Sequence[ObjectInfo]) -> tuple[list[str], PathMap]:
         if not self.staged:
-            return [o.uri for o in objects], None
+            return self._objects.direct_paths(objects, self.storage, self.state_uri("relocated", self.run_id))
         assert self.staging_dir is not None
-        base = self.staging_dir / "in"
-        targets = [(obj, base.joinpath(*parse_s3_uri(obj.uri))) for obj in objects]
-        return [str(path) for path in self.storage.download_all(targets)], (str(base) + "/", "s3://")
+        return self._objects.staged_paths(objects, self.storage, self.staging_dir)
 
     def read_lines(self, objects: Sequence[ObjectInfo]) -> DataFrame:
         """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
@@ -526,9 +527,17 @@ class JobContext:
             "not_reported": not_reported,
         }
 
+    def quarantine_unreadable_objects(self) -> None:
+        """Quarantine the unreadable objects no load took along (a run whose new objects were all unreadable)."""
+        if self._objects.unreadable:
+            count = self.quarantine(self._objects.empty_rejects(self.spark), self.name)
+            self.metrics.rows_read += count
+        self._objects.cleanup(self.storage)
+
     def quarantine(self, rejects: DataFrame, dataset: str) -> int:
         """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates)."""
         contract = get_contract("quarantine_records")
+        rejects = self._objects.with_unreadable(rejects)
         rows = rejects.select(
             F.lit(self.name).alias("job_name"),
             F.lit(self.run_id).alias("run_id"),
@@ -646,6 +655,7 @@ def job_context(
     ctx.load_bookmark()
     try:
         yield ctx
+        ctx.quarantine_unreadable_objects()
         ctx.save_bookmark()
         metrics.status = "succeeded"
     except BaseException as exc:
@@ -662,6 +672,8 @@ def job_context(
         print(json.dumps({"job_metrics": metrics.to_dict()}, default=str), file=sys.stderr)
         with contextlib.suppress(Exception):
             ctx.spark.catalog.clearCache()
+        with contextlib.suppress(Exception):
+            ctx._objects.cleanup(ctx.storage)  # relocated copies of a failed run
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
         if ctx._glue_job is not None and metrics.status == "succeeded":
