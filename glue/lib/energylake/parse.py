@@ -13,6 +13,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType
 
+from energylake import csvformat
+from energylake.casts import does_not_cast
 from energylake.frames import materialise
 from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
@@ -225,7 +227,9 @@ def tag_csv_lines(lines: DataFrame, expected: Sequence[str]) -> DataFrame:
         "_has_header",
         "_header_reason",
         F.from_csv(
-            "raw_record", schema.simpleString(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+            "raw_record",
+            schema.simpleString(),
+            {**csvformat.SPARK_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
         ).alias("_p"),
     )
     reason = (
@@ -266,7 +270,8 @@ def cast_failures(frame: DataFrame, types: dict[str, DataType], required: Iterab
     checks = []
     for name, dtype in types.items():
         value = _given(frame, name)
-        checks.append(F.when(value.isNotNull() & value.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")))
+        failed = does_not_cast(value, dtype) if _is_str(frame, name) else value.isNotNull() & value.cast(dtype).isNull()
+        checks.append(F.when(failed, F.lit(f"invalid_type:{name}")))
         if name in required:
             checks.append(F.when(value.isNull(), F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
