@@ -29,7 +29,7 @@ from typing import Any
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
 
-from energylake import filesizing, parse
+from energylake import failures, filesizing, parse
 from energylake import quarantine as quarantine_keys
 from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
@@ -660,7 +660,8 @@ def job_context(
         metrics.status = "succeeded"
     except BaseException as exc:
         metrics.status = "failed"
-        metrics.error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        # One line in the metrics (and for the caller to print); the stack trace goes to the log.
+        metrics.error = failures.log_failure(log, f"job {name}", exc)
         raise
     finally:
         metrics.finished_at = datetime.now(UTC).isoformat()
