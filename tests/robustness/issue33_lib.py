@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from energylake.contracts import get_contract
 from lakectl import runner
 
 from .corpus_lib import read_table, reason_code
@@ -42,15 +43,16 @@ def run(s3, job: str, uris: dict[str, str]) -> Run:
     metrics = runner.run_job(job)
     assert metrics.status == "succeeded", metrics.error
     quarantine = read_table(s3, "energy_quarantine", "quarantine_records")
-    if not quarantine.empty:
-        quarantine = quarantine[quarantine.source_file.isin(list(uris.values()))]
+    if quarantine.empty:  # no table yet: no rows, the contract's columns
+        quarantine = pd.DataFrame(columns=[c.name for c in get_contract("quarantine_records").columns])
+    quarantine = quarantine[quarantine.source_file.isin(list(uris.values()))]
     return Run(metrics, quarantine, uris)
 
 
 def assert_balanced_by_table(done: Run) -> None:
     """rows read = written + de-duplicated + not reported + the quarantine table's rows (not the metric)."""
     m = done.metrics
-    this_run = done.quarantine[done.quarantine.run_id == m.run_id] if not done.quarantine.empty else done.quarantine
+    this_run = done.quarantine[done.quarantine.run_id == m.run_id]
     assert len(this_run) == m.rows_quarantined, (len(this_run), m.rows_quarantined)
     assert m.rows_read == m.rows_written + m.rows_deduplicated + m.rows_not_reported + len(this_run), m
     assert this_run.empty or (this_run.raw_record.notna().all() and this_run.reason.notna().all())
