@@ -107,3 +107,25 @@ def test_a_run_whose_only_new_object_is_unreadable_quarantines_it(aws, spark, s3
 )
 def test_triage_decides_by_name_and_content(key, size, head, action):
     assert objects.triage(key, size, head, [".json"]).action == action
+
+
+def test_on_glue_a_relocated_object_is_copied_to_a_safe_name_and_named_again(aws, s3):
+    # Glue reads s3:// directly (no staging): the copy is what Spark reads, the map names the original.
+    from energylake.reading import InputObjects
+    from energylake.storage import Storage
+
+    runner.ensure_buckets()
+    awkward = PREFIX + "_a[1]:b.json"
+    uris = put_objects(s3, "energylake-local-raw", {awkward: _record(0), PREFIX + "plain.json": _record(1)})
+    storage = Storage()
+    inputs = InputObjects()
+    listed = storage.list("s3://energylake-local-raw/" + PREFIX)
+    admitted = inputs.admit(listed, storage, [".json"], {})
+    paths, path_map = inputs.direct_paths(admitted, storage, "s3://energylake-local-artifacts/state/relocated/r1")
+
+    copy = "s3://energylake-local-artifacts/state/relocated/r1/object-000000.txt"
+    assert sorted(paths) == sorted([copy, uris[PREFIX + "plain.json"]])
+    assert path_map.moved == {copy: uris[awkward]}
+    assert s3.get_object(Bucket="energylake-local-artifacts", Key=copy.split("/", 3)[3])["Body"].read() == _record(0)
+    inputs.cleanup(storage)
+    assert "Contents" not in s3.list_objects_v2(Bucket="energylake-local-artifacts", Prefix="state/relocated/")

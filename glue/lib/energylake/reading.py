@@ -3,6 +3,7 @@ the quarantine rows of the ones that cannot be read."""
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ from energylake.objects import (
 from energylake.quarantine import record_index
 from energylake.storage import TRANSFER_THREADS, ObjectInfo, Storage, join_uri, parse_s3_uri
 
+log = logging.getLogger("energylake.job")
 UNREADABLE = "unreadable_object"
 REJECT_SCHEMA = "source_file string, line_no int, reason string, raw_record string"
 
@@ -120,8 +122,11 @@ class InputObjects:
         return spark.createDataFrame([], REJECT_SCHEMA)
 
     def cleanup(self, storage: Storage) -> None:
-        """Delete the relocated copies (best effort)."""
+        """Delete the relocated copies (best effort: a copy left behind is scratch under the state path)."""
         for uri in self._copies:
             bucket, key = parse_s3_uri(uri)
-            storage.s3.delete_object(Bucket=bucket, Key=key)
+            try:
+                storage.s3.delete_object(Bucket=bucket, Key=key)
+            except Exception as exc:  # never fail a finished run over scratch
+                log.warning("could not delete the relocated copy %s: %s", uri, exc)
         self._copies = []
