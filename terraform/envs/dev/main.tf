@@ -70,8 +70,6 @@ module "glue" {
   env                        = var.env
   bucket_names               = module.storage.bucket_names
   kms_key_arn                = module.storage.kms_key_arn
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
   job_scripts_dir            = "${local.repo}/glue/jobs"
   lake_formation_settings_id = module.lake_formation.data_lake_settings_id
   python_modules_lock        = "${local.repo}/requirements/glue-additional-python-modules.json"
@@ -85,8 +83,6 @@ module "lake_formation" {
   source                     = "../../modules/lake_formation"
   prefix                     = var.prefix
   env                        = var.env
-  governance_dir             = "${local.repo}/lakeformation"
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
   database_names             = module.glue.database_names
   table_names                = module.glue.tables
   bucket_arns                = module.storage.bucket_arns

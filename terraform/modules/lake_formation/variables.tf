@@ -9,14 +9,10 @@ variable "env" {
   type        = string
 }
 
-variable "governance_dir" {
-  description = "Directory holding tags.yaml, personas.yaml and grants.yaml (lakeformation/)."
+variable "lake_spec_file" {
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its lake_formation part holds the validated grant files); null = the one of this repository."
   type        = string
-}
-
-variable "contracts_dir" {
-  description = "Directory of the dataset contract YAML files (column classification becomes the classification LF-tag)."
-  type        = string
+  default     = null
 }
 
 variable "database_names" {

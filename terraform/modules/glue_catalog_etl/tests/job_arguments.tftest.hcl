@@ -26,8 +26,6 @@ variables {
     artifacts = "energylake-glueshaped-artifacts"
   }
   kms_key_arn         = "arn:aws:kms:us-east-1:111122223333:key/test"
-  contracts_dir       = "../../../glue/lib/energylake/datasets"
-  jobs_manifest       = "../../../glue/jobs/jobs.yaml"
   job_scripts_dir     = "../../../glue/jobs"
   python_modules_lock = "../../../requirements/glue-additional-python-modules.json"
 }

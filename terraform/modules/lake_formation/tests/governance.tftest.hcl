@@ -55,8 +55,6 @@ mock_provider "aws" {
 
 variables {
   env                        = "test"
-  governance_dir             = "../../../lakeformation"
-  contracts_dir              = "../../../glue/lib/energylake/datasets"
   database_names             = { raw = "energy_raw", transform = "energy_transform", curated = "energy_curated", quarantine = "energy_quarantine" }
   bucket_arns                = { raw = "arn:aws:s3:::r", transform = "arn:aws:s3:::t", curated = "arn:aws:s3:::c" }
   admin_arns                 = ["arn:aws:iam::111122223333:role/admin"]
@@ -105,18 +103,5 @@ run "analyst_never_sees_pii" {
   }
 }
 
-run "malformed_grants_fail_the_plan" {
-  command = plan
-  variables {
-    governance_dir = "./tests/bad_grants"
-  }
-  expect_failures = [terraform_data.grant_files_valid]
-}
-
-run "pii_grant_without_allow_pii_fails_the_plan" {
-  command = plan
-  variables {
-    governance_dir = "./tests/pii_without_reason"
-  }
-  expect_failures = [terraform_data.grant_files_valid]
-}
+# Malformed grant files never reach Terraform: energylake.compiler rejects them, naming the file and field
+# (tests/governance/test_compiler.py), before terraform/generated/lake.json is written.
