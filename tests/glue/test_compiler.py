@@ -97,6 +97,12 @@ CASES = [
     ),
     (
         "glue/jobs/jobs.yaml",
+        lambda d: d["jobs"]["telemetry_to_transform"].update(after=["curated_windfarm_daily_metrics"]),
+        "glue/jobs/jobs.yaml: jobs.telemetry_to_transform.after: cycle telemetry_to_transform -> "
+        "curated_windfarm_daily_metrics -> telemetry_to_transform",
+    ),
+    (
+        "glue/jobs/jobs.yaml",
         lambda d: d["jobs"]["telemetry_to_transform"]["arguments"].update({"--input_path": "s3://{rawz}/telemetry/"}),
         "glue/jobs/jobs.yaml: jobs.telemetry_to_transform.arguments.--input_path: unknown placeholder {rawz}",
     ),

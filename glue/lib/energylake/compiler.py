@@ -143,7 +143,24 @@ def _jobs(root: Path, databases: Mapping[str, str]) -> dict[str, Any]:
             "after": list(after),
             "arguments": {k: _template(v, f"jobs.{name}.arguments.{k}", databases) for k, v in arguments.items()},
         }
+    _check_acyclic(jobs)
     return jobs
+
+
+def _check_acyclic(jobs: Mapping[str, Any]) -> None:
+    """A cycle in ``after`` would leave its jobs without a trigger that can ever fire."""
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            raise CompileError(f"{JOBS_FILE}: jobs.{name}.after: cycle {' -> '.join((*trail, name))}")
+        if name not in done:
+            for other in jobs[name]["after"]:
+                visit(other, (*trail, name))
+            done.add(name)
+
+    for name in jobs:
+        visit(name, ())
 
 
 def _governance(root: Path, contracts: Mapping[str, DatasetContract]) -> grants.Governance:
