@@ -210,14 +210,20 @@ def contract_files() -> list[Traversable]:
     return sorted(files, key=lambda f: f.name)
 
 
-def parse_contract(path: Traversable) -> DatasetContract:
-    """Load and validate one contract file (path or packaged resource); ContractError names file and field."""
+def read_yaml_mapping(path: Traversable, error: type[ValueError]) -> dict:
+    """The top-level mapping of a YAML rule file; ``error`` naming the file when it is not one."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ContractError(f"{path.name}: invalid YAML: {exc}") from exc
+        raise error(f"{path.name}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ContractError(f"{path.name}: expected a mapping at top level")
+        raise error(f"{path.name}: expected a mapping at top level")
+    return raw
+
+
+def parse_contract(path: Traversable) -> DatasetContract:
+    """Load and validate one contract file (path or packaged resource); ContractError names file and field."""
+    raw = read_yaml_mapping(path, ContractError)
     try:
         contract = DatasetContract.model_validate(raw)
     except ValidationError as exc:

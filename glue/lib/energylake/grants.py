@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from energylake.contracts import DatasetContract, load_contracts
+from energylake.contracts import DatasetContract, load_contracts, read_yaml_mapping
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -125,12 +124,7 @@ def _loc(parts: Iterable[Any]) -> str:
 def _read_model(path: Path, model: type[BaseModel]) -> Any:
     if not path.is_file():
         raise GovernanceError(f"{path.name}: file not found in {path.parent}")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise GovernanceError(f"{path.name}: invalid YAML: {exc}") from exc
-    if not isinstance(raw, dict):
-        raise GovernanceError(f"{path.name}: expected a mapping at top level")
+    raw = read_yaml_mapping(path, GovernanceError)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
