@@ -122,6 +122,7 @@ def _grants_root(tmp_path: Path) -> Path:
 module "lf" {{
   source                     = "{TF_ROOT / "modules" / "lake_formation"}"
   env                        = "test"
+  lake_spec_file             = "{TF_ROOT / "generated" / "lake.json"}"
   database_names             = {{ curated = "energy_curated" }}
   table_names                = {{}}
   bucket_arns                = {{ curated = "arn:aws:s3:::c" }}

@@ -3,9 +3,11 @@
 # endpoint) start off; only envs/local turns others off, for the emulator.
 
 locals {
-  repo        = abspath("${path.root}/../../..")
-  tags        = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
-  partner_dir = "${local.repo}/lambda/lakeingest/partner"
+  repo = abspath("${path.root}/../../..")
+  # The compiled lake (`make compile`): tables, jobs, grants and DMS mappings, validated in Python.
+  lake_spec_file = "${local.repo}/terraform/generated/lake.json"
+  tags           = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
+  partner_dir    = "${local.repo}/lambda/lakeingest/partner"
   ingestion_sources = [
     "${local.repo}/lambda/functions.json",
     "${local.partner_dir}/meter_reading.schema.json",
@@ -68,6 +70,7 @@ module "glue" {
   source                     = "../../modules/glue_catalog_etl"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   bucket_names               = module.storage.bucket_names
   kms_key_arn                = module.storage.kms_key_arn
   job_scripts_dir            = "${local.repo}/glue/jobs"
@@ -83,6 +86,7 @@ module "lake_formation" {
   source                     = "../../modules/lake_formation"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   database_names             = module.glue.database_names
   table_names                = module.glue.tables
   bucket_arns                = module.storage.bucket_arns
@@ -137,6 +141,7 @@ module "migration" {
   source             = "../../modules/migration"
   prefix             = var.prefix
   env                = var.env
+  lake_spec_file     = local.lake_spec_file
   landing_bucket     = module.storage.bucket_names["landing"]
   kms_key_arn        = module.storage.kms_key_arn
   vpc_id             = var.vpc_id

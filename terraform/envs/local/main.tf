@@ -4,7 +4,9 @@
 
 locals {
   repo = abspath("${path.root}/../../..")
-  tags = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
+  # The compiled lake (`make compile`): tables, jobs, grants and DMS mappings, validated in Python.
+  lake_spec_file = "${local.repo}/terraform/generated/lake.json"
+  tags           = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
 
   lambda_src_dir     = coalesce(var.lambda_src_dir, "${local.repo}/lambda")
   functions_manifest = "${local.lambda_src_dir}/functions.json"
@@ -56,6 +58,7 @@ module "glue" {
   source                     = "../../modules/glue_catalog_etl"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   bucket_names               = module.storage.bucket_names
   kms_key_arn                = module.storage.kms_key_arn
   job_scripts_dir            = "${local.repo}/glue/jobs"
@@ -68,6 +71,7 @@ module "lake_formation" {
   source                     = "../../modules/lake_formation"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   database_names             = module.glue.database_names
   table_names                = module.glue.tables
   bucket_arns                = module.storage.bucket_arns
@@ -121,6 +125,7 @@ module "migration" {
   source             = "../../modules/migration"
   prefix             = var.prefix
   env                = var.env
+  lake_spec_file     = local.lake_spec_file
   landing_bucket     = module.storage.bucket_names["landing"]
   kms_key_arn        = module.storage.kms_key_arn
   vpc_id             = aws_vpc.lake.id

@@ -12,7 +12,7 @@ locals {
   region     = data.aws_region.current.name
   name       = "${var.prefix}-${var.env}"
 
-  lake      = jsondecode(file(coalesce(var.lake_spec_file, "${path.module}/../../generated/lake.json")))
+  lake      = jsondecode(file(var.lake_spec_file))
   databases = { for z, d in local.lake.databases : z => d.name }
   tables = { for n, t in local.lake.tables : n => merge(t, {
     location = "s3://${var.bucket_names[t.location.bucket]}/${t.location.prefix}"

@@ -20,9 +20,8 @@ variable "kms_key_arn" {
 }
 
 variable "lake_spec_file" {
-  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`); null = the one of this repository."
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`)."
   type        = string
-  default     = null
 }
 
 variable "job_scripts_dir" {

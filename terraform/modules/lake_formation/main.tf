@@ -8,7 +8,7 @@ data "aws_partition" "current" {}
 
 locals {
   name = "${var.prefix}-${var.env}"
-  lf   = jsondecode(file(coalesce(var.lake_spec_file, "${path.module}/../../generated/lake.json"))).lake_formation
+  lf   = jsondecode(file(var.lake_spec_file)).lake_formation
 
   lf_tags    = local.lf.lf_tags
   personas   = local.lf.personas

@@ -10,9 +10,8 @@ variable "env" {
 }
 
 variable "lake_spec_file" {
-  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its lake_formation part holds the validated grant files); null = the one of this repository."
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its lake_formation part holds the validated grant files)."
   type        = string
-  default     = null
 }
 
 variable "database_names" {

@@ -11,7 +11,7 @@ locals {
   bucket_arn = "arn:${local.partition}:s3:::${var.landing_bucket}"
   # Compiled from the dataset contracts' source hints by `make compile` (terraform/generated/lake.json, a test
   # fails when stale): the same documents the local exporter and the CDC readers follow (energylake.dms).
-  dms                = jsondecode(file(coalesce(var.lake_spec_file, "${path.module}/../../generated/lake.json"))).dms
+  dms                = jsondecode(file(var.lake_spec_file)).dms
   table_mappings     = local.dms.table_mappings
   s3_target_settings = local.dms.s3_target_settings
   # Every DMS role, the task's and the account-wide service roles, is assumed by the DMS service alone.

@@ -58,9 +58,8 @@ variable "schema" {
 }
 
 variable "lake_spec_file" {
-  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its dms part holds the table mappings and S3 target settings); null = the one of this repository."
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its dms part holds the table mappings and S3 target settings)."
   type        = string
-  default     = null
 }
 
 variable "instance_class" {

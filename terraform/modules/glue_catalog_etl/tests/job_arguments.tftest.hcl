@@ -28,6 +28,7 @@ variables {
   kms_key_arn         = "arn:aws:kms:us-east-1:111122223333:key/test"
   job_scripts_dir     = "../../../glue/jobs"
   python_modules_lock = "../../../requirements/glue-additional-python-modules.json"
+  lake_spec_file      = "../../generated/lake.json"
 }
 
 run "job_arguments" {

@@ -55,6 +55,7 @@ mock_provider "aws" {
 
 variables {
   env                        = "test"
+  lake_spec_file             = "../../generated/lake.json"
   database_names             = { raw = "energy_raw", transform = "energy_transform", curated = "energy_curated", quarantine = "energy_quarantine" }
   bucket_arns                = { raw = "arn:aws:s3:::r", transform = "arn:aws:s3:::t", curated = "arn:aws:s3:::c" }
   admin_arns                 = ["arn:aws:iam::111122223333:role/admin"]
