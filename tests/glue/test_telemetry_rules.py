@@ -232,7 +232,10 @@ def test_adding_a_metric_is_one_edit(tmp_path):
     )
     # The Lambda accepts and converts it; the IoT rule measures it
     assert seen["lambda_device"]["metrics"]["gearbox_temperature_c"] == pytest.approx(100.0)
-    assert "cast(metrics.gearbox_temperature_c AS Decimal) AS gearbox_temperature_c" in seen["iot_sql"]
+    measure = "cast(metrics.gearbox_temperature_c AS Decimal) AS gearbox_temperature_c"
+    assert measure in seen["iot_sql"]
+    layout = json.loads((root / "lambda/lakeingest/telemetry/telemetry_layout.json").read_text())
+    assert measure in layout["sources"]["devices"]["time_series_sql"]  # what Terraform's IoT rule reads
     # The Flink job reads it from both formats, converts it, unnests it and alerts on it
     sql = seen["flink_sql"]
     assert "'$.metrics.gearbox_temperature_f'" in sql and "'gearboxTemperature'" in sql

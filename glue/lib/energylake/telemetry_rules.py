@@ -3,7 +3,8 @@
 ``reference/telemetry_rules.yaml`` is the only place a metric, a unit conversion, a healthy band or a device
 type's sensors is written. Glue code imports :func:`telemetry_rules`; the consumers that cannot import this
 library (the Firehose transformation Lambda, the Flink job) and the dataset contracts Terraform reads get
-generated files, written by ``python -m energylake.telemetry_rules --write`` and checked by ``--check``.
+generated files, written by ``python -m energylake.telemetry_rules --write`` and checked by ``--check``; the
+command also re-renders the Lambda package's ``telemetry_layout.json`` (IoT rule SQL), which follows its table.
 A malformed rules file fails with a message naming the file and the field.
 """
 
@@ -12,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
+import subprocess
 import sys
 from dataclasses import dataclass
 from functools import cache
@@ -357,9 +360,25 @@ def rendered(root: Path, rules: TelemetryRules) -> dict[Path, str]:
     return out
 
 
-def stale(root: Path, rules: TelemetryRules) -> list[Path]:
-    """Generated files whose text differs from what the rules render."""
-    return [p for p, text in rendered(root, rules).items() if not p.exists() or p.read_text(encoding="utf-8") != text]
+# Rendered by the Lambda package from its (generated) table: the IoT rule SQL Terraform reads.
+LAYOUT_FILE = "lambda/lakeingest/telemetry/telemetry_layout.json"
+
+
+def rendered_layout(root: Path) -> str:
+    """``telemetry_layout.json`` as the Lambda package under ``root`` renders it from its current table.
+
+    Run in a child interpreter: the shipped library never imports the Lambda package.
+    """
+    code = "import sys; from lakeingest.telemetry.layout import render; sys.stdout.write(render())"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "lambda"), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise TelemetryRulesError(f"{LAYOUT_FILE}: rendering failed: {proc.stderr[-2000:]}")
+    return proc.stdout
+
+
+def _changed(files: dict[Path, str]) -> list[Path]:
+    return [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -376,13 +395,23 @@ def main(argv: list[str] | None = None) -> int:
     except TelemetryRulesError as exc:
         sys.stderr.write(f"{exc}\n")
         return 2
-    changed = [p for p, text in files.items() if not p.exists() or p.read_text(encoding="utf-8") != text]
-    if args.check:
+    changed = _changed(files)
+    if args.write:
         for path in changed:
+            path.write_text(files[path], encoding="utf-8")
+            sys.stdout.write(f"wrote {path.relative_to(root)}\n")
+    # The IoT rule SQL is rendered from the Lambda's table, so it follows the table just written.
+    try:
+        layout = {root / LAYOUT_FILE: rendered_layout(root)}
+    except TelemetryRulesError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 2
+    if args.check:
+        for path in changed + _changed(layout):
             sys.stderr.write(f"stale: {path.relative_to(root)} (run `{COMMAND}`)\n")
-        return 1 if changed else 0
-    for path in changed:
-        path.write_text(files[path], encoding="utf-8")
+        return 1 if changed or _changed(layout) else 0
+    for path in _changed(layout):
+        path.write_text(layout[path], encoding="utf-8")
         sys.stdout.write(f"wrote {path.relative_to(root)}\n")
     return 0
 
