@@ -246,3 +246,13 @@ def test_kinesis_job_reads_every_stream_through_one_union_view(tmp_path):
     )
     with pytest.raises(ValueError, match=r"input\.<name>\.stream\.arn"):
         load_properties(props)
+
+
+def test_application_zip_ships_the_generated_telemetry_rules(tmp_path):
+    """The deployed job renders its SQL from telemetry_rules.json, so the zip must carry it."""
+    import zipfile
+
+    from analytics.streaming.package import build_zip
+
+    names = zipfile.ZipFile(build_zip(tmp_path / "app.zip", [])).namelist()
+    assert {"analytics/streaming/telemetry_rules.json", "analytics/streaming/rules.yaml"} <= set(names)
