@@ -91,6 +91,9 @@ def test_lambda_normalises_as_the_lake_does():
     assert out["metrics"]["battery_temperature_c"] == 212 * scale + offset == pytest.approx(100.0)
     assert out["metrics"]["active_power_mw"] == pytest.approx(1.5)
     assert out["metrics"]["wind_speed_ms"] == pytest.approx(10.0)
+    device["metrics"]["active_power_mw"] = 1.4
+    with pytest.raises(ValueError, match=r"both give active_power"):
+        normalise(json.dumps(device).encode())
     seed = {
         "id": "WF-ROSCOE-T02",
         "data": 2900,

@@ -25,8 +25,10 @@ DEVICE_ID = re.compile(r"^(?P<site>[A-Z0-9]+(?:-[A-Z0-9]+)*)-T(?P<n>\d{2,3})$")
 SEED_TYPES = {
     spelling: _rules.rules()["metrics"][metric]["seed_types"][0] for spelling, metric in _rules.seed_types().items()
 }
-# Device metric keys written out: one per metric, in its canonical unit.
-DEVICE_METRICS = tuple(_rules.canonical_device_keys().values())
+# Device metric keys accepted -> (metric, unit), and the keys written out: one per metric, in its canonical unit.
+DEVICE_KEYS = _rules.device_keys()
+CANONICAL_KEYS = _rules.canonical_device_keys()
+DEVICE_METRICS = tuple(CANONICAL_KEYS.values())
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -102,7 +104,8 @@ def normalise_seed(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, A
 
 
 def normalise_device(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
-    """A device record, normalised (all metric keys present, floats or null, UTC ``Z`` ts)."""
+    """A device record, normalised (every canonical metric key present, floats in the canonical unit or null,
+    UTC ``Z`` ts); a key in another unit (``active_power_kw``) is converted and written under the canonical key."""
     missing = [f for f in ("device_id", "site_id", "ts", "metrics") if f not in doc]
     if missing:
         raise InvalidRecord(f"device record missing fields {missing}")
@@ -113,8 +116,7 @@ def normalise_device(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str,
     metrics = doc["metrics"]
     if not isinstance(metrics, dict) or not metrics:
         raise InvalidRecord("metrics must be a non-empty object")
-    keys = _rules.device_keys()
-    unknown = sorted(set(metrics) - set(keys))
+    unknown = sorted(set(metrics) - set(DEVICE_KEYS))
     if unknown:
         raise InvalidRecord(f"unknown metrics {unknown}")
     values: dict[str, float | None] = dict.fromkeys(DEVICE_METRICS)
@@ -122,8 +124,8 @@ def normalise_device(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str,
     for key, raw in metrics.items():
         if raw is None:
             continue
-        metric, unit = keys[key]
-        out_key = _rules.canonical_device_keys()[metric]
+        metric, unit = DEVICE_KEYS[key]
+        out_key = CANONICAL_KEYS[metric]
         if out_key in given:
             raise InvalidRecord(f"metrics.{key} and metrics.{given[out_key]} both give {metric}")
         given[out_key] = key
