@@ -123,6 +123,7 @@ def parse_lines(
     passed_on = ("id", "type", "unit", "metrics")
     # The read runs once per line in a projection of its own: the next one reads its result many times, and
     # Spark does not merge two projections where that would run an expensive expression more than once.
+    # Guarded by tests/glue/test_library.py::test_tag_readings_compiles_every_projection_and_reads_each_line_once.
     read = json_object_fields(lines.sparkSession, F.col("raw_record"), allowed, "metrics")
     parsed = lines.select(*lineage, read.alias("_doc")).select(
         *lineage,
@@ -143,6 +144,7 @@ def parse_lines(
     )
     # The line checks read the line's columns, not their expressions: inlined, every check would carry its own
     # copy of the event time's parse, and the per-line code outgrew the size HotSpot compiles (8,000 bytes).
+    # Guarded by tests/glue/test_library.py::test_tag_readings_generated_code_stays_within_what_the_jit_compiles.
     line = {name: F.col(name) for name in LINE_COLUMNS}
     extra = line_checks(line) if line_checks else {}
 
@@ -248,7 +250,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "_seed_text",
         # A line that failed stays one row. Its reason is tested here, on the column, not inside the per-line
         # projection: there Spark's optimizer rewrites `reason is not null` into a copy of the reason's
-        # conditions (PushFoldableIntoBranches), which then ran twice per line.
+        # conditions (PushFoldableIntoBranches), which then ran twice per line (guarded by test_library.py::
+        # test_tag_readings_runs_each_line_check_once).
         F.explode_outer(F.when(F.col("_line_reason").isNull(), F.col("_entries"))).alias("_entry"),
     )
     # After the explode every projection copies each reading, so the per-reading work is done in as few
