@@ -85,13 +85,27 @@ def _load_script(name: str) -> Any:
     return module
 
 
+def _local_session(app_name: str) -> Any:
+    # Looked up at call time, so a test can wrap lakectl.spark.local_spark.
+    from lakectl import spark
+
+    return spark.local_spark(app_name)
+
+
 def run_job(name: str, overrides: Mapping[str, str] | None = None, env: str | None = None):
-    """Run one job in this process (reusing an active SparkSession) and return its JobMetrics."""
+    """Run one job in this process (reusing an active SparkSession) and return its JobMetrics.
+
+    The job gets the local Glue-like session (lakectl.spark) through the library's session factory: the shipped
+    library never imports lakectl itself.
+    """
+    from energylake.session import session_factory
+
     args = job_arguments(name, overrides, env)
     argv = [str(JOBS_DIR / f"{name}.py")]
     for key, value in args.items():
         argv += [f"--{key}", value]
-    return _load_script(name).main(argv)
+    with session_factory(_local_session):
+        return _load_script(name).main(argv)
 
 
 def run_workflow(names: Sequence[str] | None = None, env: str | None = None) -> list:

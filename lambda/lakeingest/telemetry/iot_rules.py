@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from lakeingest.telemetry.layout import SOURCES
+from lakeingest.telemetry.rules import canonical_device_keys
 
 # "SQL versions": the versions a rule may declare.
 SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
@@ -37,16 +38,9 @@ TOPIC_ROOT = "{topic_root}"  # Terraform substitutes var.iot_topic_root
 # The normalised and the devices' own ISO-8601 UTC form (Java DateTimeFormatter pattern, as time_to_epoch takes).
 EVENT_TIME_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSSX"
 
-# Device ``metrics`` keys in their canonical unit -> measure name (alternative units stay a job for the lake).
-DEVICE_MEASURES = {
-    "active_power_mw": "active_power_mw",
-    "wind_speed_ms": "wind_speed_ms",
-    "rotor_speed_rpm": "rotor_speed_rpm",
-    "power_factor": "power_factor",
-    "battery_temperature_c": "battery_temperature_c",
-    "hydraulic_pressure_bar": "hydraulic_pressure_bar",
-    "irradiance_wm2": "irradiance_wm2",
-}
+# Device ``metrics`` keys in their canonical unit -> measure name (alternative units stay a job for the lake),
+# from the generated telemetry rules (telemetry_rules.json).
+DEVICE_MEASURES = {key: key for key in canonical_device_keys().values()}
 
 
 def topic_filter(source: str) -> str:
