@@ -35,7 +35,9 @@ jar: $(VENV)/.installed ## Build the energylake JVM functions jar (glue/jvm -> b
 
 # The contract compiler: contracts, jobs.yaml and the grant files -> terraform/generated/lake.json (committed,
 # read by Terraform); `make test` fails when the committed file is stale.
-compile: $(VENV)/.installed ## Validate contracts, jobs.yaml and grants; regenerate terraform/generated/lake.json
+# The telemetry rules write their blocks of the contracts first, so one `make compile` regenerates everything.
+compile: $(VENV)/.installed ## Regenerate the telemetry rules' contract blocks, then terraform/generated/lake.json
+	@$(PY) -m energylake.telemetry_rules --write >/dev/null
 	@$(PY) -m energylake.compiler
 
 $(VENV)/.installed: $(LOCKS)/lake.txt $(LOCKS)/build.txt pyproject.toml glue/lib/pyproject.toml
