@@ -261,7 +261,7 @@ resource "aws_iam_role_policy" "iot" {
 resource "aws_iot_topic_rule" "telemetry" {
   for_each    = var.enable_iot_rules ? local.telemetry : {}
   name        = replace("${local.name}_${each.key}_telemetry", "-", "_")
-  description = "Route ${each.key} telemetry to Kinesis${var.enable_timestream ? " and Timestream" : ""}"
+  description = "Route ${each.key} telemetry to Kinesis"
   enabled     = true
   # Generated (lakeingest.telemetry.iot_rules): the message as sent, for the raw zone.
   sql         = replace(local.telemetry[each.key].raw_route_sql, "{topic_root}", var.iot_topic_root)
@@ -272,21 +272,36 @@ resource "aws_iot_topic_rule" "telemetry" {
     stream_name   = aws_kinesis_stream.this[each.key].name
     partition_key = "$${${local.telemetry[each.key].device_field}}"
   }
+  tags = var.tags
+}
 
-  dynamic "timestream" {
-    for_each = var.enable_timestream ? [1] : []
-    content {
-      role_arn      = aws_iam_role.iot[0].arn
-      database_name = aws_timestreamwrite_database.this[0].database_name
-      table_name    = aws_timestreamwrite_table.readings[0].table_name
-      dimension {
-        name  = "device_id"
-        value = "$${${local.telemetry[each.key].device_field}}"
+# Timestream for LiveAnalytics (existing accounts only): a rule of its own, because every attribute of its
+# result becomes a measure. Generated (lakeingest.telemetry.iot_rules, from lakeingest.telemetry.series):
+# explicit typed measures in SQL V1 (V2 turns whole-number decimals into integers even after cast(): "AWS IoT
+# Core, Timestream rule action", https://docs.aws.amazon.com/iot/latest/developerguide/timestream-rule-action.html),
+# the tags as dimensions and the reading's own time as the record time.
+resource "aws_iot_topic_rule" "timestream" {
+  for_each    = var.enable_iot_rules && var.enable_timestream ? local.telemetry : {}
+  name        = replace("${local.name}_${each.key}_timestream", "-", "_")
+  description = "Typed ${each.key} telemetry measures to Timestream at the readings' event time"
+  enabled     = true
+  sql         = replace(local.telemetry[each.key].timestream_sql, "{topic_root}", var.iot_topic_root)
+  sql_version = local.telemetry[each.key].timestream_sql_version
+
+  timestream {
+    role_arn      = aws_iam_role.iot[0].arn
+    database_name = aws_timestreamwrite_database.this[0].database_name
+    table_name    = aws_timestreamwrite_table.readings[0].table_name
+    dynamic "dimension" {
+      for_each = local.telemetry[each.key].timestream_dimensions
+      content {
+        name  = dimension.key
+        value = dimension.value
       }
-      dimension {
-        name  = "source"
-        value = each.key
-      }
+    }
+    timestamp {
+      unit  = "MILLISECONDS"
+      value = local.telemetry[each.key].timestream_timestamp
     }
   }
   tags = var.tags
