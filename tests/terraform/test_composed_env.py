@@ -47,13 +47,30 @@ _IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2
 <ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>"""
 
 
+# The read-only JSON-protocol calls a plan makes besides the identity, with a documented answer shape.
+_JSON_ANSWERS = {
+    # Secrets Manager GetRandomPassword (timestream_influxdb's initial admin password): {"RandomPassword": ...}
+    "secretsmanager.GetRandomPassword": {"RandomPassword": "PlanOnlyPassword0123456789abcdef"},
+}
+
+
 class _IdentityOnly(http.server.BaseHTTPRequestHandler):
-    """Answers sts:GetCallerIdentity; any other call is a 400 naming it, so a plan needing AWS fails loudly."""
+    """Answers sts:GetCallerIdentity (and _JSON_ANSWERS); any other call is a 400 naming it, so a plan needing
+    AWS fails loudly."""
 
     account = "111122223333"  # set to the example tfvars' allowed account before each plan
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target", "")
+        if target in _JSON_ANSWERS:
+            payload = json.dumps(_JSON_ANSWERS[target]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         ok = b"Action=GetCallerIdentity" in body
         payload = (
             _IDENTITY.format(account=self.account).encode()
@@ -399,3 +416,29 @@ def test_services_without_their_prerequisites_stop_the_plan_saying_what_to_do(
     proc = composed.replan(*flags)
     message = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode != 0 and expected in message, message[-3000:]
+
+
+def test_new_accounts_get_the_influxdb_hot_path_and_no_liveanalytics(composed: ComposedPlan) -> None:
+    """With the example tfvars the telemetry hot path is Timestream for InfluxDB, fed by the writer from both
+    telemetry streams; nothing creates a Timestream for LiveAnalytics database (closed to new customers since
+    2025-06-20: https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html),
+    and managed_flink never creates a time-series store of its own."""
+    assert not composed.of_type("aws_timestreamwrite_database", "aws_timestreamwrite_table")
+    instances = composed.of_type("aws_timestreaminfluxdb_db_instance")
+    assert len(instances) == 1 and composed.after(instances[0])["publicly_accessible"] is False
+    streams = {
+        composed.config_address(s)
+        for s in composed.of_type("aws_kinesis_stream")
+        if composed.after(s)["name"].endswith(("-telemetry-windfarm", "-telemetry-devices"))
+    }
+    mappings = [
+        m
+        for m in composed.of_type("aws_lambda_event_source_mapping")
+        if m.get("module_address", "").startswith("module.timeseries")
+    ]
+    assert len(mappings) == 2 and all(
+        composed.after(m)["function_response_types"] == ["ReportBatchItemFailures"] for m in mappings
+    )
+    assert all(streams & composed.ancestors(composed.config_address(m)) for m in mappings)
+    flink = [c for c in composed.changes if c.get("module_address", "").startswith("module.analytics_streaming")]
+    assert flink and not [c["address"] for c in flink if c["type"].startswith("aws_timestream")]
