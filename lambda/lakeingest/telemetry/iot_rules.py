@@ -88,6 +88,8 @@ def timestream_sql(source: str) -> str:
     as dimensions (``timestream_dimensions``) and takes the record time from ``timestream_timestamp``, both
     substitution templates, which AWS evaluates against the incoming message apart from the SELECT ("AWS IoT
     Core, Substitution templates": https://docs.aws.amazon.com/iot/latest/developerguide/iot-substitution-templates.html).
+    That page does not say which SQL version a template's functions follow; ``time_to_epoch`` in the timestamp
+    template of this V1 rule is the one part of this statement no document confirms (check it on first deploy).
     """
     series = SERIES[source]
     fields = [f"{_cast(f.path, f.type)} AS {f.name}" for f in series.fields]
