@@ -47,10 +47,23 @@ _IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2
 <ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>"""
 
 
+# A Lake Formation admin the account already has (set outside Terraform): the plan must keep it.
+EXISTING_LAKE_ADMIN = "arn:aws:iam::{account}:role/break-glass-lake-admin"
 # The read-only JSON-protocol calls a plan makes besides the identity, with a documented answer shape.
 _JSON_ANSWERS = {
     # Secrets Manager GetRandomPassword (timestream_influxdb's initial admin password): {"RandomPassword": ...}
     "secretsmanager.GetRandomPassword": {"RandomPassword": "PlanOnlyPassword0123456789abcdef"},
+}
+# REST-JSON calls (by path): Lake Formation GetDataLakeSettings (lake_formation merges the current admins),
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_GetDataLakeSettings.html
+_PATH_ANSWERS = {
+    "/GetDataLakeSettings": lambda account: {
+        "DataLakeSettings": {
+            "DataLakeAdmins": [{"DataLakePrincipalIdentifier": EXISTING_LAKE_ADMIN.format(account=account)}],
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+        }
+    },
 }
 
 
@@ -63,8 +76,10 @@ class _IdentityOnly(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
-        if target in _JSON_ANSWERS:
-            payload = json.dumps(_JSON_ANSWERS[target]).encode()
+        path = self.path.split("?", 1)[0]
+        if target in _JSON_ANSWERS or path in _PATH_ANSWERS:
+            answer = _JSON_ANSWERS[target] if target in _JSON_ANSWERS else _PATH_ANSWERS[path](self.account)
+            payload = json.dumps(answer).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/x-amz-json-1.1")
             self.send_header("Content-Length", str(len(payload)))
@@ -442,3 +457,19 @@ def test_new_accounts_get_the_influxdb_hot_path_and_no_liveanalytics(composed: C
     assert all(streams & composed.ancestors(composed.config_address(m)) for m in mappings)
     flink = [c for c in composed.changes if c.get("module_address", "").startswith("module.analytics_streaming")]
     assert flink and not [c["address"] for c in flink if c["type"].startswith("aws_timestream")]
+
+
+def test_lake_formation_admins_are_merged_not_replaced(composed: ComposedPlan) -> None:
+    """PutDataLakeSettings replaces the admin list, so the plan keeps the account's current admins (read with
+    the aws_lakeformation_data_lake_settings data source) beside the example tfvars' lake_admin_arns.
+
+    AWS contract: "PutDataLakeSettings",
+    https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_PutDataLakeSettings.html
+    """
+    example = (TF_ROOT / "envs" / composed.env / "terraform.tfvars.example").read_text()
+    configured = re.findall(r'"(arn:[^"]+)"', re.search(r"lake_admin_arns\s*=\s*\[([^\]]*)\]", example).group(1))
+    (settings,) = composed.of_type("aws_lakeformation_data_lake_settings")
+    account = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"', example).group(1)
+    admins = set(composed.after(settings)["admins"])
+    assert EXISTING_LAKE_ADMIN.format(account=account) in admins, "an admin set outside Terraform would be dropped"
+    assert set(configured) <= admins

@@ -33,7 +33,7 @@ variable "private_subnet_ids" {
 }
 
 variable "lake_admin_arns" {
-  description = "Every Lake Formation administrator of the account: the settings replace the existing list, so name the deployment role, a break-glass role and any admin set outside Terraform."
+  description = "Lake Formation administrators this deployment needs (the deployment role at least); the account's existing admins are read and kept beside them, never replaced."
   type        = list(string)
   validation {
     condition     = length(var.lake_admin_arns) > 0
