@@ -199,15 +199,22 @@ resource "aws_iam_role_policy" "writer" {
         Resource = ["${aws_cloudwatch_log_group.writer[0].arn}:*"]
       },
       {
-        # ENIs in the VPC and X-Ray segments: these actions have no resource-level permissions
-        # ("AWSLambdaVPCAccessExecutionRole" lists the same actions on "*").
-        Sid      = "VpcAndTracing"
+        # X-Ray segment upload has no resource-level permissions.
+        Sid      = "Tracing"
         Effect   = "Allow"
-        Action   = ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses", "xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
         Resource = ["*"]
       },
     ]
   })
+}
+
+# The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
+# access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+resource "aws_iam_role_policy_attachment" "writer_vpc" {
+  count      = var.enabled ? 1 : 0
+  role       = aws_iam_role.writer[0].name
+  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 }
 
 resource "aws_lambda_function" "writer" {
@@ -242,7 +249,7 @@ resource "aws_lambda_function" "writer" {
     mode = "Active"
   }
   tags       = var.tags
-  depends_on = [terraform_data.zip_present, aws_iam_role_policy.writer, aws_cloudwatch_log_group.writer]
+  depends_on = [terraform_data.zip_present, aws_iam_role_policy.writer, aws_iam_role_policy_attachment.writer_vpc, aws_cloudwatch_log_group.writer]
 }
 
 # One mapping per telemetry stream. Failed points are reported per record (ReportBatchItemFailures), Lambda

@@ -2,6 +2,9 @@ mock_provider "aws" {
   mock_data "aws_caller_identity" {
     defaults = { account_id = "111122223333", arn = "arn:aws:iam::111122223333:role/deployer" }
   }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
   mock_data "aws_region" {
     defaults = { name = "us-east-1" }
   }
