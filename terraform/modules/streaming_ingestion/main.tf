@@ -383,7 +383,6 @@ resource "aws_api_gateway_request_validator" "body" {
 }
 
 resource "aws_api_gateway_method" "post" {
-  #checkov:skip=CKV2_AWS_53:The request validator above validates body and parameters (checkov misses the reference).
   count                = local.partner_api ? 1 : 0
   rest_api_id          = aws_api_gateway_rest_api.partner[0].id
   resource_id          = aws_api_gateway_resource.readings[0].id
@@ -475,7 +474,6 @@ resource "aws_cloudwatch_log_group" "api" {
 
 resource "aws_api_gateway_stage" "v1" {
   #checkov:skip=CKV2_AWS_51:Partners authenticate with API keys; mutual TLS needs a custom domain chosen per deployment.
-  #checkov:skip=CKV2_AWS_29:The body-size web ACL (aws_wafv2_web_acl.partner) is associated below; with enable_partner_waf off there is none.
   #checkov:skip=CKV2_AWS_77:The attached ACL enforces the body size only; no Java behind this API (a Kinesis service integration), so no Log4j lookup to block.
   #checkov:skip=CKV_AWS_120:Responses are write acknowledgements; caching them would be wrong.
   count                = local.partner_api ? 1 : 0
