@@ -202,9 +202,10 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
     after_job = tf(["plan", "-detailed-exitcode", *args], local, env, timeout=600)
     assert after_job.returncode == 0, "a job's catalog publish shows as drift:\n" + after_job.stdout[-6000:]
     # The deployed ingestion functions are exactly those of lambda/functions.json (single definition), minus
-    # batch_ingestion's excluded_functions default (partner_api: the optional Lambda-proxy form of the API).
+    # batch_ingestion's excluded_functions default (partner_api: the optional Lambda-proxy form of the API;
+    # telemetry_influx_writer: deployed in the VPC by timestream_influxdb, which envs/local does not use).
     manifest = json.loads((REPO / "lambda" / "functions.json").read_text())["functions"]
-    assert set(outputs["lambda_function_names"]["value"]) == set(manifest) - {"partner_api"}
+    assert set(outputs["lambda_function_names"]["value"]) == set(manifest) - {"partner_api", "telemetry_influx_writer"}
     # The analytics output streams exist; the Flink application, forecast endpoint and Grafana are flagged off.
     analytics = outputs["analytics"]["value"]
     assert set(analytics["output_streams"]) == {"aggregates", "alerts", "errors"}

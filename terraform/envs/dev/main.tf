@@ -137,6 +137,22 @@ module "streaming" {
   tags                      = local.tags
 }
 
+# The telemetry hot path new accounts can use (Timestream for LiveAnalytics stays an opt-in above).
+module "timeseries" {
+  source                = "../../modules/timestream_influxdb"
+  enabled               = var.enable_timestream_influxdb
+  name_prefix           = "${var.prefix}-${var.env}"
+  vpc_id                = var.vpc_id
+  subnet_ids            = var.private_subnet_ids
+  telemetry_stream_arns = { for k in ["devices", "windfarm"] : k => module.streaming.stream_arns[k] }
+  kms_key_arn           = module.storage.kms_key_arn
+  functions_manifest    = local.ingestion_sources[0]
+  lambda_zip_dir        = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
+  # The dashboards' VPC connection (a list of known length: the group id is known only after apply).
+  client_security_group_ids = var.enable_grafana ? [module.dashboards.security_group_id] : []
+  tags                      = local.tags
+}
+
 module "migration" {
   source             = "../../modules/migration"
   prefix             = var.prefix
@@ -170,7 +186,7 @@ module "monitoring" {
   kms_key_arn           = module.storage.kms_key_arn
   alert_emails          = var.alert_emails
   glue_job_names        = values(module.glue.job_names)
-  lambda_function_names = concat(values(module.batch_ingestion.function_names), values(module.analytics_streaming.consumer_function_names))
+  lambda_function_names = concat(values(module.batch_ingestion.function_names), values(module.analytics_streaming.consumer_function_names), compact([module.timeseries.writer_function_name]))
   kinesis_stream_names  = concat(values(module.streaming.stream_names), values(module.analytics_streaming.output_stream_names))
   firehose_names        = concat(values(module.streaming.firehose_names), [module.analytics_streaming.firehose_name])
   dms_task_arns         = compact([module.migration.replication_task_arn])
@@ -199,7 +215,6 @@ module "analytics_streaming" {
   application_zip_path      = local.flink_application_zip
   consumers_zip_path        = local.flink_consumers_zip
   start_application         = var.start_flink_application
-  enable_timestream         = var.enable_timestream_live_analytics
   alert_email_subscriptions = var.alert_emails
   tags                      = local.tags
   depends_on                = [terraform_data.analytics_packages]
@@ -222,7 +237,13 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  timestream_table_arns     = module.analytics_streaming.timestream_table_arns
-  kms_key_arn               = module.storage.kms_key_arn
-  tags                      = local.tags
+  timestream_table_arns     = var.enable_timestream_live_analytics ? [module.streaming.timestream.table_arn] : []
+  influxdb = var.enable_timestream_influxdb ? {
+    url               = module.timeseries.endpoint_url
+    vpc_id            = var.vpc_id
+    subnet_ids        = var.private_subnet_ids
+    security_group_id = module.timeseries.security_group_id
+  } : null
+  kms_key_arn = module.storage.kms_key_arn
+  tags        = local.tags
 }

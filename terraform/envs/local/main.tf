@@ -192,8 +192,6 @@ module "analytics_streaming" {
   # Flink; locally the same SQL runs on real PyFlink (`make flink-run`). Output streams, consumers, alerts
   # topic and the errors Firehose are created.
   enable_application = false
-  # The provider reaches Timestream through endpoint discovery, which bypasses AWS_ENDPOINT_URL.
-  enable_timestream = false
   # moto's CreateStream ignores Tags.
   enable_stream_tags = false
   tags               = local.tags

@@ -34,8 +34,22 @@ locals {
 # https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html, and the DataLakeSettings API
 # ("the only permitted values are an empty array or ... ALL to IAM_ALLOWED_PRINCIPALS"),
 # https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_DataLakeSettings.html
+#
+# Admins are merged, not replaced: PutDataLakeSettings replaces the whole list ("PutDataLakeSettings",
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_PutDataLakeSettings.html), so the
+# account's current admins are read and kept beside admin_arns. Removing an admin is then a deliberate step
+# outside this module (console/CLI), or set merge_existing_admins = false to make admin_arns the whole list.
+data "aws_lakeformation_data_lake_settings" "current" {
+  count = var.merge_existing_admins ? 1 : 0
+}
+
+locals {
+  existing_admins = var.merge_existing_admins ? tolist(data.aws_lakeformation_data_lake_settings.current[0].admins) : []
+  admins          = distinct(concat(local.existing_admins, var.admin_arns))
+}
+
 resource "aws_lakeformation_data_lake_settings" "this" {
-  admins = var.admin_arns
+  admins = local.admins
 
   dynamic "create_database_default_permissions" {
     for_each = var.access_mode == "iam" ? [1] : []

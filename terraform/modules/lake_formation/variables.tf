@@ -46,8 +46,14 @@ variable "access_mode" {
 }
 
 variable "admin_arns" {
-  description = "IAM principals that administer Lake Formation (data lake admins)."
+  description = "IAM principals that administer Lake Formation (data lake admins), added to the account's current admins (merge_existing_admins)."
   type        = list(string)
+}
+
+variable "merge_existing_admins" {
+  description = "Keep the account's current Lake Formation admins (read with the aws_lakeformation_data_lake_settings data source) beside admin_arns; false makes admin_arns the whole list."
+  type        = bool
+  default     = true
 }
 
 variable "persona_trusted_principals" {

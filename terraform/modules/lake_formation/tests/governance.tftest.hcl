@@ -9,6 +9,10 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "us-east-1" }
   }
+  # An admin set outside Terraform (console, another stack) before this module's first apply.
+  mock_data "aws_lakeformation_data_lake_settings" {
+    defaults = { admins = ["arn:aws:iam::111122223333:role/break-glass"] }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::111122223333:role/mocked" }
   }
@@ -106,3 +110,22 @@ run "analyst_never_sees_pii" {
 
 # Malformed grant files never reach Terraform: energylake.compiler rejects them, naming the file and field
 # (tests/governance/test_compiler.py), before terraform/generated/lake.json is written.
+
+run "existing_admins_are_kept_beside_the_configured_ones" {
+  command = plan
+  assert {
+    condition     = toset(aws_lakeformation_data_lake_settings.this.admins) == toset(concat(["arn:aws:iam::111122223333:role/break-glass"], var.admin_arns))
+    error_message = "PutDataLakeSettings replaces the admin list: the account's current admins must be kept"
+  }
+}
+
+run "merge_can_be_turned_off" {
+  command = plan
+  variables {
+    merge_existing_admins = false
+  }
+  assert {
+    condition     = toset(aws_lakeformation_data_lake_settings.this.admins) == toset(var.admin_arns)
+    error_message = "with merge_existing_admins = false, admin_arns is the whole list"
+  }
+}
