@@ -23,7 +23,7 @@ LOCK_VENV  := .local/lock-venv
 UV         := $(LOCK_VENV)/bin/uv
 UPGRADE_DIR ?= $(or $(TMPDIR),/tmp)/energylake-upgrade-check
 
-.PHONY: help setup jar lock upgrade-check test test-glue lint fmt-py clean emulator-start emulator-stop
+.PHONY: help setup jar compile lock upgrade-check test test-glue lint fmt-py clean emulator-start emulator-stop
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | sort | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ setup: $(VENV)/.installed jar ## Create .venv from the lock (PySpark 3.5 = Glue 
 
 jar: $(VENV)/.installed ## Build the energylake JVM functions jar (glue/jvm -> build/jvm; needs a JDK's javac)
 	@$(PY) -m lakectl build-jar >/dev/null
+
+# The contract compiler: contracts, jobs.yaml and the grant files -> terraform/generated/lake.json (committed,
+# read by Terraform); `make test` fails when the committed file is stale.
+# The telemetry rules write their blocks of the contracts first, so one `make compile` regenerates everything.
+compile: $(VENV)/.installed ## Regenerate the telemetry rules' contract blocks, then terraform/generated/lake.json
+	@$(PY) -m energylake.telemetry_rules --write >/dev/null
+	@$(PY) -m energylake.compiler
 
 $(VENV)/.installed: $(LOCKS)/lake.txt $(LOCKS)/build.txt pyproject.toml glue/lib/pyproject.toml
 	@command -v $(PYTHON_BIN) >/dev/null || { echo "setup: $(PYTHON_BIN) not found (Glue 5.0 runs Python 3.11); install it or pass PYTHON_BIN=..."; exit 1; }

@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         help="results JSON of a run at another size: joins the fixed vs per-MiB cost fit (repeatable)",
     )  # fmt: skip
     rep = sub.add_parser("report", help="re-render BENCHMARKS.md from a results JSON (no measurement)")
-    rep.add_argument("results", type=Path, nargs="?", default=Path("bench/results/latest.json"))
+    rep.add_argument("results", type=Path, nargs="?", default=None, help="default: the newest bench/results file")
     rep.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
     rep.add_argument("--add-point", type=Path, action="append", default=[], help="as for run")
     gen = sub.add_parser("generate", help="only generate the input data")
@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{stats.total_bytes} bytes in {sum(stats.files.values())} files under {args.out}")
         return 0
     if args.cmd == "report":
-        from bench.run import rerender
+        from bench.run import newest_results, rerender
 
-        rerender(args.results, args.report, args.add_point)
+        rerender(args.results or newest_results(), args.report, args.add_point)
         return 0
     from bench.run import run_bench
 

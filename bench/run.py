@@ -126,15 +126,59 @@ def glue_projection(mb_per_s_per_core: float | None) -> dict[str, Any]:
     }
 
 
+def _cpu_ratio(engine: dict[str, Any] | None, base: dict[str, Any] | None) -> float | None:
+    """CPU seconds of ``engine`` over ``base``'s (same work, same cores), or None when either is missing."""
+    ok = engine and base and engine.get("available") and base.get("available")
+    if not ok or not engine.get("cpu_seconds") or not base.get("cpu_seconds"):
+        return None
+    return engine["cpu_seconds"] / base["cpu_seconds"]
+
+
 def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The issue's targets, each met / not met / not measured, with the measured value."""
+    """The issues' targets, each met / not met / not measured, with the measured value.
+
+    Issue 32's targets come first (CPU against a competent PySpark job and DuckDB, CDC apply, warehouse load);
+    issue 7's follow. A target whose measurement ``make bench`` does not take yet is "not measured".
+    """
     tel = res["telemetry"]
     p = tel.get("project", {})
     out: dict[str, dict[str, Any]] = {}
 
-    def verdict(ok: bool | None, value: Any, goal: str, note: str = "") -> dict[str, Any]:
+    def verdict(ok: bool | None, value: Any, goal: str, note: str = "", issue: int = 7) -> dict[str, Any]:
         status = "not measured" if ok is None else ("met" if ok else "not met")
-        return {"status": status, "value": value, "goal": goal, "note": note}
+        return {"status": status, "value": value, "goal": goal, "note": note, "issue": issue}
+
+    competent = _cpu_ratio(p, tel.get("competent"))
+    out["project_cpu_vs_competent"] = verdict(
+        None if competent is None else competent <= 1.0,
+        competent,
+        "project CPU <= 1.0x a competent PySpark job's (telemetry)",
+        "" if competent is not None else "make bench has no competent-PySpark engine yet",
+        issue=32,
+    )
+    duck_cpu_ratio = _cpu_ratio(p, tel.get("duckdb"))
+    out["project_cpu_vs_duckdb"] = verdict(
+        None if duck_cpu_ratio is None else duck_cpu_ratio <= 2.0,
+        duck_cpu_ratio,
+        "project CPU <= 2x DuckDB's per core (telemetry)",
+        issue=32,
+    )
+    cdc = res.get("cdc") or {}
+    cdc_ratio = _cpu_ratio(cdc.get("project_cdc"), cdc.get("duckdb_cdc"))
+    out["cdc_cpu_vs_duckdb"] = verdict(
+        None if cdc_ratio is None else cdc_ratio <= 3.0,
+        cdc_ratio,
+        "CDC apply CPU <= 3x DuckDB's",
+        issue=32,
+    )
+    warehouse = (res.get("warehouse") or {}).get("ratio")
+    out["warehouse_load"] = verdict(
+        None if warehouse is None else warehouse <= 1.2,
+        warehouse,
+        "warehouse load of one new day, day-30/day-1 <= 1.2",
+        "" if warehouse is not None else "make bench does not load the warehouse yet",
+        issue=32,
+    )
 
     ratios = _ratios(tel)
     vs_naive = ratios.get("project_vs_naive")
@@ -204,7 +248,21 @@ def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
     )
 
 
-MAKE_TEST_FILE = REPO_ROOT / "bench" / "results" / "make_test.json"
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+MAKE_TEST_FILE = RESULTS_DIR / "make_test.json"
+
+
+def results_file(results_dir: Path, size: str) -> Path:
+    """The results JSON of the latest run at ``size`` (``bench-<size>.json``; each run replaces it)."""
+    return Path(results_dir) / f"bench-{size}.json"
+
+
+def newest_results(results_dir: Path = RESULTS_DIR) -> Path:
+    """The results JSON whose run started last (what ``python -m bench report`` renders by default)."""
+    files = sorted(Path(results_dir).glob("bench-*.json"), key=lambda f: json.loads(f.read_text())["started"])
+    if not files:
+        raise FileNotFoundError(f"no bench-<size>.json under {results_dir}: run `make bench` first")
+    return files[-1]
 
 
 def _r(value: float | None) -> str:
@@ -272,7 +330,7 @@ def run_bench(
 ) -> dict[str, Any]:
     """The whole benchmark; returns the results dict (also written as JSON and rendered to markdown)."""
     workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
-    results_dir = Path(results_dir or REPO_ROOT / "bench" / "results")
+    results_dir = Path(results_dir or RESULTS_DIR)
     cores = os.cpu_count() or 1
     res: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -332,9 +390,8 @@ def run_bench(
     derive(res)
     res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     results_dir.mkdir(parents=True, exist_ok=True)
-    stamp = res["started"].replace(":", "").replace("-", "")[:15]
-    (results_dir / f"bench-{stamp}-{size}.json").write_text(json.dumps(res, indent=2, default=str))
-    (results_dir / "latest.json").write_text(json.dumps(res, indent=2, default=str))
+    # One file per size, overwritten: earlier results of a size are in git history, not beside the latest.
+    results_file(results_dir, size).write_text(json.dumps(res, indent=2, default=str))
     if report:
         Path(report).write_text(render_markdown(res))
     return res

@@ -12,32 +12,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from energylake.contracts import get_contract
+from energylake.telemetry_rules import telemetry_rules
 
 CONTRACT = "telemetry_readings"
-# Seed wind-farm `type` and device-format `metrics` keys -> contract metric name.
-SEED_TYPES = {
-    "powerFactor": "power_factor",
-    "temperature": "battery_temperature",
-    "hydraulicPressure": "hydraulic_pressure",
-}
-RICH_KEYS = {
-    "active_power_mw": "active_power",
-    "wind_speed_ms": "wind_speed",
-    "rotor_speed_rpm": "rotor_speed",
-    "power_factor": "power_factor",
-    "battery_temperature_c": "battery_temperature",
-    "hydraulic_pressure_bar": "hydraulic_pressure",
-    "irradiance_wm2": "irradiance",
-}
-UNITS = {
-    "power_factor": "ratio",
-    "battery_temperature": "degC",
-    "hydraulic_pressure": "bar",
-    "active_power": "MW",
-    "wind_speed": "m/s",
-    "rotor_speed": "rpm",
-    "irradiance": "W/m2",
-}
+# Seed wind-farm `type` and device-format `metrics` keys (the canonical-unit ones the generator sends) -> metric
+# name, and each metric's unit: from the lake's telemetry rules (reference/telemetry_rules.yaml).
+_METRICS = telemetry_rules().metrics.values()
+SEED_TYPES = {m.seed_type: m.name for m in _METRICS if m.seed_type}
+RICH_KEYS = {m.canonical_key: m.name for m in _METRICS if m.canonical_key}
+UNITS = {m.name: m.unit for m in _METRICS}
 # Columns compared across engines (ingested_ts and source_file legitimately differ between runs/engines).
 COMPARED_COLUMNS = ("device_id", "site_id", "metric", "value", "event_ts", "event_date")
 

@@ -1,9 +1,9 @@
 """Local Glue runner: runs the unchanged job scripts of glue/jobs/jobs.yaml on local Spark.
 
-Arguments are the ones Glue gets (jobs.yaml defaults + common arguments, placeholders filled for
-the environment) plus overrides. The job reads and writes the emulated S3 at AWS_ENDPOINT_URL through
-boto3 staging (no hadoop-aws jars) and registers its tables and partitions in the emulated Glue Data
-Catalog. Bookmarks and metrics live under --state_path, exactly as on AWS.
+Arguments are the ones Glue gets (the compiled jobs of terraform/generated/lake.json, which Terraform deploys
+too, with the environment's bucket names filled in) plus overrides. The job reads and writes the emulated S3
+at AWS_ENDPOINT_URL through boto3 staging (no hadoop-aws jars) and registers its tables and partitions in the
+emulated Glue Data Catalog. Bookmarks and metrics live under --state_path, exactly as on AWS.
 """
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from energylake import compiler
 from lakectl.settings import REPO_ROOT
 
 JOBS_DIR = REPO_ROOT / "glue" / "jobs"
@@ -26,9 +24,9 @@ ZONES = ("landing", "raw", "transform", "curated", "artifacts")
 
 
 @cache
-def load_manifest(path: Path = MANIFEST) -> dict[str, Any]:
-    """The parsed jobs.yaml (defaults + jobs)."""
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+def load_manifest() -> dict[str, Any]:
+    """The compiled lake document (energylake.compiler: jobs.yaml validated, arguments resolved but bucket names)."""
+    return compiler.load(REPO_ROOT)
 
 
 def placeholders(env: str | None = None, prefix: str | None = None) -> dict[str, str]:
@@ -36,7 +34,7 @@ def placeholders(env: str | None = None, prefix: str | None = None) -> dict[str,
     env = env or os.environ.get("LAKE_ENV", "local")
     prefix = prefix or os.environ.get("LAKE_BUCKET_PREFIX", "energylake")
     values = {zone: f"{prefix}-{env}-{zone}" for zone in ZONES}
-    values.update({f"db_{zone}": f"energy_{zone}" for zone in ("raw", "transform", "curated", "quarantine")})
+    values.update({f"db_{zone}": d["name"] for zone, d in load_manifest()["databases"].items()})
     return values
 
 
@@ -64,9 +62,12 @@ def job_arguments(name: str, overrides: Mapping[str, str] | None = None, env: st
     manifest = load_manifest()
     if name not in manifest["jobs"]:
         raise KeyError(f"unknown job {name!r}; known: {sorted(manifest['jobs'])}")
-    merged = {**manifest["defaults"].get("common_arguments", {}), **manifest["jobs"][name].get("arguments", {})}
     values = placeholders(env)
-    args = {k.lstrip("-"): str(v).format(**values) for k, v in merged.items()}
+    # The same generic substitution Terraform makes: format(a.format, bucket names...).
+    args = {
+        k.lstrip("-"): a["format"] % tuple(values[b] for b in a["buckets"])
+        for k, a in manifest["jobs"][name]["arguments"].items()
+    }
     args["JOB_NAME"] = name
     for key, value in (overrides or {}).items():
         args[key.lstrip("-")] = value
@@ -84,13 +85,27 @@ def _load_script(name: str) -> Any:
     return module
 
 
+def _local_session(app_name: str) -> Any:
+    # Looked up at call time, so a test can wrap lakectl.spark.local_spark.
+    from lakectl import spark
+
+    return spark.local_spark(app_name)
+
+
 def run_job(name: str, overrides: Mapping[str, str] | None = None, env: str | None = None):
-    """Run one job in this process (reusing an active SparkSession) and return its JobMetrics."""
+    """Run one job in this process (reusing an active SparkSession) and return its JobMetrics.
+
+    The job gets the local Glue-like session (lakectl.spark) through the library's session factory: the shipped
+    library never imports lakectl itself.
+    """
+    from energylake.session import session_factory
+
     args = job_arguments(name, overrides, env)
     argv = [str(JOBS_DIR / f"{name}.py")]
     for key, value in args.items():
         argv += [f"--{key}", value]
-    return _load_script(name).main(argv)
+    with session_factory(_local_session):
+        return _load_script(name).main(argv)
 
 
 def run_workflow(names: Sequence[str] | None = None, env: str | None = None) -> list:

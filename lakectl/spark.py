@@ -35,7 +35,7 @@ DEFAULT_DRIVER_MEMORY = "2g"
 # jobs, and HotSpot's default thresholds had its optimising compiler (C2) still compiling thousands of
 # planner, Janino and driver methods in every run; raised ones leave those to the quick C1 code and keep C2
 # for the row loops, which pass any threshold within a run (telemetry job, 200 MB, warm runs: about 10% less
-# CPU, executor time unchanged; see BENCHMARKS.md). Standard HotSpot flags; other JVMs ignore them.
+# CPU, executor time unchanged; commit 59d82e4). Standard HotSpot flags; other JVMs ignore them.
 JAVA_OPTIONS = " ".join(
     [
         "-Duser.timezone=UTC",

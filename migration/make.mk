@@ -1,6 +1,6 @@
 # Migration and warehouse targets (included by the root Makefile). Local runs need the emulator for S3:
 # `make emulator-start` first, or export AWS_ENDPOINT_URL yourself.
-.PHONY: source-db-start source-db-stop source-seed source-changes dms-export dms-mappings sct warehouse-setup warehouse-load test-migration
+.PHONY: source-db-start source-db-stop source-seed source-changes dms-export sct warehouse-setup warehouse-load test-migration
 
 LAKECTL_ENV = $$( [ -n "$$AWS_ENDPOINT_URL" ] || echo AWS_ENDPOINT_URL=http://127.0.0.1:$${LAKE_EMULATOR_PORT:-4566} AWS_ACCESS_KEY_ID=$${AWS_ACCESS_KEY_ID:-testing} AWS_SECRET_ACCESS_KEY=$${AWS_SECRET_ACCESS_KEY:-testing} AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} )
 
@@ -18,9 +18,6 @@ source-changes: setup ## Apply a stream of inserts/updates/deletes to the source
 
 dms-export: setup ## DMS-compatible full load (first run) + CDC into the landing bucket, then the reference apply
 	env $(LAKECTL_ENV) $(PY) -m lakectl dms-export --apply
-
-dms-mappings: setup ## Regenerate migration/dms/table_mappings.json and s3_target_settings.json from the contracts
-	$(PY) -m migration.dms.mappings
 
 sct: setup ## Schema conversion: Redshift DDL, Glue TableInputs and assessment report into .local/sct/
 	env $(LAKECTL_ENV) $(PY) -m lakectl sct

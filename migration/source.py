@@ -20,16 +20,35 @@ from faker import Faker
 from sqlglot import exp
 
 from energylake.contracts import DatasetContract, get_contract
+from energylake.dms import TRADING_SCHEMA, source_tables
 from lakectl.postgres import LocalPostgres
 from warehouse.ddl import ColumnSpec, create_table, glue_to_sql_type
 
-SCHEMA = "trading"
-# Parent tables first: the order to create, load and export them.
-TABLES = ("providers", "customers", "contracts", "transactions")
+SCHEMA = TRADING_SCHEMA
 FOREIGN_KEYS: dict[str, tuple[tuple[str, str], ...]] = {
     "contracts": (("provider_id", "providers"), ("customer_id", "customers")),
     "transactions": (("provider_id", "providers"), ("customer_id", "customers"), ("contract_id", "contracts")),
 }
+
+
+def _parents_first(tables: list[str]) -> tuple[str, ...]:
+    """``tables`` ordered so that every table comes after the tables its foreign keys reference."""
+    ordered: list[str] = []
+
+    def visit(table: str) -> None:
+        if table not in ordered:
+            for _, parent in FOREIGN_KEYS.get(table, ()):
+                visit(parent)
+            ordered.append(table)
+
+    for table in tables:
+        visit(table)
+    return tuple(ordered)
+
+
+# The source tables are those the contracts replicate from the trading schema (energylake.dms, the one list),
+# parent tables first: the order to create, load and export them.
+TABLES = _parents_first([table for schema, table, _ in source_tables() if schema == SCHEMA])
 # Stored generated columns of the source (PostgreSQL computes them; Redshift cannot).
 GENERATED = {("transactions", "transaction_date"): "CAST(transaction_ts AS DATE)"}
 REGIONS = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "SOUTH_C", "WEST")
@@ -219,10 +238,11 @@ def generate_sample_data(
         ts = start + timedelta(days=1, seconds=rng.randint(0, 30 * 86400))
         contract = rng.choice(contracts) if rng.random() < 0.8 else None
         transactions.append(gen.transaction(i, contract, pids, cids, ts.replace(microsecond=0)))
+    generated = {"providers": providers, "customers": customers, "contracts": contracts, "transactions": transactions}
     with conn.transaction():
-        for table, rows in zip(TABLES, (providers, customers, contracts, transactions), strict=True):
-            _copy_rows(conn, table, rows)
-    return {t: len(r) for t, r in zip(TABLES, (providers, customers, contracts, transactions), strict=True)}
+        for table in TABLES:
+            _copy_rows(conn, table, generated.get(table, []))
+    return {t: len(generated.get(t, [])) for t in TABLES}
 
 
 # --------------------------------------------------------------------------------------------- changes

@@ -42,15 +42,13 @@ tf-lambda-zips: setup
 	@mkdir -p $(TF_STATE)
 	@$(PY) terraform/scripts/lambda_zips.py . $(TF_STATE)/.. >/dev/null
 
-# Grant files are validated first (lakectl validate-grants names the file and field); the Terraform
-# preconditions in modules/lake_formation check the same files on every plan.
-tf-grants:
-	@if $(PY) -m lakectl validate-grants --help >/dev/null 2>&1; then $(PY) -m lakectl validate-grants; fi
+# Terraform deploys terraform/generated/lake.json: `make compile` validates the contracts, jobs.yaml and the
+# grant files (errors name the file and field) and regenerates it first.
 
-plan: setup tf-init tf-grants $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform plan of ENV (default local: starts the emulator)
+plan: setup compile tf-init $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform plan of ENV (default local: starts the emulator)
 	$(TF_RUN) -chdir=$(TF_ENV_DIR) plan -input=false -out=$(TF_PLAN) $(TF_LOCAL_VARS)
 
-apply: setup tf-init tf-grants $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform apply of ENV (local: plan+apply; others: the plan saved by `make plan`)
+apply: setup compile tf-init $(if $(filter local,$(ENV)),emulator-start tf-lambda-zips) ## Terraform apply of ENV (local: plan+apply; others: the plan saved by `make plan`)
 ifeq ($(ENV),local)
 	$(TF_RUN) -chdir=$(TF_ENV_DIR) apply -input=false -auto-approve $(TF_LOCAL_VARS)
 else

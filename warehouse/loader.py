@@ -32,12 +32,14 @@ import sqlglot
 from sqlglot import exp
 
 from energylake.contracts import DatasetContract, get_contract
+from energylake.dms import trading_datasets
 from migration.storage import S3Store
 from warehouse.ddl import ColumnSpec, contract_columns, create_table, warehouse_ddl, warehouse_table
 from warehouse.executors import CopyJob, Executor, Statement
 from warehouse.quality import GateInput, GateReport, enforce, run_gate
 
-TRADING_DATASETS = ("trading_providers", "trading_customers", "trading_contracts", "trading_transactions")
+#: The replicated trading tables (the contracts' DMS source hints are the one list).
+TRADING_DATASETS = trading_datasets()
 #: Curated datasets the warehouse serves too (BI reads client analytics from Redshift), loaded from the curated zone.
 CURATED_DATASETS = ("client_analytics",)
 WAREHOUSE_DATASETS = TRADING_DATASETS + CURATED_DATASETS

@@ -27,9 +27,9 @@ def load_dashboard(name: str) -> dict[str, Any]:
 
 
 def panel_query(panel: dict[str, Any]) -> str:
-    """The panel's query text (Timestream ``rawQuery`` or Athena ``rawSQL``)."""
+    """The panel's query text (Timestream ``rawQuery``, Athena ``rawSQL`` or InfluxDB Flux ``query``)."""
     target = panel["targets"][0]
-    return target.get("rawQuery") or target.get("rawSQL") or ""
+    return target.get("rawQuery") or target.get("rawSQL") or target.get("query") or ""
 
 
 def iter_panels(names: tuple[str, ...] = DASHBOARDS) -> list[tuple[str, dict[str, Any]]]:

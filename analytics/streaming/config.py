@@ -1,7 +1,9 @@
 """Streaming job settings and SQL rendering; pure Python, shared by the Flink app, the local run and tests.
 
-The SQL lives in ``sql/*.sql``. Only connector options (``${..._options}``), partitioning and the thresholds of
-``rules.yaml`` are substituted, so the deployed job and the local bounded run execute the same statements.
+The SQL lives in ``sql/*.sql``. Only connector options (``${..._options}``), partitioning, the lateness of
+``rules.yaml`` and the fragments ``telemetry_sql`` renders from the generated telemetry rules (metrics, unit
+conversions, reject reasons, alert bands) are substituted, so the deployed job and the local bounded run execute
+the same statements.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from analytics.streaming.telemetry_sql import TABLE_PATH, load_table, placeholders
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 SQL_DIR = PACKAGE_DIR / "sql"
@@ -38,29 +42,36 @@ PARSED_TS_SQL = (
 
 @dataclass(frozen=True)
 class StreamingRules:
-    """Window size, allowed lateness and alert thresholds (from rules.yaml)."""
+    """Window size and allowed lateness (rules.yaml) and the telemetry rules table (telemetry_rules.json)."""
 
     window_minutes: int
     allowed_lateness_seconds: int
-    thresholds: dict[str, float] = field(default_factory=dict)
+    telemetry: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def alerts(self) -> dict[str, dict[str, Any]]:
+        """Metric -> its alert rule plus its healthy band (``low``/``high`` statistics, ``healthy`` [min, max])."""
+        metrics = self.telemetry["metrics"]
+        return {name: {**m["alert"], "healthy": m["healthy"]} for name, m in metrics.items() if m["alert"]}
 
 
-def load_rules(path: Path = RULES_PATH) -> StreamingRules:
-    """Read and validate rules.yaml; a bad file fails with the file and field named."""
+def load_rules(path: Path = RULES_PATH, table_path: Path = TABLE_PATH) -> StreamingRules:
+    """Read and validate rules.yaml (and the generated telemetry rules); a bad file fails naming file and field."""
     raw = yaml.safe_load(path.read_text()) or {}
-    required = {"battery_max_c", "hydraulic_min_bar", "hydraulic_max_bar", "power_factor_min"}
-    thresholds = raw.get("thresholds") or {}
-    missing = required - set(thresholds)
-    if missing:
-        raise ValueError(f"{path}: thresholds is missing {sorted(missing)}")
+    if "thresholds" in raw:
+        raise ValueError(
+            f"{path}: thresholds are no longer set here: alert bands are the metrics' healthy bands in "
+            "glue/lib/energylake/reference/telemetry_rules.yaml (then python -m energylake.telemetry_rules --write)"
+        )
+    unknown = sorted(set(raw) - {"window_minutes", "allowed_lateness_seconds"})
+    if unknown:
+        raise ValueError(f"{path}: unknown fields {unknown}")
     if raw.get("window_minutes") != 1:
         raise ValueError(f"{path}: window_minutes must be 1 (the SQL windows and lateness test are 1-minute)")
     lateness = raw.get("allowed_lateness_seconds")
     if not isinstance(lateness, int) or lateness < 0:
         raise ValueError(f"{path}: allowed_lateness_seconds must be a non-negative integer")
-    if thresholds["hydraulic_min_bar"] >= thresholds["hydraulic_max_bar"]:
-        raise ValueError(f"{path}: thresholds.hydraulic_min_bar must be below hydraulic_max_bar")
-    return StreamingRules(1, lateness, {k: float(v) for k, v in thresholds.items()})
+    return StreamingRules(1, lateness, load_table(table_path))
 
 
 def with_options(options: dict[str, str]) -> str:
@@ -193,7 +204,7 @@ def render_statements(connectors: Connectors, rules: StreamingRules | None = Non
         "parsed_ts": PARSED_TS_SQL,
         "allowed_lateness_seconds": rules.allowed_lateness_seconds,
         "source_union": source_union_sql(names),
-        **{k: repr(v) for k, v in rules.thresholds.items()},
+        **placeholders(rules.telemetry),
     }
     for name in SINKS:
         values[f"{name}_options"] = with_options(connectors.sinks[name])

@@ -26,7 +26,7 @@ def build_zip(target: str | Path, connector_jars: list[Path]) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     files: dict[str, bytes] = {"main.py": MAIN.encode(), "analytics/__init__.py": b""}
     for path in sorted(PACKAGE_DIR.rglob("*")):
-        if path.is_file() and path.suffix in {".py", ".sql", ".yaml"} and "__pycache__" not in path.parts:
+        if path.is_file() and path.suffix in {".py", ".sql", ".yaml", ".json"} and "__pycache__" not in path.parts:
             files[f"analytics/streaming/{path.relative_to(PACKAGE_DIR).as_posix()}"] = path.read_bytes()
     # PyYAML is pure Python; vendored because the Managed Flink Python runtime does not ship it.
     yaml_dir = Path(yaml.__file__).parent

@@ -6,12 +6,13 @@ import sys
 
 from energylake.contracts import get_contract
 from energylake.curated import client_analytics, daily_energy_consumption
+from energylake.dms import trading_datasets
 from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 from energylake.schema import struct_type
 from energylake.storage import join_uri
 
-SOURCES = ("trading_customers", "trading_transactions", "trading_contracts", "trading_providers")
+SOURCES = trading_datasets()  # a change to any trading table rebuilds client_analytics
 
 
 def main(argv: list[str]) -> JobMetrics:

@@ -6,11 +6,12 @@ import sys
 
 from energylake.cdc import apply_cdc, parse_dms, tombstone_records, tombstones_frame
 from energylake.contracts import get_contract
+from energylake.dms import trading_datasets
 from energylake.frames import materialise
 from energylake.runtime import JobMetrics, job_context
 from energylake.storage import join_uri
 
-TABLES = ("trading_providers", "trading_customers", "trading_contracts", "trading_transactions")
+TABLES = trading_datasets()  # every contract whose source hints name the trading schema
 
 
 def main(argv: list[str]) -> JobMetrics:

@@ -5,7 +5,7 @@ sources: a logical replication slot keeps every change until it is confirmed, so
 runs. Each run peeks the slot up to the current WAL position, writes the files, saves its state, and only then
 advances the slot (a crash in between re-exports nothing twice: the saved position is skipped on restart).
 
-Files (what a DMS S3 target with the settings of ``migration/dms/s3_target_settings.json`` writes; the format
+Files (what a DMS S3 target with the settings of ``energylake.dms.s3_target_settings()`` writes; the format
 rules and their AWS documentation pages are in ``energylake.dms``)::
 
     dms/<schema>/<table>/LOAD00000001.csv ... LOAD0000000A.csv ...  full load (hexadecimal counter), Op = I,

@@ -15,16 +15,6 @@ from datetime import datetime, timedelta
 import pandas as pd
 
 TS_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d{1,9})?(Z|\+00:00)?$")
-RICH = {
-    "active_power": "active_power_mw",
-    "wind_speed": "wind_speed_ms",
-    "rotor_speed": "rotor_speed_rpm",
-    "power_factor": "power_factor",
-    "battery_temperature": "battery_temperature_c",
-    "hydraulic_pressure": "hydraulic_pressure_bar",
-    "irradiance": "irradiance_wm2",
-}
-SEED = {"powerFactor": "power_factor", "temperature": "battery_temperature", "hydraulicPressure": "hydraulic_pressure"}
 MS = timedelta(milliseconds=1)
 
 
@@ -62,8 +52,47 @@ class ReferenceResult:
     out_of_order_counted: int  # readings behind the watermark whose window was still open (inside the lateness)
 
 
-def compute(lines: list[str], lateness_s: int, thresholds: dict[str, float]) -> ReferenceResult:
-    """Model the job over ``lines`` in arrival order."""
+def _unit_key(unit: str, table: dict) -> str:
+    return "".join(ch for ch in unit if ch not in table["unit_key_strip"]).lower()
+
+
+def _values(obj: dict, table: dict) -> tuple[dict[str, float], str]:
+    """A record's metric values in their canonical units, and the reason when it has none (the rules' words)."""
+    metrics = obj.get("metrics") if isinstance(obj.get("metrics"), dict) else {}
+    seed_type, unit = obj.get("type"), obj.get("unit")
+    seed_metric = next((name for name, m in table["metrics"].items() if seed_type in m["seed_types"]), None)
+    values, seed_value = {}, number(obj.get("data"))
+    for name, m in table["metrics"].items():
+        spellings = table["units"][m["unit"]]
+        for key, key_unit in m["device_keys"].items():
+            raw = number(metrics.get(key))
+            if raw is not None:
+                scale, offset = spellings[_unit_key(key_unit, table)]
+                values[name] = raw * scale + offset
+                break
+        else:
+            if name == seed_metric and seed_value is not None:
+                given = _unit_key(str(unit), table) if unit is not None else _unit_key(m["unit"], table)
+                if given in spellings:
+                    scale, offset = spellings[given]
+                    values[name] = seed_value * scale + offset
+    if seed_type is not None and seed_metric is None:
+        reason = f"unknown_metric_type:{seed_type}"
+    elif seed_metric is not None and seed_value is not None:
+        reason = f"unknown_unit:{unit if unit is not None else '<none>'} for {seed_metric}"
+    elif seed_metric is not None and obj.get("data") is not None:
+        reason = "invalid_type:value"
+    elif obj.get("device_id") is not None:
+        reason = "missing_required:metrics"
+    elif seed_type is None:
+        reason = "missing_required:type"
+    else:
+        reason = "missing_required:value"
+    return values, reason
+
+
+def compute(lines: list[str], lateness_s: int, table: dict) -> ReferenceResult:
+    """Model the job over ``lines`` in arrival order (``table``: the generated telemetry rules)."""
     rejected, readings, late = [], [], []
     max_ts: datetime | None = None
     accepted = out_of_order = 0
@@ -74,27 +103,26 @@ def compute(lines: list[str], lateness_s: int, thresholds: dict[str, float]) -> 
             obj = None
         ts = None
         if not isinstance(obj, dict):
-            rejected.append({"payload": line, "reason": "invalid JSON"})
+            rejected.append({"payload": line, "reason": "malformed_json"})
         else:
-            ts = parse_ts(obj.get("ts") if obj.get("ts") is not None else obj.get("date"))
+            ts_text = obj.get("ts") if obj.get("ts") is not None else obj.get("date")
+            ts = parse_ts(ts_text)
             device = obj.get("device_id") if obj.get("device_id") is not None else obj.get("id")
             site = obj.get("site_id")
             if site is None and isinstance(device, str):
                 m = re.match(r"^(.+)-T[0-9]+$", device)
                 site = m.group(1) if m else None
-            metrics = obj.get("metrics") if isinstance(obj.get("metrics"), dict) else {}
-            values = {name: number(metrics.get(key)) for name, key in RICH.items()}
-            if obj.get("type") in SEED and values[SEED[obj["type"]]] is None:
-                values[SEED[obj["type"]]] = number(obj.get("data"))
-            values = {k: v for k, v in values.items() if v is not None}
+            values, reason = _values(obj, table)
             reason = (
-                "missing device id"
+                "missing_required:device_id"
                 if device is None
-                else "missing, unparseable or non-UTC timestamp"
+                else "missing_required:event_ts"
+                if ts_text is None
+                else "invalid_type:event_ts"
                 if ts is None
-                else "unknown site (device id is not <site_id>-T<nn>)"
+                else "missing_required:site_id (device id is not <site>-T<nn>)"
                 if site is None
-                else "no recognised numeric metric"
+                else reason
                 if not values
                 else None
             )
@@ -135,52 +163,33 @@ def compute(lines: list[str], lateness_s: int, thresholds: dict[str, float]) -> 
         .reset_index()
     )
     return ReferenceResult(
-        device, site, _alerts(device, thresholds), pd.DataFrame(late), pd.DataFrame(rejected), accepted, out_of_order
+        device, site, _alerts(device, table), pd.DataFrame(late), pd.DataFrame(rejected), accepted, out_of_order
     )
 
 
-def _alerts(device: pd.DataFrame, t: dict[str, float]) -> pd.DataFrame:
+def _alerts(device: pd.DataFrame, table: dict) -> pd.DataFrame:
+    columns = {"min": "min_value", "avg": "avg_value", "max": "max_value"}
     rows = []
     for r in device.itertuples(index=False):
-        base = {
-            "window_start": r.window_start,
-            "window_end": r.window_end,
-            "device_id": r.device_id,
-            "site_id": r.site_id,
-            "metric": r.metric,
-            "reading_count": r.reading_count,
-        }
-        if r.metric == "battery_temperature" and r.max_value > t["battery_max_c"]:
+        m = table["metrics"].get(r.metric)
+        if not m or not m["alert"]:
+            continue
+        alert, (low, high) = m["alert"], m["healthy"]
+        below = alert["low"] is not None and getattr(r, columns[alert["low"]]) < low
+        above = alert["high"] is not None and getattr(r, columns[alert["high"]]) > high
+        if below or above:
             rows.append(
                 {
-                    **base,
-                    "alert_type": "battery_over_temperature",
-                    "severity": "critical",
-                    "observed_value": r.max_value,
-                    "threshold": t["battery_max_c"],
-                }
-            )
-        if r.metric == "hydraulic_pressure" and (
-            r.min_value < t["hydraulic_min_bar"] or r.max_value > t["hydraulic_max_bar"]
-        ):
-            low = r.min_value < t["hydraulic_min_bar"]
-            rows.append(
-                {
-                    **base,
-                    "alert_type": "hydraulic_pressure_out_of_band",
-                    "severity": "critical",
-                    "observed_value": r.min_value if low else r.max_value,
-                    "threshold": t["hydraulic_min_bar"] if low else t["hydraulic_max_bar"],
-                }
-            )
-        if r.metric == "power_factor" and r.avg_value < t["power_factor_min"]:
-            rows.append(
-                {
-                    **base,
-                    "alert_type": "power_factor_drop",
-                    "severity": "warning",
-                    "observed_value": r.avg_value,
-                    "threshold": t["power_factor_min"],
+                    "window_start": r.window_start,
+                    "window_end": r.window_end,
+                    "device_id": r.device_id,
+                    "site_id": r.site_id,
+                    "metric": r.metric,
+                    "reading_count": r.reading_count,
+                    "alert_type": alert["type"],
+                    "severity": alert["severity"],
+                    "observed_value": getattr(r, columns[alert["low"] if below else alert["high"]]),
+                    "threshold": low if below else high,
                 }
             )
     return pd.DataFrame(rows)

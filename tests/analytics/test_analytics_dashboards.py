@@ -12,6 +12,7 @@ from sqlglot import exp
 from analytics.dashboards import iter_panels, load_dashboard, panel_query, render_panels
 from analytics.streaming.config import SQL_DIR
 from energylake.contracts import load_contracts
+from lakectl.settings import REPO_ROOT
 
 
 def _sink_columns() -> dict[str, set[str]]:
@@ -50,12 +51,49 @@ def test_dashboard_json_is_a_grafana_model(name):
         assert set(panel["gridPos"]) == {"x", "y", "w", "h"}
 
 
+def _check_flux(query: str) -> None:
+    """A Flux query names only measurements, fields and tags the InfluxDB writer writes (series.SERIES)."""
+    from lakeingest.telemetry.series import SERIES
+
+    assert query.startswith('from(bucket: "${influx_bucket}")'), query
+    measurements = {s.measurement: s for s in SERIES.values()}
+    for measurement, field in re.findall(r'r\._measurement == "(\w+)" and r\._field == "(\w+)"', query) or [
+        (None, None)
+    ]:
+        assert measurement in measurements, f"unknown measurement {measurement} in: {query}"
+        assert field in {f.name for f in measurements[measurement].fields}, f"unknown field {field} in: {query}"
+        for columns in re.findall(r"group\(columns: \[([^\]]*)\]\)", query):
+            for column in re.findall(r'"(\w+)"', columns):
+                assert column in {t.name for t in measurements[measurement].tags}, f"unknown tag {column} in: {query}"
+
+
+def test_the_hot_path_panels_read_what_the_influxdb_writer_writes():
+    board = load_dashboard("operations")
+    bucket = next(v for v in board["templating"]["list"] if v["name"] == "influx_bucket")
+    module_vars = (REPO_ROOT / "terraform/modules/timestream_influxdb/variables.tf").read_text()
+    assert re.search(r'variable "bucket" \{[^}]*default\s*=\s*"' + re.escape(bucket["query"]) + '"', module_vars)
+    flux = [p for _, p in iter_panels(("operations",)) if "query" in p["targets"][0]]
+    assert len(flux) == 3
+    for panel in flux:
+        _check_flux(panel["targets"][0]["query"])
+
+
+def test_flux_check_catches_a_wrong_field():
+    with pytest.raises(AssertionError, match="unknown field"):
+        _check_flux(
+            'from(bucket: "${influx_bucket}")'
+            ' |> filter(fn: (r) => r._measurement == "device_readings" and r._field == "nope")'
+        )
+
+
 def test_every_query_references_existing_tables_and_columns():
     contracts = {name: {c.name for c in c_.columns} for name, c_ in load_contracts().items()}
     sinks = _sink_columns()
     for _, panel in iter_panels():
         target = panel["targets"][0]
-        if "rawSQL" in target:
+        if "query" in target:
+            _check_flux(target["query"])
+        elif "rawSQL" in target:
             assert target["connectionArgs"]["database"] == "energy_curated"
             curated = {n for n, c in load_contracts().items() if c.zone == "curated"}
             _check(target["rawSQL"], "trino", {n: contracts[n] for n in curated})

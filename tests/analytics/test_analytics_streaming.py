@@ -59,7 +59,7 @@ def flink_run(tmp_path_factory):
     source = write_telemetry(base / "telemetry.jsonl", seed=7)
     outputs = run_bounded(source, base / "out")
     rules = load_rules()
-    ref = streaming_reference.compute(source.read_text().splitlines(), rules.allowed_lateness_seconds, rules.thresholds)
+    ref = streaming_reference.compute(source.read_text().splitlines(), rules.allowed_lateness_seconds, rules.telemetry)
     return {name: _frame(path) for name, path in outputs.items()}, ref, source
 
 
@@ -123,8 +123,12 @@ def test_sql_renders_identically_for_local_and_kinesis():
 
 def test_rules_are_validated(tmp_path):
     bad = tmp_path / "rules.yaml"
+    # Alert thresholds are the telemetry rules' healthy bands now: a second copy here is refused, naming both files.
     bad.write_text("window_minutes: 1\nallowed_lateness_seconds: 30\nthresholds: {battery_max_c: 45}\n")
-    with pytest.raises(ValueError, match=r"rules\.yaml: thresholds is missing"):
+    with pytest.raises(ValueError, match=r"rules\.yaml: thresholds are no longer set here.*telemetry_rules\.yaml"):
+        load_rules(bad)
+    bad.write_text("window_minutes: 5\nallowed_lateness_seconds: 30\n")
+    with pytest.raises(ValueError, match=r"rules\.yaml: window_minutes must be 1"):
         load_rules(bad)
 
 
@@ -147,13 +151,13 @@ def two_stream_run(tmp_path_factory):
     rules = load_rules()
     streams = {name: path.read_text().splitlines() for name, path in paths.items()}
     per_stream = {
-        name: streaming_reference.compute(lines, rules.allowed_lateness_seconds, rules.thresholds)
+        name: streaming_reference.compute(lines, rules.allowed_lateness_seconds, rules.telemetry)
         for name, lines in streams.items()
     }
     # No reading is late within its own stream (checked below), and the union's watermark is the minimum over
     # the streams, so the expected output is every accepted reading of both streams in its window.
     everything = streams["devices"] + streams["windfarm"]
-    ref = streaming_reference.compute(everything, 10**9, rules.thresholds)
+    ref = streaming_reference.compute(everything, 10**9, rules.telemetry)
     return {name: _frame(path) for name, path in outputs.items()}, ref, per_stream, streams
 
 
@@ -242,3 +246,13 @@ def test_kinesis_job_reads_every_stream_through_one_union_view(tmp_path):
     )
     with pytest.raises(ValueError, match=r"input\.<name>\.stream\.arn"):
         load_properties(props)
+
+
+def test_application_zip_ships_the_generated_telemetry_rules(tmp_path):
+    """The deployed job renders its SQL from telemetry_rules.json, so the zip must carry it."""
+    import zipfile
+
+    from analytics.streaming.package import build_zip
+
+    names = zipfile.ZipFile(build_zip(tmp_path / "app.zip", [])).namelist()
+    assert {"analytics/streaming/telemetry_rules.json", "analytics/streaming/rules.yaml"} <= set(names)

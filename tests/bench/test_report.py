@@ -160,3 +160,50 @@ def test_scaling_fits_fixed_and_per_mib_cost_through_two_sizes(tmp_path) -> None
     again = rerender(tmp_path / "large.json", tmp_path / "B.md", [tmp_path / "small.json"])
     assert len(again["scaling"]["points"]) == 2
     assert rerender(tmp_path / "small.json", tmp_path / "C.md")["scaling"]["fit"] == {}
+
+
+def test_issue_32_targets_say_what_is_not_yet_measured() -> None:
+    res = _results()
+    res["cdc"] = {
+        "changes": 1000,
+        "project_cdc": {"available": True, "seconds": 10.0, "changes_per_s": 100.0, "changes_per_s_per_core": 50.0,
+                        "cpu_seconds": 40.0, "peak_rss_bytes": MIB},
+        "duckdb_cdc": {"available": True, "seconds": 1.0, "changes_per_s": 1000.0, "changes_per_s_per_core": 500.0,
+                       "cpu_seconds": 10.0, "peak_rss_bytes": MIB},
+    }  # fmt: skip
+    t = targets(res)
+    assert t["project_cpu_vs_duckdb"]["value"] == 15.0 / 6.0 and t["project_cpu_vs_duckdb"]["status"] == "not met"
+    assert t["cdc_cpu_vs_duckdb"]["value"] == 4.0 and t["cdc_cpu_vs_duckdb"]["status"] == "not met"  # 40 vs 10 CPU s
+    for name in ("project_cpu_vs_competent", "warehouse_load"):  # make bench measures neither yet: no number
+        assert t[name]["value"] is None and t[name]["status"] == "not measured" and t[name]["issue"] == 32
+    res["targets"] = t
+    md = render_markdown(res)
+    assert "| 32 | warehouse_load | warehouse load of one new day, day-30/day-1 <= 1.2 | not yet measured |" in md
+    assert "| 32 | cdc_cpu_vs_duckdb | CDC apply CPU <= 3x DuckDB's | 4.000 | **not met** |" in md
+    res["telemetry"]["competent"] = _engine(10.0)  # a competent-PySpark engine, once the bench has one
+    assert targets(res)["project_cpu_vs_competent"]["status"] == "met"
+
+
+def test_the_report_reads_command_machine_tables_interpretation_then_targets() -> None:
+    md = render_markdown(_results())
+    order = ["```\nmake bench BENCH_SIZE=50MB\n```", "## Machine", "## Telemetry raw", "## Incremental load",
+             "## CDC apply", "## Athena named queries", "## Interpretation", "## Targets", "## Method"]  # fmt: skip
+    positions = [md.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    assert "Raw results: `bench/results/bench-50MB.json`" in md
+
+
+def test_each_run_replaces_the_results_of_its_size(tmp_path) -> None:
+    import json
+
+    from bench.run import newest_results, results_file
+
+    assert results_file(tmp_path, "1GB") == tmp_path / "bench-1GB.json"
+    for size, started in (("1GB", "2024-05-02T00:00:00+00:00"), ("50MB", "2024-05-03T00:00:00+00:00")):
+        results_file(tmp_path, size).write_text(json.dumps({"started": started, "size": size}))
+    assert newest_results(tmp_path).name == "bench-50MB.json"
+    results_file(tmp_path, "1GB").write_text(json.dumps({"started": "2024-05-04T00:00:00+00:00"}))
+    assert newest_results(tmp_path).name == "bench-1GB.json"
+    assert sorted(f.name for f in tmp_path.iterdir()) == ["bench-1GB.json", "bench-50MB.json"]
+    with pytest.raises(FileNotFoundError, match="run `make bench` first"):
+        newest_results(tmp_path / "empty")

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import calendar
+import contextlib
+import io
 import json
 import math
 import os
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -25,6 +28,32 @@ from energylake.schema import spark_type, struct_type
 from tests.glue import fixtures
 
 NOW = datetime(2024, 12, 1)  # after every fixture interval: ERCOT and telemetry reject future timestamps
+
+
+def _explained(frame, section: str) -> str:
+    """One section ("Optimized Logical Plan", "Physical Plan") of the frame's ``explain(mode="extended")``."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        frame.explain(mode="extended")
+    text = printed.getvalue()
+    start = text.index(f"== {section} ==\n") + len(section) + 7
+    end = text.find("\n== ", start)
+    return text[start : end if end >= 0 else len(text)]
+
+
+@contextlib.contextmanager
+def _whole_expressions(spark):
+    """Plans printed with every field of an operator (explain abbreviates lists over 25 fields by default)."""
+    setting = "spark.sql.debug.maxToStringFields"
+    before = spark.conf.get(setting, None)
+    spark.conf.set(setting, "100000")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(setting)
+        else:
+            spark.conf.set(setting, before)
 
 
 def _lines(spark, tmp_path: Path, name: str, text: str):
@@ -96,9 +125,11 @@ def test_materialise_computes_once_and_cuts_the_plan(spark):
     source = spark.range(1000).withColumn("x", F.col("id") * 2)
     kept = materialise(source.where("id % 3 = 0"))
     assert kept.is_cached and kept.count() == 334
-    # Later plans read the cached rows (a leaf), they do not recompute the filter.
-    leaves = kept.groupBy().sum("x")._jdf.queryExecution().optimizedPlan().collectLeaves()
-    assert [leaves.apply(i).nodeName() for i in range(leaves.size())] == ["InMemoryRelation"]
+    # Later plans read the cached rows (a leaf), they do not recompute the filter: the plan above the cached
+    # relation has neither (explain prints the plan cached inside it below its line).
+    optimized = _explained(kept.groupBy().sum("x"), "Optimized Logical Plan")
+    above, cached, _ = optimized.partition("InMemoryRelation")
+    assert cached and "Filter" not in above and "Range" not in above, optimized
     assert materialise(spark.range(5), eager=True).count() == 5
 
 
@@ -267,7 +298,7 @@ def test_tag_readings_judges_future_readings_by_the_objects_arrival_not_the_cloc
     for now in (datetime(2024, 5, 1, 11, 0), datetime(2031, 5, 6, 7, 8, 9)):
         tagged = telemetry.tag_readings(lines, now)
         assert [r._reason for r in tagged.orderBy("line_no").collect()] == [None, "future:event_ts", "future:event_ts"]
-        plan = tagged._jdf.queryExecution().executedPlan().toString()
+        plan = _explained(tagged, "Physical Plan")
         assert str(now) not in plan and str(now + timedelta(minutes=10)) not in plan
 
 
@@ -296,35 +327,41 @@ def test_not_future_needs_its_reference_column(spark):
 def test_tag_readings_runs_each_line_check_once(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
     tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), NOW)
-    plan = tagged._jdf.queryExecution().optimizedPlan().toString()
+    plan = _explained(tagged, "Optimized Logical Plan")
     # The encoding check and the JSON read go over every line's bytes: a rewrite of the line's reason into
     # another expression (optimizer rules do this to `reason is not null`) would run them twice.
     assert plan.count("Contains(raw_record") == 1 and plan.count("encode(raw_record") == 2
     assert plan.count(f"{JSON_OBJECT_FIELDS}(") == 1 and "from_json(" not in plan
 
 
-def _projections(plan, compiled: bool = False) -> list[tuple[bool, str]]:
-    """(runs in whole-stage generated code, expressions) for each projection of a physical plan, top down."""
-    name = plan.getClass().getSimpleName()
-    # A compiled stage runs its operators down to its input adapters; below one, the plan goes on uncompiled.
-    compiled = name == "WholeStageCodegenExec" or (compiled and name != "InputAdapter")
-    own = [(compiled, plan.projectList().toString())] if name == "ProjectExec" else []
-    children = plan.children()
-    return own + [p for i in range(children.size()) for p in _projections(children.apply(i), compiled)]
+def _projections(frame) -> list[tuple[bool, str]]:
+    """(runs in whole-stage generated code, expressions) for each projection of the physical plan, top down.
+
+    Read from ``explain``: an operator Spark compiles into a whole-stage generated class is printed with
+    the stage's id, ``*(<id>) Project [...]``; one that runs uncompiled is printed as ``Project [...]``.
+    """
+    with _whole_expressions(frame.sparkSession):
+        plan = _explained(frame, "Physical Plan")
+    found = [re.match(r"[\s:|+-]*(\*\(\d+\) )?Project \[(.*)", line) for line in plan.splitlines()]
+    return [(bool(m.group(1)), m.group(2)) for m in found if m]
 
 
 def test_tag_readings_compiles_every_projection_and_reads_each_line_once(spark, tmp_path):
     text = "\n".join(fixtures.seed_telemetry_lines() + fixtures.device_telemetry_lines())
-    plan = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), NOW)._jdf.queryExecution().executedPlan()
+    tagged = telemetry.tag_readings(_lines(spark, tmp_path, "t.json", text), NOW)
     # The JSON read is a JVM function Spark compiles into whole-stage code (from_json is not: it kept the parse
     # in projections of their own, each copying every line's row), and it runs in one projection only.
-    projections = _projections(plan)
-    assert projections and all(compiled for compiled, _ in projections)
+    projections = _projections(tagged)
+    assert projections and all(compiled for compiled, _ in projections), projections
     assert sum(f"{JSON_OBJECT_FIELDS}(" in p for _, p in projections) == 1
 
 
 def _largest_generated_methods(frame) -> list[int]:
-    """Bytecode size of the largest method of each whole-stage generated class of ``frame``'s physical plan."""
+    """Bytecode size of the largest method of each whole-stage generated class of ``frame``'s physical plan.
+
+    Private Spark objects (``_jvm``, ``_jdf``): no public API compiles the generated code or reports its
+    method sizes (``explain(mode="codegen")`` prints the Java source only, not the bytecode HotSpot judges).
+    """
     generator = frame.sparkSession._jvm.org.apache.spark.sql.catalyst.expressions.codegen.CodeGenerator
     sizes, pending = [], [frame._jdf.queryExecution().executedPlan()]
     while pending:
@@ -644,6 +681,9 @@ def test_parse_args_and_metrics():
 
 def test_local_session_jvm_runs_with_the_local_java_options(spark):
     from lakectl.spark import JAVA_OPTIONS
+
+    # Private ``_jvm``: no public API reports the running JVM's own options and default time zone (the session's
+    # configuration says what was asked for, not what the JVM got).
 
     bean = spark._jvm.java.lang.management.ManagementFactory.getRuntimeMXBean()
     arguments = set(bean.getInputArguments())

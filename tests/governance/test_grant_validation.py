@@ -73,7 +73,18 @@ CASES = [
     (
         "grants.yaml",
         _set(["grants", 0, "permissions"], ["SELECT", "READ"]),
-        "grants.yaml: grants[0].permissions[1]: Input should be 'ALL', 'SELECT'",
+        "grants.yaml: grants[0].permissions[1]: READ is not allowed (allowed: SELECT, DESCRIBE)",
+    ),
+    # Least privilege (energylake.grants.ALLOWED_PERMISSIONS): personas read; ALL and DROP are refused.
+    (
+        "grants.yaml",
+        _set(["grants", 3, "permissions"], ["SELECT", "DROP"]),
+        "grants.yaml: grants[3].permissions[1]: DROP is not allowed (allowed: SELECT, DESCRIBE)",
+    ),
+    (
+        "grants.yaml",
+        _set(["grants", 1, "permissions"], ["ALL"]),
+        "grants.yaml: grants[1].permissions[0]: ALL is not allowed (allowed: SELECT, DESCRIBE)",
     ),
     ("grants.yaml", _set(["grants", 0, "permisions"], ["SELECT"]), "grants.yaml: grants[0].permisions: Extra inputs"),
     (

@@ -8,6 +8,7 @@ import pytest
 
 from lakectl.settings import REPO_ROOT
 from lakeingest.telemetry import iot_rules, layout
+from lakeingest.telemetry.series import SERIES
 
 MODULE = REPO_ROOT / "terraform/modules/streaming_ingestion/main.tf"
 
@@ -61,3 +62,17 @@ def test_the_checker_finds_what_aws_documents_as_broken():
     # statement is for the time-series sink that replaces Timestream, not for a Timestream action.
     assert any("whole-number" in p.message for p in iot_rules.check_rule(sql, "2016-03-23", timestream_target=True))
     assert iot_rules.check_rule("SELECT upper(x) FROM 't/+'", "2016-03-23")[0].message.startswith("function upper()")
+
+
+@pytest.mark.parametrize("source", sorted(layout.SOURCES))
+def test_the_liveanalytics_statement_conforms_to_the_timestream_action(source):
+    rule = _deployed_rules()[source]
+    assert rule["timestream_sql_version"] == "2015-10-08"  # V2 turns whole-number decimals into integers
+    assert iot_rules.check_rule(rule["timestream_sql"], rule["timestream_sql_version"], timestream_target=True) == []
+    # Substitution templates are evaluated apart from the SELECT: they may name only the original payload,
+    # never an alias (iot-substitution-templates.html). Dimensions and timestamp name the message's own fields.
+    aliases = {t.name for t in SERIES[source].tags} - {t.path for t in SERIES[source].tags}
+    templates = [*rule["timestream_dimensions"].values(), rule["timestream_timestamp"]]
+    assert all(t.startswith("${") and t.endswith("}") for t in templates)
+    assert not [t for t in templates if any(f"${{{a}}}" == t for a in aliases)]
+    assert f"time_to_epoch({layout.SOURCES[source]['time_field']}, " in rule["timestream_timestamp"]

@@ -4,15 +4,13 @@ primary-key updates, and the endpoint settings the readers assume."""
 
 from __future__ import annotations
 
-import json
 import random
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from energylake import dms
-from migration.dms import mappings
+from energylake import compiler, dms
 from migration.dms.apply import current_state
 from migration.quarantine import Quarantine
 from migration.source import contract_for
@@ -81,12 +79,12 @@ def test_every_interleaving_dms_allows_yields_the_source_state(scenario, seed):
 
 
 def test_endpoint_settings_and_table_mappings_write_what_the_readers_assume():
-    settings_doc = json.loads(mappings.S3_TARGET_SETTINGS.read_text())
+    settings_doc = compiler.load()["dms"]["s3_target_settings"]  # what Terraform deploys
     # CsvNullValue defaults to the text NULL: the readers take an empty field as NULL, so the endpoint must say so.
     assert settings_doc["CsvNullValue"] == dms.NULL_VALUE == ""
     assert settings_doc["BucketFolder"] == dms.BUCKET_FOLDER and settings_doc["TimestampColumnName"] == "dms_commit_ts"
     assert settings_doc["DatePartitionEnabled"] is False and "CdcPath" not in settings_doc  # one folder per table
-    rules = json.loads(mappings.TABLE_MAPPINGS.read_text())["rules"]
+    rules = compiler.load()["dms"]["table_mappings"]["rules"]
     images = [r for r in rules if r["rule-action"] == "add-before-image-columns"]
     assert len(images) == 1
     assert images[0]["before-image-def"] == {"column-prefix": "bi_", "column-suffix": "", "column-filter": "pk-only"}

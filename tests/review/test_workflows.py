@@ -2,7 +2,7 @@
 
 Each checker is also run on a deliberately broken workflow written to tmp_path, to show it fails there. A
 checker that is not installed skips its tests with the install command (``pip install -e '.[dev]'`` brings
-zizmor and check-jsonschema; actionlint comes from the ``workflow-lint`` extra, see pyproject.toml).
+zizmor, check-jsonschema and actionlint, all three in the locked ``dev`` extra).
 """
 
 from __future__ import annotations
@@ -56,11 +56,12 @@ jobs:
 
 
 def _tool(name: str) -> list[str]:
-    """The command of a checker: on PATH or beside this interpreter (an unactivated venv); skip when absent."""
+    """The command of a checker: beside this interpreter (an unactivated venv) or on PATH.
+
+    All three come from the locked ``dev`` extra, so a missing one is a broken setup, not a reason to skip.
+    """
     found = shutil.which(name, path=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]))
-    if found is None:
-        extra = "workflow-lint" if name == "actionlint" else "dev"
-        pytest.skip(f"{name} is not installed (pip install -e '.[{extra}]')")
+    assert found is not None, f"{name} is not installed: run `make setup` (it is in the locked dev extra)"
     return [found]
 
 

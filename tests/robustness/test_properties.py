@@ -44,6 +44,7 @@ def test_partition_path_round_trips_and_is_a_valid_hive_path(pairs):
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
 def test_partition_escaping_equals_sparks(spark, value):
     # The runtime builds catalog locations itself; they must name the directories Spark's writer created.
+    # Private ``_jvm``: Spark's path escaping has no public API (a partitioned write per example would do it slowly).
     jvm = spark.sparkContext._jvm
     expected = jvm.org.apache.spark.sql.catalyst.catalog.ExternalCatalogUtils.escapePathName(value)
     assert escape_path_name(value) == expected

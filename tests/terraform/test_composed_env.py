@@ -47,13 +47,45 @@ _IDENTITY = """<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2
 <ResponseMetadata><RequestId>plan</RequestId></ResponseMetadata></GetCallerIdentityResponse>"""
 
 
+# A Lake Formation admin the account already has (set outside Terraform): the plan must keep it.
+EXISTING_LAKE_ADMIN = "arn:aws:iam::{account}:role/break-glass-lake-admin"
+# The read-only JSON-protocol calls a plan makes besides the identity, with a documented answer shape.
+_JSON_ANSWERS = {
+    # Secrets Manager GetRandomPassword (timestream_influxdb's initial admin password): {"RandomPassword": ...}
+    "secretsmanager.GetRandomPassword": {"RandomPassword": "PlanOnlyPassword0123456789abcdef"},
+}
+# REST-JSON calls (by path): Lake Formation GetDataLakeSettings (lake_formation merges the current admins),
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_GetDataLakeSettings.html
+_PATH_ANSWERS = {
+    "/GetDataLakeSettings": lambda account: {
+        "DataLakeSettings": {
+            "DataLakeAdmins": [{"DataLakePrincipalIdentifier": EXISTING_LAKE_ADMIN.format(account=account)}],
+            "CreateDatabaseDefaultPermissions": [],
+            "CreateTableDefaultPermissions": [],
+        }
+    },
+}
+
+
 class _IdentityOnly(http.server.BaseHTTPRequestHandler):
-    """Answers sts:GetCallerIdentity; any other call is a 400 naming it, so a plan needing AWS fails loudly."""
+    """Answers sts:GetCallerIdentity (and _JSON_ANSWERS); any other call is a 400 naming it, so a plan needing
+    AWS fails loudly."""
 
     account = "111122223333"  # set to the example tfvars' allowed account before each plan
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target", "")
+        path = self.path.split("?", 1)[0]
+        if target in _JSON_ANSWERS or path in _PATH_ANSWERS:
+            answer = _JSON_ANSWERS[target] if target in _JSON_ANSWERS else _PATH_ANSWERS[path](self.account)
+            payload = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-amz-json-1.1")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         ok = b"Action=GetCallerIdentity" in body
         payload = (
             _IDENTITY.format(account=self.account).encode()
@@ -201,9 +233,11 @@ def composed(request, identity_stub, tmp_path_factory) -> ComposedPlan:
     assert graph.returncode == 0, graph.stderr
     plan_json = tmp / "plan.json"
     plan_json.write_text(shown.stdout)
-    return ComposedPlan(
+    composed = ComposedPlan(
         env_name, json.loads(shown.stdout), graph.stdout, plan_json, lambda *extra: tf([*args, *extra], env_dir, env)
     )
+    composed.show = lambda plan_file: tf(["show", "-json", str(plan_file)], env_dir, env)  # JSON of another plan
+    return composed
 
 
 def test_physical_names_are_unique_across_modules(composed: ComposedPlan) -> None:
@@ -293,15 +327,10 @@ def test_service_roles_exist_before_the_resources_needing_them(composed: Compose
     assert not missing, "\n".join(missing)
 
 
-@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov not installed: run `make checkov-install`")
-def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan) -> None:
-    """checkov on the plan (instances expanded, example values in place) with the inline skips of the code.
-
-    An attribute known only after apply (e.g. the lake key's ARN passed into a module) counts as set, at any
-    depth of nested blocks (checkov's own EVAL_TF_PLAN_AFTER_UNKNOWN reaches only the first level). No
-    --deep-analysis: it drops inline skips (checkov issue #7643).
-    """
-    plan = json.loads(composed.plan_json_path.read_text())
+def run_checkov(plan_json_path: Path, *, inline_skips: bool = True) -> tuple[list[dict], subprocess.CompletedProcess]:
+    """checkov's JSON reports on a plan; ``inline_skips=False`` leaves out the source enrichment that applies the
+    code's #checkov:skip comments, so every check that fires is reported as failed."""
+    plan = json.loads(plan_json_path.read_text())
     unknowns = {c["address"]: unknown_of(c) for c in plan["resource_changes"]}
     modules = [plan["planned_values"]["root_module"]]
     while modules:  # checkov reads the planned values, module by module
@@ -309,13 +338,13 @@ def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan
         modules.extend(module.get("child_modules", []))
         for resource in module.get("resources", []):
             resource["values"] = with_unknowns_set(resource.get("values"), unknowns.get(resource["address"], {}))
-    checked_plan = composed.plan_json_path.with_name("plan-for-checkov.json")
+    checked_plan = plan_json_path.with_name(plan_json_path.stem + "-for-checkov.json")
     checked_plan.write_text(json.dumps(plan))
     proc = subprocess.run(
         [
             str(CHECKOV),
             *("-f", str(checked_plan), "--framework", "terraform_plan"),
-            *("--repo-root-for-plan-enrichment", str(REPO)),
+            *(("--repo-root-for-plan-enrichment", str(REPO)) if inline_skips else ()),
             *("--config-file", str(TF_ROOT / ".checkov.yaml")),
             *("--skip-download", "--quiet", "--compact", "-o", "json"),
         ],
@@ -324,7 +353,18 @@ def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan
         timeout=600,
     )
     reports = json.loads(proc.stdout or "[]")
-    reports = reports if isinstance(reports, list) else [reports]
+    return (reports if isinstance(reports, list) else [reports]), proc
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov not installed: run `make checkov-install`")
+def test_checkov_passes_on_the_plan_of_the_example_tfvars(composed: ComposedPlan) -> None:
+    """checkov on the plan (instances expanded, example values in place) with the inline skips of the code.
+
+    An attribute known only after apply (e.g. the lake key's ARN passed into a module) counts as set, at any
+    depth of nested blocks (checkov's own EVAL_TF_PLAN_AFTER_UNKNOWN reaches only the first level). No
+    --deep-analysis: it drops inline skips (checkov issue #7643).
+    """
+    reports, proc = run_checkov(composed.plan_json_path)
     failed = [
         f"{f['check_id']} {f['resource']}: {f['check_name']}" for r in reports for f in r["results"]["failed_checks"]
     ]
@@ -399,3 +439,342 @@ def test_services_without_their_prerequisites_stop_the_plan_saying_what_to_do(
     proc = composed.replan(*flags)
     message = " ".join((proc.stdout + proc.stderr).split())
     assert proc.returncode != 0 and expected in message, message[-3000:]
+
+
+def test_new_accounts_get_the_influxdb_hot_path_and_no_liveanalytics(composed: ComposedPlan) -> None:
+    """With the example tfvars the telemetry hot path is Timestream for InfluxDB, fed by the writer from both
+    telemetry streams; nothing creates a Timestream for LiveAnalytics database (closed to new customers since
+    2025-06-20: https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html),
+    and managed_flink never creates a time-series store of its own."""
+    assert not composed.of_type("aws_timestreamwrite_database", "aws_timestreamwrite_table")
+    instances = composed.of_type("aws_timestreaminfluxdb_db_instance")
+    assert len(instances) == 1 and composed.after(instances[0])["publicly_accessible"] is False
+    streams = {
+        composed.config_address(s)
+        for s in composed.of_type("aws_kinesis_stream")
+        if composed.after(s)["name"].endswith(("-telemetry-windfarm", "-telemetry-devices"))
+    }
+    mappings = [
+        m
+        for m in composed.of_type("aws_lambda_event_source_mapping")
+        if m.get("module_address", "").startswith("module.timeseries")
+    ]
+    assert len(mappings) == 2 and all(
+        composed.after(m)["function_response_types"] == ["ReportBatchItemFailures"] for m in mappings
+    )
+    assert all(streams & composed.ancestors(composed.config_address(m)) for m in mappings)
+    flink = [c for c in composed.changes if c.get("module_address", "").startswith("module.analytics_streaming")]
+    assert flink and not [c["address"] for c in flink if c["type"].startswith("aws_timestream")]
+
+
+def test_lake_formation_admins_are_merged_not_replaced(composed: ComposedPlan) -> None:
+    """PutDataLakeSettings replaces the admin list, so the plan keeps the account's current admins (read with
+    the aws_lakeformation_data_lake_settings data source) beside the example tfvars' lake_admin_arns.
+
+    AWS contract: "PutDataLakeSettings",
+    https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_PutDataLakeSettings.html
+    """
+    example = (TF_ROOT / "envs" / composed.env / "terraform.tfvars.example").read_text()
+    configured = re.findall(r'"(arn:[^"]+)"', re.search(r"lake_admin_arns\s*=\s*\[([^\]]*)\]", example).group(1))
+    (settings,) = composed.of_type("aws_lakeformation_data_lake_settings")
+    account = re.search(r'allowed_account_ids\s*=\s*\["(\d{12})"', example).group(1)
+    admins = set(composed.after(settings)["admins"])
+    assert EXISTING_LAKE_ADMIN.format(account=account) in admins, "an admin set outside Terraform would be dropped"
+    assert set(configured) <= admins
+
+
+# ---- No principal reads lake data outside Lake Formation ------------------------------------------------------
+
+DIRECT_S3_READERS = TF_ROOT / "direct_s3_readers.yaml"
+PROTECTED_ZONES = ("raw", "transform", "curated")
+S3_READ = "s3:getobject"
+# Every optional service on, so its roles are checked too (the prerequisites are satisfied for the mock).
+ALL_SERVICES_ON = {
+    "enable_grafana": "true",
+    "identity_center_enabled": "true",
+    "enable_forecast_endpoint": "true",
+    "forecast_model_data_s3_uri": "s3://mocked/model.tar.gz",
+    "enable_timestream_live_analytics": "true",
+}
+_MOCKS = {  # resource type -> computed attributes the provider validates as ARNs/ids when others reference them
+    "aws_iam_role": {"arn": "arn:aws:iam::111122223333:role/mocked"},
+    "aws_kms_key": {"arn": "arn:aws:kms:us-east-1:111122223333:key/mocked"},
+    "aws_sqs_queue": {
+        "arn": "arn:aws:sqs:us-east-1:111122223333:mocked",
+        "url": "https://sqs.us-east-1.amazonaws.com/111122223333/mocked",
+    },
+    "aws_sns_topic": {"arn": "arn:aws:sns:us-east-1:111122223333:mocked"},
+    "aws_kinesis_stream": {"arn": "arn:aws:kinesis:us-east-1:111122223333:stream/mocked"},
+    "aws_security_group": {"id": "sg-0mocked"},
+    "aws_cloudwatch_log_group": {"arn": "arn:aws:logs:us-east-1:111122223333:log-group:mocked"},
+    "aws_cloudwatch_log_stream": {"arn": "arn:aws:logs:us-east-1:111122223333:log-group:mocked:log-stream:mocked"},
+    "aws_lambda_function": {"arn": "arn:aws:lambda:us-east-1:111122223333:function:mocked"},
+    "aws_cloudwatch_event_rule": {"arn": "arn:aws:events:us-east-1:111122223333:rule/mocked"},
+    "aws_secretsmanager_secret": {"arn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:mocked"},
+    "aws_wafv2_web_acl": {
+        "arn": "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/partner/0f0f0f0f-0000-4000-8000-000000000000"
+    },
+    "aws_api_gateway_stage": {"arn": "arn:aws:apigateway:us-east-1::/restapis/abc123/stages/v1"},
+    "aws_dms_replication_instance": {"replication_instance_arn": "arn:aws:dms:us-east-1:111122223333:rep:mocked"},
+    "aws_dms_endpoint": {"endpoint_arn": "arn:aws:dms:us-east-1:111122223333:endpoint:source"},
+    "aws_dms_s3_endpoint": {"endpoint_arn": "arn:aws:dms:us-east-1:111122223333:endpoint:target"},
+    "aws_timestreamwrite_table": {"arn": "arn:aws:timestream:us-east-1:111122223333:database/mocked/table/mocked"},
+    "aws_timestreaminfluxdb_db_instance": {
+        "influx_auth_parameters_secret_arn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:influx",
+        "endpoint": "mocked.timestream-influxdb.amazonaws.com",
+    },
+    "aws_s3_bucket": {"arn": "arn:aws:s3:::mocked-bucket"},
+    "aws_grafana_workspace": {"id": "g-mocked"},
+}
+MOCKED_DOCUMENT_SID = "MockedPolicyDocument"
+DEPLOYER = "arn:aws:iam::111122223333:role/deployer"
+
+
+def _mock_test_file(bucket_names: dict[str, str]) -> str:
+    """A `terraform test` file applying envs/dev with a mocked provider: every value is known afterwards."""
+
+    def hcl(values: dict[str, str]) -> str:
+        return "{ " + ", ".join(f"{k} = {json.dumps(v)}" for k, v in values.items()) + " }"
+
+    document = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Sid": MOCKED_DOCUMENT_SID, "Effect": "Allow", "Action": "none:None"}]}
+    )
+
+    def block(kind: str, type_: str, values: dict[str, str]) -> str:
+        return f'{kind} "{type_}" {{\n    defaults = {hcl(values)}\n  }}'
+
+    blocks = [
+        block("mock_data", "aws_caller_identity", {"account_id": "111122223333", "arn": DEPLOYER}),
+        block("mock_data", "aws_partition", {"partition": "aws", "dns_suffix": "amazonaws.com"}),
+        block("mock_data", "aws_region", {"name": "us-east-1"}),
+        block("mock_data", "aws_iam_policy_document", {"json": document}),
+        *(block("mock_resource", t, v) for t, v in _MOCKS.items()),
+    ]
+    overrides = [
+        f'override_resource {{\n  target = module.storage.aws_s3_bucket.this["{zone}"]\n'
+        f'  values = {{ arn = "arn:aws:s3:::{name}" }}\n}}'
+        for zone, name in bucket_names.items()
+    ]
+    variables = "\n".join(
+        f"    {k} = {json.dumps(v) if v not in ('true', 'false') else v}" for k, v in ALL_SERVICES_ON.items()
+    )
+    return (
+        'mock_provider "aws" {\n  '
+        + "\n  ".join(blocks)
+        + "\n}\n\n"
+        + "\n\n".join(overrides)
+        + f'\n\nrun "composed" {{\n  command = apply\n  variables {{\n{variables}\n  }}\n}}\n'
+    )
+
+
+def _config_resources(plan: dict) -> dict[tuple[str, str], dict]:
+    """(module call name, resource config address) -> its configuration (expressions with references)."""
+    out = {}
+    for call, spec in plan["configuration"]["root_module"].get("module_calls", {}).items():
+        for resource in spec["module"].get("resources", []):
+            out[(call, resource["address"])] = resource
+    return out
+
+
+def _statements_of(policy: str | dict | None) -> list[dict]:
+    doc = json.loads(policy) if isinstance(policy, str) else (policy or {})
+    statements = doc.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else statements
+
+
+def _as_list(value) -> list[str]:
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def s3_reads(statements: list[dict], buckets: dict[str, str]) -> set[str]:
+    """'<zone>/<key pattern>' of the protected buckets that Allow statements let someone GetObject from."""
+    import fnmatch
+
+    granted = set()
+    for s in statements:
+        effect = s.get("Effect", s.get("effect")) or "Allow"  # a policy document statement defaults to Allow
+        actions = [a.lower() for a in _as_list(s.get("Action", s.get("actions")))]
+        not_actions = [a.lower() for a in _as_list(s.get("NotAction", s.get("not_actions")))]
+        if effect != "Allow":
+            continue
+        reads = any(fnmatch.fnmatchcase(S3_READ, a) for a in actions) or (
+            not_actions and not any(fnmatch.fnmatchcase(S3_READ, a) for a in not_actions)
+        )
+        if not reads:
+            continue
+        resources = _as_list(s.get("Resource", s.get("resources"))) or ["*"]
+        for resource in resources:
+            for zone, bucket in buckets.items():
+                if resource in ("*", "arn:aws:s3:::*", "arn:aws:s3:::*/*"):
+                    granted.add(f"{zone}/*")
+                elif resource.startswith(f"arn:aws:s3:::{bucket}/"):
+                    granted.add(f"{zone}/{resource.split('/', 1)[1]}")
+                elif "*" in resource and fnmatch.fnmatchcase(f"arn:aws:s3:::{bucket}/x", resource):
+                    granted.add(f"{zone}/*")
+    return granted
+
+
+def direct_readers(state: dict, plan: dict, buckets: dict[str, str]) -> dict[str, set[str]]:
+    """Policy address -> protected object patterns it lets its principal read, from the mocked apply's state."""
+
+    def walk(module: dict):
+        yield from module.get("resources", [])
+        for child in module.get("child_modules", []):
+            yield from walk(child)
+
+    resources = list(walk(state["root_module"]))
+    by_address = {r["address"]: r for r in resources}
+    config = _config_resources(plan)
+    readers: dict[str, set[str]] = {}
+    for r in resources:
+        if r["mode"] != "managed":
+            continue
+        if r["type"] in ("aws_iam_role_policy", "aws_iam_policy"):
+            statements = _statements_of(r["values"]["policy"])
+            if any(s.get("Sid") == MOCKED_DOCUMENT_SID for s in statements):
+                # Rendered by an aws_iam_policy_document: read its statements (configured, so in the state).
+                call = r["address"].split(".")[1]
+                refs = config[(call, f"{r['type']}.{r['name']}")]["expressions"]["policy"]["references"]
+                (doc,) = {ref.split("[")[0].removesuffix(".json") for ref in refs if ref.startswith("data.")}
+                key = r["address"][len(f"module.{call}.{r['type']}.{r['name']}") :]
+                data = by_address.get(f"module.{call}.{doc}{key}") or by_address[f"module.{call}.{doc}"]
+                statements = data["values"]["statement"]
+            granted = s3_reads(statements, buckets)
+        elif r["type"] == "aws_s3_bucket_policy":
+            granted = s3_reads(_statements_of(r["values"]["policy"]), buckets)
+        elif r["type"] == "aws_iam_role_policy_attachment":
+            broad = ("AmazonS3ReadOnlyAccess", "AmazonS3FullAccess", "AdministratorAccess", "PowerUserAccess")
+            granted = {f"{z}/*" for z in buckets} if r["values"]["policy_arn"].endswith(broad) else set()
+        else:
+            continue
+        if granted:
+            readers[r["address"]] = granted
+    return readers
+
+
+@pytest.fixture(scope="module")
+def mocked_apply_state(composed: ComposedPlan, tmp_path_factory) -> dict:
+    """The state of envs/dev applied with a mocked provider (`terraform test -json -verbose`), all services on."""
+    if composed.env != "dev":
+        pytest.skip("checked once, on envs/dev: the same root module (prod differs only in tfvars)")
+    tmp = tmp_path_factory.mktemp(f"mocked-{composed.env}")
+    env_dir = _mirror_repo(tmp, composed.env)
+    buckets = {
+        b["index"]: composed.after(b)["bucket"]
+        for b in composed.of_type("aws_s3_bucket")
+        if b["address"].startswith("module.storage.aws_s3_bucket.this[")
+    }
+    (env_dir / "tests").mkdir()
+    (env_dir / "tests" / "direct_reads.tftest.hcl").write_text(_mock_test_file(buckets))
+    env = tf_env({"TF_DATA_DIR": str(tmp / ".terraform")})
+    proc = tf(["init", "-input=false", "-no-color"], env_dir, env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    var_args = [f"-var={k}={v}" for k, v in _placeholder_packages(tmp).items()]
+    example = TF_ROOT / "envs" / composed.env / "terraform.tfvars.example"
+    proc = tf(["test", "-no-color", "-json", "-verbose", f"-var-file={example}", *var_args], env_dir, env, timeout=900)
+    states = [json.loads(line)["test_state"] for line in proc.stdout.splitlines() if '"test_state"' in line]
+    errors = [line[:600] for line in proc.stdout.splitlines() if '"@level":"error"' in line]
+    assert proc.returncode == 0 and states, "\n".join(errors[:10]) + proc.stderr[-2000:]
+    return {"state": states[-1], "buckets": buckets}
+
+
+def test_s3_read_detection_sees_wildcards_and_ignores_denies() -> None:
+    buckets = {"raw": "lake-raw", "curated": "lake-curated"}
+    persona_with_s3_star = [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::lake-curated/*"}]
+    assert s3_reads(persona_with_s3_star, buckets) == {"curated/*"}
+    assert s3_reads([{"Effect": "Allow", "Action": ["s3:Get*"], "Resource": "*"}], buckets) == {"raw/*", "curated/*"}
+    assert s3_reads([{"Effect": "Deny", "Action": "s3:*", "Resource": "*"}], buckets) == set()
+    assert s3_reads([{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "*"}], buckets) == set()
+    document = [{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::lake-raw/partner/*"], "effect": None}]
+    assert s3_reads(document, buckets) == {"raw/partner/*"}
+
+
+def test_no_principal_reads_lake_data_outside_lake_formation(composed: ComposedPlan, mocked_apply_state) -> None:
+    """Every IAM or bucket-policy statement letting a principal read raw/transform/curated objects belongs to a
+    pipeline role listed, with the exact object patterns and a reason, in terraform/direct_s3_readers.yaml;
+    personas and dashboards reach lake data only through Lake Formation."""
+    if composed.env != "dev":
+        pytest.skip("checked once, on envs/dev: the same root module (prod differs only in tfvars)")
+    import yaml
+
+    allowed = yaml.safe_load(DIRECT_S3_READERS.read_text())["readers"]
+    assert all(spec.get("reason", "").strip() for spec in allowed.values()), "every allowed reader needs a reason"
+    buckets = {z: n for z, n in mocked_apply_state["buckets"].items() if z in PROTECTED_ZONES}
+    found = direct_readers(mocked_apply_state["state"], composed.plan, buckets)
+    unexpected = {a: sorted(g) for a, g in found.items() if g != set(allowed.get(a, {}).get("objects", []))}
+    assert not unexpected, (
+        "S3 reads of lake data outside Lake Formation, not (exactly) in direct_s3_readers.yaml:\n"
+        + ("\n".join(f"  {a}: {g} (allowed: {allowed.get(a, {}).get('objects')})" for a, g in unexpected.items()))
+    )
+    stale = sorted(set(allowed) - set(found))
+    assert not stale, f"direct_s3_readers.yaml lists readers that no longer read lake data: {stale}"
+
+
+# ---- checkov: no dead skips --------------------------------------------------------------------------------
+
+_RESOURCE = re.compile(r'^resource\s+"([\w-]+)"\s+"([\w-]+)"\s*\{')
+_SKIP = re.compile(r"^\s*#\s*checkov:skip=([A-Z0-9_]+):?(.*)$")
+
+
+def inline_skips(root: Path = TF_ROOT) -> list[tuple[Path, str, str, str]]:
+    """(directory, resource type.name, check id, reason) of every #checkov:skip in the Terraform code."""
+    skips = []
+    for tf_file in sorted(root.rglob("*.tf")):
+        if ".terraform" in tf_file.parts or "tests" in tf_file.relative_to(root).parts or tf_file.is_symlink():
+            continue
+        resource = None
+        for line in tf_file.read_text().splitlines():
+            if match := _RESOURCE.match(line):
+                resource = f"{match.group(1)}.{match.group(2)}"
+            elif (match := _SKIP.match(line)) and resource:
+                skips.append((tf_file.parent, resource, match.group(1), match.group(2).strip()))
+    return skips
+
+
+def dead_skips(skips, failed: set[tuple[str, str]], module_dirs: dict[Path, list[str]]):
+    """The skips whose check fires on none of the resource's instances; and the skips the plan cannot judge."""
+    dead, unjudged = [], []
+    for directory, resource, check, reason in skips:
+        prefixes = module_dirs.get(directory.resolve())
+        if prefixes is None:
+            unjudged.append((directory, resource, check))
+            continue
+        if not any((check, f"{p}{resource}") in failed for p in prefixes):
+            dead.append(f"{directory.relative_to(TF_ROOT)}: {resource} skips {check} ({reason[:80]})")
+    return dead, unjudged
+
+
+def test_dead_skip_detection_flags_a_skip_whose_check_never_fires() -> None:
+    module = (TF_ROOT / "modules" / "glue").resolve()
+    skips = [(module, "aws_s3_bucket.a", "CKV_AWS_1", "fires"), (module, "aws_s3_bucket.a", "CKV_AWS_2", "never")]
+    failed = {("CKV_AWS_1", "module.glue.aws_s3_bucket.a")}
+    dead, _ = dead_skips(skips, failed, {module: ["module.glue."]})
+    assert dead == ["modules/glue: aws_s3_bucket.a skips CKV_AWS_2 (never)"]
+
+
+@pytest.mark.skipif(not CHECKOV.exists(), reason="checkov not installed: run `make checkov-install`")
+def test_every_checkov_skip_suppresses_a_check_that_fires(composed: ComposedPlan, tmp_path) -> None:
+    """Each inline #checkov:skip in a module envs/dev uses must suppress a check that fails without it, on the
+    plan of the example tfvars with every optional service on (so gated resources are planned too): checkov
+    runs without the source enrichment that applies the skips, and every skip must match a failure."""
+    if composed.env != "dev":
+        pytest.skip("checked once, on envs/dev: the same root module (prod differs only in tfvars)")
+    plan_file = tmp_path / "all-services.bin"
+    flags = [f"-var={k}={v}" for k, v in ALL_SERVICES_ON.items()]
+    proc = composed.replan(*flags, f"-out={plan_file}")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr
+    plan_json = tmp_path / "all-services.json"
+    plan_json.write_text(composed.show(plan_file).stdout)
+    reports, proc = run_checkov(plan_json, inline_skips=False)
+    assert reports and reports[0]["summary"]["resource_count"] > 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    failed = {
+        (f["check_id"], re.sub(r"\[[^\]]*\]", "", f["resource"]))
+        for r in reports
+        for f in r["results"]["failed_checks"]
+    }
+    env_dir = (TF_ROOT / "envs" / composed.env).resolve()
+    module_dirs: dict[Path, list[str]] = {env_dir: [""]}
+    for call, spec in composed.plan["configuration"]["root_module"].get("module_calls", {}).items():
+        module_dirs.setdefault((env_dir / spec["source"]).resolve(), []).append(f"module.{call}.")
+    dead, _unjudged = dead_skips(inline_skips(), failed, module_dirs)
+    assert not dead, "checkov skips that suppress nothing on the plan (remove them):\n" + "\n".join(dead)

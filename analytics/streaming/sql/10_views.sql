@@ -1,47 +1,53 @@
 -- Numbers are read as TRY_CAST(JSON_VALUE(..) AS DOUBLE): JSON_VALUE .. RETURNING DOUBLE passes a JSON string
 -- like "n/a" through and fails the task with a ClassCastException (Flink 1.20).
--- One row per raw record: identity, the metric values of both formats, and why it is rejected (if it is).
+-- One row per raw record: identity, every metric's value in its canonical unit, and why it is rejected (if it is).
+-- The metrics, the keys and seed types naming them, the unit conversions and the reasons' words come from the
+-- telemetry rules (telemetry_rules.json, generated from the lake's rules file; telemetry_sql.py renders them): the
+-- innermost SELECT reads a record's fields, the middle one converts them, and the reject reasons are the Glue
+-- quarantine's (malformed_json, missing_required:<field>, invalid_type:<field>, unknown_metric_type:<type>, ...).
+-- A device key the rules do not know is ignored here (the lake quarantines it as unknown_metric).
 CREATE TEMPORARY VIEW telemetry_parsed AS
 SELECT
   payload,
   event_ts,
   device_id,
-  COALESCE(given_site_id, REGEXP_EXTRACT(device_id, '^(.+)-T[0-9]+$', 1)) AS site_id,
-  active_power, wind_speed, rotor_speed, power_factor, battery_temperature, hydraulic_pressure, irradiance,
+  site_id,
+  ${metric_columns},
   CASE
-    WHEN payload IS NULL OR NOT (payload IS JSON OBJECT) THEN 'invalid JSON'
-    WHEN device_id IS NULL THEN 'missing device id'
-    WHEN parsed_ts IS NULL THEN 'missing, unparseable or non-UTC timestamp'
-    WHEN COALESCE(given_site_id, REGEXP_EXTRACT(device_id, '^(.+)-T[0-9]+$', 1)) IS NULL
-      THEN 'unknown site (device id is not <site_id>-T<nn>)'
-    WHEN active_power IS NULL AND wind_speed IS NULL AND rotor_speed IS NULL AND power_factor IS NULL
-      AND battery_temperature IS NULL AND hydraulic_pressure IS NULL AND irradiance IS NULL
-      THEN 'no recognised numeric metric'
+    WHEN payload IS NULL OR NOT (payload IS JSON OBJECT) THEN ${reason_malformed_json}
+    WHEN device_id IS NULL THEN ${reason_missing_device_id}
+    WHEN ts_text IS NULL THEN ${reason_missing_event_ts}
+    WHEN parsed_ts IS NULL THEN ${reason_invalid_event_ts}
+    WHEN site_id IS NULL THEN ${reason_missing_site}
+    WHEN ${no_metric}
+      THEN ${no_metric_reason}
   END AS reject_reason
 FROM (
   SELECT
     payload,
     event_ts,
     parsed_ts,
-    COALESCE(JSON_VALUE(payload, '$.device_id'), JSON_VALUE(payload, '$.id')) AS device_id,
-    JSON_VALUE(payload, '$.site_id') AS given_site_id,
-    TRY_CAST(JSON_VALUE(payload, '$.metrics.active_power_mw') AS DOUBLE) AS active_power,
-    TRY_CAST(JSON_VALUE(payload, '$.metrics.wind_speed_ms') AS DOUBLE) AS wind_speed,
-    TRY_CAST(JSON_VALUE(payload, '$.metrics.rotor_speed_rpm') AS DOUBLE) AS rotor_speed,
-    COALESCE(
-      TRY_CAST(JSON_VALUE(payload, '$.metrics.power_factor') AS DOUBLE),
-      CASE WHEN JSON_VALUE(payload, '$.type') = 'powerFactor' THEN TRY_CAST(JSON_VALUE(payload, '$.data') AS DOUBLE) END
-    ) AS power_factor,
-    COALESCE(
-      TRY_CAST(JSON_VALUE(payload, '$.metrics.battery_temperature_c') AS DOUBLE),
-      CASE WHEN JSON_VALUE(payload, '$.type') = 'temperature' THEN TRY_CAST(JSON_VALUE(payload, '$.data') AS DOUBLE) END
-    ) AS battery_temperature,
-    COALESCE(
-      TRY_CAST(JSON_VALUE(payload, '$.metrics.hydraulic_pressure_bar') AS DOUBLE),
-      CASE WHEN JSON_VALUE(payload, '$.type') = 'hydraulicPressure' THEN TRY_CAST(JSON_VALUE(payload, '$.data') AS DOUBLE) END
-    ) AS hydraulic_pressure,
-    TRY_CAST(JSON_VALUE(payload, '$.metrics.irradiance_wm2') AS DOUBLE) AS irradiance
-  FROM telemetry_raw
+    ts_text,
+    device_id,
+    COALESCE(given_site_id, REGEXP_EXTRACT(device_id, '^(.+)-T[0-9]+$', 1)) AS site_id,
+    seed_type,
+    seed_data,
+    seed_value,
+    seed_unit,
+    is_device,
+    ${metric_values}
+  FROM (
+    SELECT
+      payload,
+      event_ts,
+      parsed_ts,
+      COALESCE(JSON_VALUE(payload, '$.ts'), JSON_VALUE(payload, '$.date')) AS ts_text,
+      COALESCE(JSON_VALUE(payload, '$.device_id'), JSON_VALUE(payload, '$.id')) AS device_id,
+      JSON_VALUE(payload, '$.site_id') AS given_site_id,
+      JSON_VALUE(payload, '$.device_id') IS NOT NULL AS is_device,
+      ${record_fields}
+    FROM telemetry_raw
+  )
 );
 
 -- Accepted records, one row per metric reading (names and units as in the telemetry_readings contract).
@@ -52,13 +58,7 @@ CREATE TEMPORARY VIEW telemetry_readings AS
 SELECT p.device_id, p.site_id, r.metric, r.metric_value AS `value`, p.event_ts
 FROM telemetry_parsed AS p
 CROSS JOIN UNNEST(MAP[
-  'active_power', p.active_power,
-  'wind_speed', p.wind_speed,
-  'rotor_speed', p.rotor_speed,
-  'power_factor', p.power_factor,
-  'battery_temperature', p.battery_temperature,
-  'hydraulic_pressure', p.hydraulic_pressure,
-  'irradiance', p.irradiance
+  ${metric_map}
 ]) AS r (metric, metric_value)
 WHERE p.reject_reason IS NULL AND r.metric_value IS NOT NULL;
 

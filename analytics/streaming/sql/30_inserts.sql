@@ -18,24 +18,10 @@ SELECT
 FROM TABLE(TUMBLE(TABLE telemetry_readings, DESCRIPTOR(event_ts), INTERVAL '1' MINUTE))
 GROUP BY window_start, window_end, site_id, metric;
 
--- Threshold alerts on the per-device windows (thresholds come from rules.yaml).
+-- Alerts on the per-device windows: one SELECT per alert of the telemetry rules, each judging a window statistic
+-- against the metric's healthy band (the band windfarm_daily_metrics counts out-of-band readings with).
 INSERT INTO telemetry_alerts
-SELECT window_start, window_end, device_id, site_id, 'battery_over_temperature', 'critical', metric,
-       max_value, CAST(${battery_max_c} AS DOUBLE), reading_count
-FROM device_windows
-WHERE metric = 'battery_temperature' AND max_value > ${battery_max_c}
-UNION ALL
-SELECT window_start, window_end, device_id, site_id, 'hydraulic_pressure_out_of_band', 'critical', metric,
-       CASE WHEN min_value < ${hydraulic_min_bar} THEN min_value ELSE max_value END,
-       CAST(CASE WHEN min_value < ${hydraulic_min_bar} THEN ${hydraulic_min_bar} ELSE ${hydraulic_max_bar} END AS DOUBLE),
-       reading_count
-FROM device_windows
-WHERE metric = 'hydraulic_pressure' AND (min_value < ${hydraulic_min_bar} OR max_value > ${hydraulic_max_bar})
-UNION ALL
-SELECT window_start, window_end, device_id, site_id, 'power_factor_drop', 'warning', metric,
-       avg_value, CAST(${power_factor_min} AS DOUBLE), reading_count
-FROM device_windows
-WHERE metric = 'power_factor' AND avg_value < ${power_factor_min};
+${alert_selects};
 
 -- Readings whose window had already fired when they arrived (later than the allowed lateness): the window
 -- operator drops them, so they are reported here instead of being lost. The test is the window operator's

@@ -141,10 +141,13 @@ class DatasetContract(BaseModel):
                 raise ValueError(f"{group} names unknown columns {missing}")
         if self.event_time and self.event_time not in known:
             raise ValueError(f"event_time names unknown column {self.event_time!r}")
-        for rule in self.quality:
-            for ref in rule.reads:
-                if ref not in known:
-                    raise ValueError(f"quality rule {rule.rule!r} names unknown column {ref!r}")
+        for i, rule in enumerate(self.quality):
+            for key in ("column", "columns", "when_column", "reference"):
+                value = getattr(rule, key)
+                for j, ref in enumerate(value if isinstance(value, tuple) else [value]):
+                    if ref and ref not in known:
+                        at = f"quality[{i}].{key}" + (f"[{j}]" if isinstance(value, tuple) else "")
+                        raise ValueError(f"{at}: {rule.rule} rule names unknown column {ref!r}")
         allowed = {v for r in self.quality if r.rule == "allowed_values" and r.column == "metric" for v in r.values}
         for device_type, sensors in self.device_sensors.items():
             if not sensors:
@@ -182,11 +185,16 @@ class DatasetContract(BaseModel):
 
     def glue_database(self, prefix: str = "energy") -> str:
         """Glue Data Catalog database holding this dataset (one per zone)."""
-        return f"{prefix}_{self.zone}"
+        return glue_database(self.zone, prefix)
 
     def ddl(self) -> str:
         """Spark DDL string of all columns, usable with ``StructType.fromDDL``."""
         return ", ".join(f"{c.name} {c.type.upper()}" for c in self.columns)
+
+
+def glue_database(zone: str, prefix: str = "energy") -> str:
+    """Glue Data Catalog database of a zone: <prefix>_<zone>."""
+    return f"{prefix}_{zone}"
 
 
 CONTRACTS_PACKAGE = "energylake.datasets"
@@ -202,18 +210,27 @@ def contract_files() -> list[Traversable]:
     return sorted(files, key=lambda f: f.name)
 
 
-def parse_contract(path: Traversable) -> DatasetContract:
-    """Load and validate one contract file (path or packaged resource); ContractError names file and field."""
+def read_yaml_mapping(path: Traversable, error: type[ValueError]) -> dict:
+    """The top-level mapping of a YAML rule file; ``error`` naming the file when it is not one."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ContractError(f"{path.name}: invalid YAML: {exc}") from exc
+        raise error(f"{path.name}: invalid YAML: {exc}") from exc
     if not isinstance(raw, dict):
-        raise ContractError(f"{path.name}: expected a mapping at top level")
+        raise error(f"{path.name}: expected a mapping at top level")
+    return raw
+
+
+def parse_contract(path: Traversable) -> DatasetContract:
+    """Load and validate one contract file (path or packaged resource); ContractError names file and field."""
+    raw = read_yaml_mapping(path, ContractError)
     try:
         contract = DatasetContract.model_validate(raw)
     except ValidationError as exc:
         first = exc.errors()[0]
+        if not first["loc"] and first["type"] == "value_error":
+            # A cross-field check: its message starts with the field it is about (e.g. quality[2].column).
+            raise ContractError(f"{path.name}: field {first['ctx']['error']}") from exc
         field = ".".join(str(p) for p in first["loc"]) or "<root>"
         raise ContractError(f"{path.name}: field {field}: {first['msg']}") from exc
     if contract.name != path.name.removesuffix(".yaml"):

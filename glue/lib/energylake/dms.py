@@ -13,7 +13,9 @@ Every rule names the AWS documentation page it encodes:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+
+from energylake.contracts import DatasetContract, load_contracts
 
 # [S3Settings] BucketFolder: objects go to <BucketFolder>/<schema_name>/<table_name>/ (DatePartitionEnabled=false,
 # no CdcPath, so full-load and CDC files of a table share that folder).
@@ -84,6 +86,96 @@ def decode_value(field: str) -> str | None:
     return None if field == NULL_VALUE else field
 
 
+# ---- Which tables DMS replicates: the contracts' ``source`` hints are the one list ---------------------------
+# A dataset replicated from the on-prem trading database says so in its contract (``source: {schema: trading,
+# table: <name>}``); the CDC job, the curated trading job, the warehouse loader, the local source database and the
+# DMS table mappings all read the list from here, so adding a trading table is one contract file.
+TRADING_SCHEMA = "trading"
+
+
+def source_tables(contracts: Mapping[str, DatasetContract] | None = None) -> list[tuple[str, str, str]]:
+    """(schema, table, dataset) for every contract with DMS source hints, sorted."""
+    contracts = contracts if contracts is not None else load_contracts()
+    return sorted(
+        (c.source["schema"], c.source["table"], c.name)
+        for c in contracts.values()
+        if c.source.get("schema") and c.source.get("table")
+    )
+
+
+def trading_datasets(contracts: Mapping[str, DatasetContract] | None = None) -> tuple[str, ...]:
+    """Datasets replicated from the trading schema (sorted by source table name)."""
+    return tuple(dataset for schema, _, dataset in source_tables(contracts) if schema == TRADING_SCHEMA)
+
+
+def table_mappings(contracts: Mapping[str, DatasetContract] | None = None) -> dict:
+    """DMS table-mapping document: one selection rule per source table, lower-case names in the target."""
+    rules: list[dict] = []
+    for schema, table, _ in source_tables(contracts):
+        rules.append(
+            {
+                "rule-type": "selection",
+                "rule-id": str(len(rules) + 1),
+                "rule-name": f"include-{schema}-{table}",
+                "object-locator": {"schema-name": schema, "table-name": table},
+                "rule-action": "include",
+                "filters": [],
+                "load-order": 0,
+            }
+        )
+    for target in ("schema", "table", "column"):
+        locator = {"schema-name": "%", "table-name": "%"}
+        if target == "column":
+            locator["column-name"] = "%"
+        rules.append(
+            {
+                "rule-type": "transformation",
+                "rule-id": str(len(rules) + 1),
+                "rule-name": f"lowercase-{target}",
+                "rule-target": target,
+                "object-locator": locator,
+                "rule-action": "convert-lowercase",
+            }
+        )
+    # [Transformations] add-before-image-columns: every row also carries its primary key before the change, the
+    # only way an S3 CSV target tells which key a primary-key UPDATE removed.
+    rules.append(
+        {
+            "rule-type": "transformation",
+            "rule-id": str(len(rules) + 1),
+            "rule-name": "before-image-of-keys",
+            "rule-target": "column",
+            "object-locator": {"schema-name": "%", "table-name": "%"},
+            "rule-action": "add-before-image-columns",
+            "before-image-def": {"column-prefix": BEFORE_IMAGE_PREFIX, "column-suffix": "", "column-filter": "pk-only"},
+        }
+    )
+    return {"rules": rules}
+
+
+def s3_target_settings() -> dict:
+    """[S3Settings] of the S3 target endpoint producing the landing layout above (bucket and key from Terraform)."""
+    return {
+        "BucketFolder": BUCKET_FOLDER,
+        "DataFormat": "csv",
+        "AddColumnName": True,
+        "IncludeOpForFullLoad": True,
+        "TimestampColumnName": TIMESTAMP_COLUMN,
+        "UseTaskStartTimeForFullLoadTimestamp": False,
+        "CsvNullValue": NULL_VALUE,
+        "CdcInsertsOnly": False,
+        "CdcInsertsAndUpdates": False,
+        "CsvDelimiter": ",",
+        "CsvRowDelimiter": "\\n",
+        "CompressionType": "NONE",
+        "DatePartitionEnabled": False,
+        "PreserveTransactions": False,
+        "CdcMaxBatchInterval": 60,
+        "CdcMinFileSize": 32000,
+        "EncryptionMode": "SSE_KMS",
+    }
+
+
 __all__ = [
     "BEFORE_IMAGE_PREFIX",
     "BUCKET_FOLDER",
@@ -95,10 +187,15 @@ __all__ = [
     "OP_COLUMN",
     "TIMESTAMP_COLUMN",
     "TIMESTAMP_FORMAT",
+    "TRADING_SCHEMA",
     "before_image_columns",
     "decode_value",
     "encode_value",
     "file_sequence",
     "is_load_file",
     "load_file_name",
+    "s3_target_settings",
+    "source_tables",
+    "table_mappings",
+    "trading_datasets",
 ]

@@ -37,7 +37,7 @@ def _register(spark: SparkSession) -> None:
             raise
         raise JvmFunctionsMissingError(
             f"{JSON_OBJECT_FIELDS_CLASS} is not on Spark's classpath: locally `make setup` builds "
-            "build/jvm/energylake-functions.jar (lakectl.spark.local_spark adds it); on Glue pass its S3 "
+            "build/jvm/energylake-functions.jar (the local runner's session adds it); on Glue pass its S3 "
             "location with --extra-jars (terraform/modules/glue_catalog_etl: library_jar_path)"
         ) from error
 

@@ -19,38 +19,31 @@ from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SourceFiles, lineage_column
 from energylake.parse import INVALID_ENCODING, LINEAGE, TRAILING_CONTENT, invalid_utf8, rejects
 from energylake.quality import failing_rules, rule_failures
+from energylake.telemetry_rules import (
+    INVALID_TYPE,
+    MALFORMED_JSON,
+    MISSING_REQUIRED,
+    MISSING_SITE,
+    UNKNOWN_METRIC,
+    UNKNOWN_METRIC_TYPE,
+    UNKNOWN_UNIT,
+    telemetry_rules,
+)
 from energylake.units import to_canonical
 
-# Seed `type` names -> normalised metric names; the seed format's units when no `unit` is given.
-SEED_TYPES = {
-    "powerFactor": "power_factor",
-    "temperature": "battery_temperature",
-    "hydraulicPressure": "hydraulic_pressure",
-}
-SEED_DEFAULT_UNITS = {"power_factor": "ratio", "battery_temperature": "degC", "hydraulic_pressure": "bar"}
+# The metric tables, from the telemetry rules (reference/telemetry_rules.yaml; the Firehose Lambda and the Flink
+# job read the same rules as generated tables).
+RULES = telemetry_rules()
+# Seed `type` names (and aliases) -> normalised metric names; the seed format's unit when no `unit` is given.
+SEED_TYPES = RULES.seed_types
+SEED_DEFAULT_UNITS = {m.name: m.unit for m in RULES.metrics.values() if m.seed_type}
 
 # Device `metrics` keys -> (metric, unit as received); alternative units are converted to the canonical one.
-DEVICE_METRIC_KEYS: dict[str, tuple[str, str]] = {
-    "active_power_mw": ("active_power", "MW"),
-    "active_power_kw": ("active_power", "kW"),
-    "wind_speed_ms": ("wind_speed", "m/s"),
-    "wind_speed_kmh": ("wind_speed", "km/h"),
-    "rotor_speed_rpm": ("rotor_speed", "rpm"),
-    "power_factor": ("power_factor", "ratio"),
-    "battery_temperature_c": ("battery_temperature", "degC"),
-    "battery_temperature_f": ("battery_temperature", "F"),
-    "hydraulic_pressure_bar": ("hydraulic_pressure", "bar"),
-    "hydraulic_pressure_psi": ("hydraulic_pressure", "psi"),
-    "irradiance_wm2": ("irradiance", "W/m2"),
-}
+DEVICE_METRIC_KEYS: dict[str, tuple[str, str]] = RULES.device_keys
 
-# Operating bands (inside the valid range) used to flag readings for maintenance in windfarm_daily_metrics.
-OPERATING_BANDS: dict[str, tuple[float, float]] = {
-    "power_factor": (0.9, 1.0),
-    "battery_temperature": (0.0, 45.0),
-    "hydraulic_pressure": (150.0, 250.0),
-    "rotor_speed": (0.0, 20.0),
-}
+# Healthy bands (inside the valid range) used to flag readings for maintenance in windfarm_daily_metrics; the
+# Flink job alerts on the same bands.
+OPERATING_BANDS: dict[str, tuple[float, float]] = RULES.healthy_bands
 
 # The columns of a line that parse_lines hands to its line checks (rules reading only these are settled per line).
 LINE_COLUMNS = ("device_id", "site_id", "event_ts", "ingested_ts")
@@ -130,6 +123,7 @@ def parse_lines(
     passed_on = ("id", "type", "unit", "metrics")
     # The read runs once per line in a projection of its own: the next one reads its result many times, and
     # Spark does not merge two projections where that would run an expensive expression more than once.
+    # Guarded by tests/glue/test_library.py::test_tag_readings_compiles_every_projection_and_reads_each_line_once.
     read = json_object_fields(lines.sparkSession, F.col("raw_record"), allowed, "metrics")
     parsed = lines.select(*lineage, read.alias("_doc")).select(
         *lineage,
@@ -151,6 +145,7 @@ def parse_lines(
     )
     # The line checks read the line's columns, not their expressions: inlined, every check would carry its own
     # copy of the event time's parse, and the per-line code outgrew the size HotSpot compiles (8,000 bytes).
+    # Guarded by tests/glue/test_library.py::test_tag_readings_generated_code_stays_within_what_the_jit_compiles.
     line = {name: F.col(name) for name in LINE_COLUMNS}
     extra = line_checks(line) if line_checks else {}
 
@@ -158,21 +153,21 @@ def parse_lines(
     metrics, dev = F.col("_metrics"), F.col("_is_device")
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
-        .when(F.col("_malformed"), F.lit("malformed_json"))
+        .when(F.col("_malformed"), F.lit(MALFORMED_JSON))
         .when(F.col("_trailing"), F.lit(TRAILING_CONTENT))
-        .when(F.col("_repeated").isNotNull(), F.concat(F.lit("malformed_json:repeated key "), F.col("_repeated")))
+        .when(F.col("_repeated").isNotNull(), F.concat(F.lit(f"{MALFORMED_JSON}:repeated key "), F.col("_repeated")))
         .when(F.col("_unknown").isNotNull(), F.concat(F.lit("unknown_columns:"), F.col("_unknown")))
         .when(
             dev & (field["id"].isNotNull() | field["type"].isNotNull() | F.col("_data_text").isNotNull()),
             F.lit("mixed_formats:seed and device fields in one record"),
         )
-        .when(dev & field["metrics"].isNotNull(), F.lit("malformed_json:metrics is not an object"))
-        .when(dev & (metrics.isNull() | (F.size(metrics) == 0)), F.lit("missing_required:metrics"))
+        .when(dev & field["metrics"].isNotNull(), F.lit(f"{MALFORMED_JSON}:metrics is not an object"))
+        .when(dev & (metrics.isNull() | (F.size(metrics) == 0)), F.lit(f"{MISSING_REQUIRED}:metrics"))
     )
     seed_metric = F.col("_seed_type")
-    seed_reason = F.when(field["type"].isNull(), F.lit("missing_required:type")).when(
+    seed_reason = F.when(field["type"].isNull(), F.lit(f"{MISSING_REQUIRED}:type")).when(
         seed_metric.startswith("?") & (seed_metric != "?"),
-        F.concat(F.lit("unknown_metric_type:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
+        F.concat(F.lit(f"{UNKNOWN_METRIC_TYPE}:"), seed_metric.substr(F.lit(2), F.length(seed_metric))),
     )
     return parsed.select(
         *lineage,
@@ -183,8 +178,8 @@ def parse_lines(
         "event_ts",
         _joined(*_cast_checks(F.col("_event_raw"), "timestamp", "event_ts")).alias("_event_checks"),
         _joined(
-            F.when(F.col("device_id").isNull(), F.lit("missing_required:device_id")),
-            F.when(F.col("site_id").isNull(), F.lit("missing_required:site_id (device id is not <site>-T<nn>)")),
+            F.when(F.col("device_id").isNull(), F.lit(f"{MISSING_REQUIRED}:device_id")),
+            F.when(F.col("site_id").isNull(), F.lit(MISSING_SITE)),
         ).alias("_id_reason"),
         F.when(~dev, seed_metric).alias("_seed_metric"),
         F.when(~dev, F.coalesce(field["unit"], _lit_map(SEED_DEFAULT_UNITS)[seed_metric])).alias("_seed_unit"),
@@ -216,8 +211,8 @@ def _cast_checks(raw: Column, dtype: str, name: str, typed: Column | None = None
     if typed is not None:
         present, castable = typed.isNotNull() | present, typed.isNotNull() | castable
     return [
-        F.when(present & ~castable, F.lit(f"invalid_type:{name}")),
-        F.when(~present, F.lit(f"missing_required:{name}")),
+        F.when(present & ~castable, F.lit(f"{INVALID_TYPE}:{name}")),
+        F.when(~present, F.lit(f"{MISSING_REQUIRED}:{name}")),
     ]
 
 
@@ -257,7 +252,8 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
         "_seed_text",
         # A line that failed stays one row. Its reason is tested here, on the column, not inside the per-line
         # projection: there Spark's optimizer rewrites `reason is not null` into a copy of the reason's
-        # conditions (PushFoldableIntoBranches), which then ran twice per line.
+        # conditions (PushFoldableIntoBranches), which then ran twice per line (guarded by test_library.py::
+        # test_tag_readings_runs_each_line_check_once).
         F.explode_outer(F.when(F.col("_line_reason").isNull(), F.col("_entries"))).alias("_entry"),
     )
     # After the explode every projection copies each reading, so the per-reading work is done in as few
@@ -291,7 +287,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     )
     metric = F.col("metric")
     device_reason = F.when(
-        metric.startswith("?"), F.concat(F.lit("unknown_metric:"), metric.substr(F.lit(2), F.length(metric)))
+        metric.startswith("?"), F.concat(F.lit(f"{UNKNOWN_METRIC}:"), metric.substr(F.lit(2), F.length(metric)))
     )
     value, unit = to_canonical(F.col("value"), F.col("unit_raw"), metric)
     # A null for a metric the device's type has no sensor for is a reading never taken, not bad data.
@@ -320,7 +316,7 @@ def tag_readings(lines: DataFrame, now: datetime | None = None) -> DataFrame:
     settled = {position: [F.col(name) for name in names] for position, names in per_line_rules.items()}
     unit_reason = F.when(
         F.col("value").isNull(),
-        F.concat(F.lit("unknown_unit:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), metric),
+        F.concat(F.lit(f"{UNKNOWN_UNIT}:"), F.coalesce(F.col("unit_raw"), F.lit("<none>")), F.lit(" for "), metric),
     )
     # The contract's rules get a column of their own: Spark does not share a subexpression that only appears
     # in conditional branches, so `when(rules != "", rules)` inline would generate (and run) every check twice.

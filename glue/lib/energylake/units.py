@@ -5,60 +5,25 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-# metric -> canonical unit
-CANONICAL_UNITS: dict[str, str] = {
-    "power_factor": "ratio",
-    "battery_temperature": "degC",
-    "hydraulic_pressure": "bar",
-    "active_power": "MW",
-    "wind_speed": "m/s",
-    "rotor_speed": "rpm",
-    "irradiance": "W/m2",
+from energylake.telemetry_rules import UNIT_KEY_STRIP, telemetry_rules
+
+# metric -> canonical unit, and the accepted spellings of each canonical unit: both from the telemetry rules
+# (reference/telemetry_rules.yaml), the one definition the Firehose Lambda and the Flink job are generated from.
+CANONICAL_UNITS: dict[str, str] = {m.name: m.unit for m in telemetry_rules().metrics.values()}
+
+# (spelling as received, lower-cased without '°' and whitespace, canonical unit) -> (scale, offset):
+# canonical = v * scale + offset. "%" is ratio*100 for power factor and stays percent for cloud cover.
+CONVERSIONS: dict[tuple[str, str], tuple[float, float]] = {
+    (spelling, canonical): factor
+    for canonical, spellings in telemetry_rules().units.items()
+    for spelling, factor in spellings.items()
 }
-
-# (unit alias as received, lower-cased without '°') -> (canonical unit, scale, offset): canonical = v * scale + offset
-CONVERSIONS: dict[str, tuple[str, float, float]] = {
-    "ratio": ("ratio", 1.0, 0.0),
-    "": ("ratio", 1.0, 0.0),
-    "pf": ("ratio", 1.0, 0.0),
-    "%": ("ratio", 0.01, 0.0),
-    "c": ("degC", 1.0, 0.0),
-    "degc": ("degC", 1.0, 0.0),
-    "celsius": ("degC", 1.0, 0.0),
-    "f": ("degC", 5.0 / 9.0, -32.0 * 5.0 / 9.0),
-    "degf": ("degC", 5.0 / 9.0, -32.0 * 5.0 / 9.0),
-    "fahrenheit": ("degC", 5.0 / 9.0, -32.0 * 5.0 / 9.0),
-    "k": ("degC", 1.0, -273.15),
-    "bar": ("bar", 1.0, 0.0),
-    "psi": ("bar", 0.0689475729, 0.0),
-    "kpa": ("bar", 0.01, 0.0),
-    "mw": ("MW", 1.0, 0.0),
-    "kw": ("MW", 0.001, 0.0),
-    "w": ("MW", 1e-6, 0.0),
-    "m/s": ("m/s", 1.0, 0.0),
-    "ms": ("m/s", 1.0, 0.0),
-    "km/h": ("m/s", 1.0 / 3.6, 0.0),
-    "kmh": ("m/s", 1.0 / 3.6, 0.0),
-    "mph": ("m/s", 0.44704, 0.0),
-    "kn": ("m/s", 0.514444, 0.0),
-    "rpm": ("rpm", 1.0, 0.0),
-    "w/m2": ("W/m2", 1.0, 0.0),
-    "percent": ("%", 1.0, 0.0),
-    "w/m²": ("W/m2", 1.0, 0.0),
-    "wm2": ("W/m2", 1.0, 0.0),
-}
-
-# Percent stays percent for percentage metrics such as cloud cover ("%" means ratio*100 for power factor).
-PERCENT: dict[str, tuple[str, float, float]] = {"%": ("%", 1.0, 0.0)}
-
-
-WHITESPACE = " \t\n\x0b\f\r"
 
 
 def unit_key(unit: Column) -> Column:
     """Normalised lookup key for a unit string (lower case, no degree sign or spaces)."""
     # translate() deletes characters without a regular expression per value (\s = these six characters).
-    return F.lower(F.translate(F.coalesce(unit, F.lit("")), "°" + WHITESPACE, ""))
+    return F.lower(F.translate(F.coalesce(unit, F.lit("")), UNIT_KEY_STRIP, ""))
 
 
 def convert_to(value: Column, unit: Column, canonical: Column) -> Column:
@@ -67,7 +32,7 @@ def convert_to(value: Column, unit: Column, canonical: Column) -> Column:
     factors = F.create_map(
         *[
             x
-            for alias, (canon, scale, offset) in [*CONVERSIONS.items(), *PERCENT.items()]
+            for (alias, canon), (scale, offset) in CONVERSIONS.items()
             for x in (F.lit(f"{alias}|{canon}"), F.array(F.lit(scale), F.lit(offset)))
         ]
     )

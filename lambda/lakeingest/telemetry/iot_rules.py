@@ -7,6 +7,11 @@ Two statements per telemetry source:
 * ``time_series``: explicit, typed measures for a time-series store: the device and site as dimensions, one
   ``cast(... AS Decimal)`` per measure (never the ids, strings or the nested ``metrics`` object that ``SELECT *``
   passes on), and the reading's own time as ``event_time_ms`` for the record time, not the processing time.
+* ``timestream``: the same typed measures for the Timestream for LiveAnalytics action (existing accounts only,
+  ``enable_timestream``), SQL V1, with the tags as dimensions and the event time as the record time.
+
+Tags, fields and their types come from ``lakeingest.telemetry.series.SERIES``, the table the InfluxDB writer
+(``lakeingest.telemetry.influx``) renders line protocol from.
 
 ``check_rule`` holds the statements to AWS's documented contract, each rule with its page ("AWS IoT SQL
 reference": https://docs.aws.amazon.com/iot/latest/developerguide/iot-sql-reference.html; its "Functions"
@@ -18,8 +23,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from lakeingest.telemetry.layout import SOURCES
+from lakeingest.telemetry.series import SERIES, Series
 
 # "SQL versions": the versions a rule may declare.
 SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
@@ -32,21 +38,15 @@ FUNCTION_SINCE = {
     "time_to_epoch": "2016-03-23",
 }
 TIME_SERIES_SQL_VERSION = "2016-03-23"  # time_to_epoch needs it
+# "Timestream" rule action (timestream-rule-action.html): with SQL V2 whole-number decimals become integers
+# even after cast(), so the LiveAnalytics statement declares V1 and takes the event time in the action.
+TIMESTREAM_SQL_VERSION = "2015-10-08"
+# series.Field type -> IoT SQL cast() type ("Functions", cast: Decimal, Int, Bool, String).
+CAST_TYPES = {"float": "Decimal", "integer": "Int", "string": "String", "boolean": "Bool"}
 RAW_ROUTE_SQL_VERSION = "2016-03-23"
 TOPIC_ROOT = "{topic_root}"  # Terraform substitutes var.iot_topic_root
 # The normalised and the devices' own ISO-8601 UTC form (Java DateTimeFormatter pattern, as time_to_epoch takes).
 EVENT_TIME_PATTERN = "yyyy-MM-dd'T'HH:mm:ss.SSSX"
-
-# Device ``metrics`` keys in their canonical unit -> measure name (alternative units stay a job for the lake).
-DEVICE_MEASURES = {
-    "active_power_mw": "active_power_mw",
-    "wind_speed_ms": "wind_speed_ms",
-    "rotor_speed_rpm": "rotor_speed_rpm",
-    "power_factor": "power_factor",
-    "battery_temperature_c": "battery_temperature_c",
-    "hydraulic_pressure_bar": "hydraulic_pressure_bar",
-    "irradiance_wm2": "irradiance_wm2",
-}
 
 
 def topic_filter(source: str) -> str:
@@ -59,17 +59,51 @@ def raw_route_sql(source: str) -> str:
     return f"SELECT * FROM {topic_filter(source)}"
 
 
+def _event_time(series: Series) -> str:
+    return f'time_to_epoch({series.time_field}, "{EVENT_TIME_PATTERN}")'
+
+
+def _cast(path: str, field_type: str) -> str:
+    return f"cast({path} AS {CAST_TYPES[field_type]})"
+
+
+def _where(series: Series) -> str:
+    """Only messages of this format: the first tag (the device id) is present."""
+    return f"WHERE isUndefined({series.tags[0].path}) = false"
+
+
 def time_series_sql(source: str) -> str:
-    """Explicit typed measures, dimensions and the event time of one telemetry source."""
-    time_field = SOURCES[source]["time_field"]
-    event_time = f'time_to_epoch({time_field}, "{EVENT_TIME_PATTERN}") AS event_time_ms'
-    if source == "devices":
-        measures = [f"cast(metrics.{key} AS Decimal) AS {name}" for key, name in DEVICE_MEASURES.items()]
-        fields = ["device_id", "site_id", *measures, event_time]
-        return f"SELECT {', '.join(fields)} FROM {topic_filter(source)} WHERE isUndefined(device_id) = false"
-    # Seed format: one reading per message, its metric named by `type`.
-    fields = ["id AS device_id", "type AS metric", "cast(data AS Decimal) AS value", event_time]
-    return f"SELECT {', '.join(fields)} FROM {topic_filter(source)} WHERE isUndefined(id) = false"
+    """Explicit typed measures, dimensions and the event time of one telemetry source (``series.SERIES``)."""
+    series = SERIES[source]
+    tags = [t.path if t.path == t.name else f"{t.path} AS {t.name}" for t in series.tags]
+    fields = [f"{_cast(f.path, f.type)} AS {f.name}" for f in series.fields]
+    selected = [*tags, *fields, f"{_event_time(series)} AS event_time_ms"]
+    return f"SELECT {', '.join(selected)} FROM {topic_filter(source)} {_where(series)}"
+
+
+def timestream_sql(source: str) -> str:
+    """The LiveAnalytics rule's statement: the typed measures only.
+
+    Every attribute of the result becomes a measure, so the tags are not selected: the action names them
+    as dimensions (``timestream_dimensions``) and takes the record time from ``timestream_timestamp``, both
+    substitution templates, which AWS evaluates against the incoming message apart from the SELECT ("AWS IoT
+    Core, Substitution templates": https://docs.aws.amazon.com/iot/latest/developerguide/iot-substitution-templates.html).
+    That page does not say which SQL version a template's functions follow; ``time_to_epoch`` in the timestamp
+    template of this V1 rule is the one part of this statement no document confirms (check it on first deploy).
+    """
+    series = SERIES[source]
+    fields = [f"{_cast(f.path, f.type)} AS {f.name}" for f in series.fields]
+    return f"SELECT {', '.join(fields)} FROM {topic_filter(source)} {_where(series)}"
+
+
+def timestream_dimensions(source: str) -> dict[str, str]:
+    """Dimension name -> substitution template of the LiveAnalytics action."""
+    return {t.name: f"${{{t.path}}}" for t in SERIES[source].tags}
+
+
+def timestream_timestamp(source: str) -> str:
+    """The action's ``timestamp.value`` (unit MILLISECONDS): the reading's own time, not the arrival time."""
+    return f"${{{_event_time(SERIES[source])}}}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +158,7 @@ def check_rule(sql: str, sql_version: str, *, timestream_target: bool = False) -
     return problems
 
 
-def iot_rules() -> dict[str, dict[str, str]]:
+def iot_rules() -> dict[str, dict[str, Any]]:
     """Per source: the raw-route and time-series statements and their SQL versions (for Terraform)."""
     return {
         source: {
@@ -132,6 +166,10 @@ def iot_rules() -> dict[str, dict[str, str]]:
             "raw_route_sql_version": RAW_ROUTE_SQL_VERSION,
             "time_series_sql": time_series_sql(source),
             "time_series_sql_version": TIME_SERIES_SQL_VERSION,
+            "timestream_sql": timestream_sql(source),
+            "timestream_sql_version": TIMESTREAM_SQL_VERSION,
+            "timestream_dimensions": timestream_dimensions(source),
+            "timestream_timestamp": timestream_timestamp(source),
         }
-        for source in SOURCES
+        for source in SERIES
     }

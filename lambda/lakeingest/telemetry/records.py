@@ -3,8 +3,11 @@
 Two formats arrive: the seed wind-farm format ``{"id", "data", "type", "date"}`` and the richer device
 format ``{"device_id", "site_id", "ts", "metrics": {...}, "firmware"}``. A record is rejected (with a
 reason) when it cannot be read as one of them: bad JSON, missing or mistyped fields, unknown metric,
-unparseable or implausible timestamp, device id not of the form ``<site_id>-T<nn>``. Physical range
-checks are left to the Glue quality rules, which quarantine out-of-range rows with their reason.
+unparseable or implausible timestamp, device id not of the form ``<site_id>-T<nn>``, unknown unit.
+Metric names, aliases, units and conversions come from ``telemetry_rules.json`` (generated from the lake's
+rules file, the same definition Glue's unit normalisation uses): a device key in another unit
+(``active_power_kw``) and a seed record's ``unit`` are converted to the metric's canonical unit and key. Physical
+range checks are left to the Glue quality rules, which quarantine out-of-range rows with their reason.
 """
 
 from __future__ import annotations
@@ -16,20 +19,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lakeingest.common.keys import iso_z, parse_iso_utc
+from lakeingest.telemetry import rules as _rules
 
 DEVICE_ID = re.compile(r"^(?P<site>[A-Z0-9]+(?:-[A-Z0-9]+)*)-T(?P<n>\d{2,3})$")
-SEED_TYPES = {"powerFactor": "powerFactor", "temperature": "temperature", "hydraulicPressure": "hydraulicPressure"}
-# snake_case spellings some older gateways send
-SEED_TYPES.update({"power_factor": "powerFactor", "hydraulic_pressure": "hydraulicPressure"})
-DEVICE_METRICS = (
-    "active_power_mw",
-    "wind_speed_ms",
-    "rotor_speed_rpm",
-    "power_factor",
-    "battery_temperature_c",
-    "hydraulic_pressure_bar",
-    "irradiance_wm2",
-)
+SEED_TYPES = {
+    spelling: _rules.rules()["metrics"][metric]["seed_types"][0] for spelling, metric in _rules.seed_types().items()
+}
+# Device metric keys accepted -> (metric, unit), and the keys written out: one per metric, in its canonical unit.
+DEVICE_KEYS = _rules.device_keys()
+CANONICAL_KEYS = _rules.canonical_device_keys()
+DEVICE_METRICS = tuple(CANONICAL_KEYS.values())
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -76,6 +75,17 @@ def _device_id(value: Any, field: str) -> tuple[str, str]:
     return device, match.group("site")
 
 
+def _canonical(value: float, unit: Any, metric: str) -> tuple[float, str]:
+    """(value in the metric's canonical unit, that unit); InvalidRecord when the unit is not one it accepts."""
+    canonical = _rules.rules()["metrics"][metric]["unit"]
+    factor = _rules.conversion(str(unit), canonical)
+    if factor is None:
+        reason = _rules.rules()["reasons"]["unknown_unit"]
+        raise InvalidRecord(f"{reason}:{unit} for {metric}")
+    scale, offset = factor
+    return (value if (scale, offset) == (1, 0) else value * scale + offset), canonical
+
+
 def normalise_seed(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
     """A seed wind-farm record, normalised (upper-case id, float data, canonical type, UTC ``Z`` date)."""
     missing = [f for f in ("id", "data", "type", "date") if f not in doc]
@@ -84,17 +94,18 @@ def normalise_seed(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, A
     device, _site = _device_id(doc["id"], "id")
     kind = SEED_TYPES.get(str(doc["type"]).strip())
     if kind is None:
-        raise InvalidRecord(f"type {doc['type']!r} is not one of powerFactor, temperature, hydraulicPressure")
-    return "windfarm", {
-        "id": device,
-        "data": _number(doc["data"], "data"),
-        "type": kind,
-        "date": _timestamp(doc["date"], "date", now),
-    }
+        raise InvalidRecord(f"type {doc['type']!r} is not one of {', '.join(sorted(set(SEED_TYPES.values())))}")
+    data = _number(doc["data"], "data")
+    out = {"id": device, "data": data, "type": kind, "date": _timestamp(doc["date"], "date", now)}
+    if doc.get("unit") is not None:
+        metric = _rules.seed_types()[kind]
+        out["data"], out["unit"] = _canonical(data, doc["unit"], metric)
+    return "windfarm", out
 
 
 def normalise_device(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str, Any]]:
-    """A device record, normalised (all metric keys present, floats or null, UTC ``Z`` ts)."""
+    """A device record, normalised (every canonical metric key present, floats in the canonical unit or null,
+    UTC ``Z`` ts); a key in another unit (``active_power_kw``) is converted and written under the canonical key."""
     missing = [f for f in ("device_id", "site_id", "ts", "metrics") if f not in doc]
     if missing:
         raise InvalidRecord(f"device record missing fields {missing}")
@@ -105,10 +116,20 @@ def normalise_device(doc: dict[str, Any], now: datetime) -> tuple[str, dict[str,
     metrics = doc["metrics"]
     if not isinstance(metrics, dict) or not metrics:
         raise InvalidRecord("metrics must be a non-empty object")
-    unknown = sorted(set(metrics) - set(DEVICE_METRICS))
+    unknown = sorted(set(metrics) - set(DEVICE_KEYS))
     if unknown:
         raise InvalidRecord(f"unknown metrics {unknown}")
-    values = {m: None if metrics.get(m) is None else _number(metrics[m], f"metrics.{m}") for m in DEVICE_METRICS}
+    values: dict[str, float | None] = dict.fromkeys(DEVICE_METRICS)
+    given: dict[str, str] = {}
+    for key, raw in metrics.items():
+        if raw is None:
+            continue
+        metric, unit = DEVICE_KEYS[key]
+        out_key = CANONICAL_KEYS[metric]
+        if out_key in given:
+            raise InvalidRecord(f"metrics.{key} and metrics.{given[out_key]} both give {metric}")
+        given[out_key] = key
+        values[out_key], _unit = _canonical(_number(raw, f"metrics.{key}"), unit, metric)
     if all(v is None for v in values.values()):
         raise InvalidRecord("every metric is null")
     firmware = doc.get("firmware")

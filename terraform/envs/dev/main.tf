@@ -3,9 +3,11 @@
 # endpoint) start off; only envs/local turns others off, for the emulator.
 
 locals {
-  repo        = abspath("${path.root}/../../..")
-  tags        = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
-  partner_dir = "${local.repo}/lambda/lakeingest/partner"
+  repo = abspath("${path.root}/../../..")
+  # The compiled lake (`make compile`): tables, jobs, grants and DMS mappings, validated in Python.
+  lake_spec_file = "${local.repo}/terraform/generated/lake.json"
+  tags           = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
+  partner_dir    = "${local.repo}/lambda/lakeingest/partner"
   ingestion_sources = [
     "${local.repo}/lambda/functions.json",
     "${local.partner_dir}/meter_reading.schema.json",
@@ -68,10 +70,9 @@ module "glue" {
   source                     = "../../modules/glue_catalog_etl"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   bucket_names               = module.storage.bucket_names
   kms_key_arn                = module.storage.kms_key_arn
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
   job_scripts_dir            = "${local.repo}/glue/jobs"
   lake_formation_settings_id = module.lake_formation.data_lake_settings_id
   python_modules_lock        = "${local.repo}/requirements/glue-additional-python-modules.json"
@@ -85,8 +86,7 @@ module "lake_formation" {
   source                     = "../../modules/lake_formation"
   prefix                     = var.prefix
   env                        = var.env
-  governance_dir             = "${local.repo}/lakeformation"
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  lake_spec_file             = local.lake_spec_file
   database_names             = module.glue.database_names
   table_names                = module.glue.tables
   bucket_arns                = module.storage.bucket_arns
@@ -137,10 +137,27 @@ module "streaming" {
   tags                      = local.tags
 }
 
+# The telemetry hot path new accounts can use (Timestream for LiveAnalytics stays an opt-in above).
+module "timeseries" {
+  source                = "../../modules/timestream_influxdb"
+  enabled               = var.enable_timestream_influxdb
+  name_prefix           = "${var.prefix}-${var.env}"
+  vpc_id                = var.vpc_id
+  subnet_ids            = var.private_subnet_ids
+  telemetry_stream_arns = { for k in ["devices", "windfarm"] : k => module.streaming.stream_arns[k] }
+  kms_key_arn           = module.storage.kms_key_arn
+  functions_manifest    = local.ingestion_sources[0]
+  lambda_zip_dir        = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
+  # The dashboards' VPC connection (a list of known length: the group id is known only after apply).
+  client_security_group_ids = var.enable_grafana ? [module.dashboards.security_group_id] : []
+  tags                      = local.tags
+}
+
 module "migration" {
   source             = "../../modules/migration"
   prefix             = var.prefix
   env                = var.env
+  lake_spec_file     = local.lake_spec_file
   landing_bucket     = module.storage.bucket_names["landing"]
   kms_key_arn        = module.storage.kms_key_arn
   vpc_id             = var.vpc_id
@@ -169,7 +186,7 @@ module "monitoring" {
   kms_key_arn           = module.storage.kms_key_arn
   alert_emails          = var.alert_emails
   glue_job_names        = values(module.glue.job_names)
-  lambda_function_names = concat(values(module.batch_ingestion.function_names), values(module.analytics_streaming.consumer_function_names))
+  lambda_function_names = concat(values(module.batch_ingestion.function_names), values(module.analytics_streaming.consumer_function_names), compact([module.timeseries.writer_function_name]))
   kinesis_stream_names  = concat(values(module.streaming.stream_names), values(module.analytics_streaming.output_stream_names))
   firehose_names        = concat(values(module.streaming.firehose_names), [module.analytics_streaming.firehose_name])
   dms_task_arns         = compact([module.migration.replication_task_arn])
@@ -198,7 +215,6 @@ module "analytics_streaming" {
   application_zip_path      = local.flink_application_zip
   consumers_zip_path        = local.flink_consumers_zip
   start_application         = var.start_flink_application
-  enable_timestream         = var.enable_timestream_live_analytics
   alert_email_subscriptions = var.alert_emails
   tags                      = local.tags
   depends_on                = [terraform_data.analytics_packages]
@@ -221,7 +237,13 @@ module "dashboards" {
   name_prefix               = "${var.prefix}-${var.env}"
   athena_workgroup          = module.athena.workgroup
   athena_results_bucket_arn = module.storage.bucket_arns["artifacts"]
-  timestream_table_arns     = module.analytics_streaming.timestream_table_arns
-  kms_key_arn               = module.storage.kms_key_arn
-  tags                      = local.tags
+  timestream_table_arns     = var.enable_timestream_live_analytics ? [module.streaming.timestream.table_arn] : []
+  influxdb = var.enable_timestream_influxdb ? {
+    url               = module.timeseries.endpoint_url
+    vpc_id            = var.vpc_id
+    subnet_ids        = var.private_subnet_ids
+    security_group_id = module.timeseries.security_group_id
+  } : null
+  kms_key_arn = module.storage.kms_key_arn
+  tags        = local.tags
 }

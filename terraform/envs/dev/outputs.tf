@@ -99,8 +99,18 @@ output "analytics" {
     flink_application = module.analytics_streaming.application_name
     output_streams    = module.analytics_streaming.output_stream_names
     alerts_topic_arn  = module.analytics_streaming.alerts_topic_arn
-    timestream        = module.analytics_streaming.timestream_database
+    timestream        = try(module.streaming.timestream.database, null)
     forecast_endpoint = module.forecast.endpoint_name
     grafana_endpoint  = module.dashboards.workspace_endpoint
+  }
+}
+
+output "influxdb" {
+  description = "Timestream for InfluxDB hot path: API URL, organization, bucket and the instance's credentials secret (null URL when disabled)."
+  value = {
+    url             = module.timeseries.endpoint_url
+    organization    = module.timeseries.organization
+    bucket          = module.timeseries.bucket
+    auth_secret_arn = module.timeseries.auth_secret_arn
   }
 }

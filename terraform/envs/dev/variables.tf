@@ -33,7 +33,7 @@ variable "private_subnet_ids" {
 }
 
 variable "lake_admin_arns" {
-  description = "Every Lake Formation administrator of the account: the settings replace the existing list, so name the deployment role, a break-glass role and any admin set outside Terraform."
+  description = "Lake Formation administrators this deployment needs (the deployment role at least); the account's existing admins are read and kept beside them, never replaced."
   type        = list(string)
   validation {
     condition     = length(var.lake_admin_arns) > 0
@@ -139,9 +139,15 @@ variable "forecast_model_data_s3_uri" {
 }
 
 variable "enable_timestream_live_analytics" {
-  description = "Timestream for LiveAnalytics sinks (IoT rule readings, Flink aggregates). Closed to new customers since 2025-06-20 (\"Amazon Timestream for LiveAnalytics availability change\", https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html): turn on only in accounts that already use it."
+  description = "Timestream for LiveAnalytics sink of the IoT rules (typed readings at their event time). Closed to new customers since 2025-06-20 (\"Amazon Timestream for LiveAnalytics availability change\", https://docs.aws.amazon.com/timestream/latest/developerguide/AmazonTimestreamForLiveAnalytics-availability-change.html): turn on only in accounts that already use it."
   type        = bool
   default     = false
+}
+
+variable "enable_timestream_influxdb" {
+  description = "Timestream for InfluxDB as the telemetry hot path (instance in private_subnet_ids, Kinesis writer Lambda): what AWS offers accounts without LiveAnalytics. The subnets need NAT or interface endpoints for Secrets Manager and SQS."
+  type        = bool
+  default     = true
 }
 
 variable "enable_grafana" {

@@ -4,7 +4,9 @@
 
 locals {
   repo = abspath("${path.root}/../../..")
-  tags = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
+  # The compiled lake (`make compile`): tables, jobs, grants and DMS mappings, validated in Python.
+  lake_spec_file = "${local.repo}/terraform/generated/lake.json"
+  tags           = { project = "renewable-energy-lake", env = var.env, managed_by = "terraform" }
 
   lambda_src_dir     = coalesce(var.lambda_src_dir, "${local.repo}/lambda")
   functions_manifest = "${local.lambda_src_dir}/functions.json"
@@ -56,24 +58,20 @@ module "glue" {
   source                     = "../../modules/glue_catalog_etl"
   prefix                     = var.prefix
   env                        = var.env
+  lake_spec_file             = local.lake_spec_file
   bucket_names               = module.storage.bucket_names
   kms_key_arn                = module.storage.kms_key_arn
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
-  jobs_manifest              = "${local.repo}/glue/jobs/jobs.yaml"
   job_scripts_dir            = "${local.repo}/glue/jobs"
   lake_formation_settings_id = module.lake_formation.data_lake_settings_id
   python_modules_lock        = "${local.repo}/requirements/glue-additional-python-modules.json"
-  # moto has no Glue Data Quality API.
-  enable_data_quality = false
-  tags                = local.tags
+  tags                       = local.tags
 }
 
 module "lake_formation" {
   source                     = "../../modules/lake_formation"
   prefix                     = var.prefix
   env                        = var.env
-  governance_dir             = "${local.repo}/lakeformation"
-  contracts_dir              = "${local.repo}/glue/lib/energylake/datasets"
+  lake_spec_file             = local.lake_spec_file
   database_names             = module.glue.database_names
   table_names                = module.glue.tables
   bucket_arns                = module.storage.bucket_arns
@@ -127,6 +125,7 @@ module "migration" {
   source             = "../../modules/migration"
   prefix             = var.prefix
   env                = var.env
+  lake_spec_file     = local.lake_spec_file
   landing_bucket     = module.storage.bucket_names["landing"]
   kms_key_arn        = module.storage.kms_key_arn
   vpc_id             = aws_vpc.lake.id
@@ -193,8 +192,6 @@ module "analytics_streaming" {
   # Flink; locally the same SQL runs on real PyFlink (`make flink-run`). Output streams, consumers, alerts
   # topic and the errors Firehose are created.
   enable_application = false
-  # The provider reaches Timestream through endpoint discovery, which bypasses AWS_ENDPOINT_URL.
-  enable_timestream = false
   # moto's CreateStream ignores Tags.
   enable_stream_tags = false
   tags               = local.tags

@@ -158,7 +158,6 @@ resource "aws_iam_role_policy" "fn" {
 }
 
 resource "aws_lambda_function" "fn" {
-  #checkov:skip=CKV_AWS_116:The dead-letter queue is set when enable_dead_letter_config is true (always outside moto).
   #checkov:skip=CKV_AWS_117:The functions call public APIs (ERCOT, Open-Meteo) and AWS endpoints; a VPC adds NAT cost without isolating anything here.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile per organisation; packages are built reproducibly by `make package`.
   for_each                       = local.functions

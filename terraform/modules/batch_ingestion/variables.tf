@@ -30,9 +30,9 @@ variable "lambda_zip_dir" {
 }
 
 variable "excluded_functions" {
-  description = "Manifest functions not deployed (partner_api is the optional proxy form of the API Gateway integration)."
+  description = "Manifest functions not deployed here (partner_api is the optional proxy form of the API Gateway integration; telemetry_influx_writer runs in the VPC and is deployed by timestream_influxdb)."
   type        = list(string)
-  default     = ["partner_api"]
+  default     = ["partner_api", "telemetry_influx_writer"]
 }
 
 variable "sites_csv_path" {

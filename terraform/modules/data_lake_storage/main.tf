@@ -58,7 +58,6 @@ resource "aws_kms_alias" "lake" {
 resource "aws_s3_bucket" "this" {
   #checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment DR choice, not a lake default.
   #checkov:skip=CKV2_AWS_62:Event notifications are attached by the ingestion modules that consume them.
-  #checkov:skip=CKV_AWS_18:Access logging is configured in aws_s3_bucket_logging below.
   #checkov:skip=CKV_AWS_21:Versioning is on for var.versioned_zones (landing, raw, artifacts); transform and curated are rebuilt from raw.
   for_each      = local.bucket_names
   bucket        = each.value
@@ -69,7 +68,6 @@ resource "aws_s3_bucket" "this" {
 # The access-log bucket is its own resource: it is the one bucket that cannot use the lake key or log itself.
 resource "aws_s3_bucket" "access_logs" {
   #checkov:skip=CKV_AWS_145:S3 delivers server access logs only to buckets whose default encryption is SSE-S3 (AWS: "Enabling Amazon S3 server access logging", https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html).
-  #checkov:skip=CKV_AWS_18:The access-log bucket cannot log to itself.
   #checkov:skip=CKV_AWS_21:Access logs expire after access_log_retention_days; versioning would keep deleted copies past that retention.
   #checkov:skip=CKV_AWS_144:Cross-region replication is a per-deployment DR choice, not a lake default.
   #checkov:skip=CKV2_AWS_62:Nothing consumes access-log delivery events.

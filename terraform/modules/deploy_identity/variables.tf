@@ -55,7 +55,8 @@ variable "lake_services" {
   default = [
     "apigateway", "athena", "cloudwatch", "dms", "events", "firehose", "glue", "grafana", "iot",
     "kinesis", "kinesisanalytics", "kms", "lakeformation", "lambda", "logs", "redshift", "redshift-serverless",
-    "sagemaker", "scheduler", "secretsmanager", "sns", "sqs", "states", "timestream", "transfer", "wafv2",
+    "sagemaker", "scheduler", "secretsmanager", "sns", "sqs", "states", "timestream", "timestream-influxdb",
+    "transfer", "wafv2",
   ]
   validation {
     condition     = length(setintersection(var.lake_services, ["iam", "sts", "organizations", "account", "s3"])) == 0

@@ -1,5 +1,6 @@
-# Glue Data Catalog and ETL, generated from data: tables from the dataset contracts, jobs/triggers/workflow
-# from glue/jobs/jobs.yaml, data-quality rulesets (DQDL) from the contracts' quality rules.
+# Glue Data Catalog and ETL from the compiled lake (terraform/generated/lake.json, `make compile`): tables from
+# the dataset contracts, jobs/triggers/workflow from glue/jobs/jobs.yaml. Python (energylake.compiler) validates
+# and resolves everything; this module only maps the document onto resources.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
@@ -11,25 +12,11 @@ locals {
   region     = data.aws_region.current.name
   name       = "${var.prefix}-${var.env}"
 
-  # ---- Dataset contracts -------------------------------------------------------------------------
-  contract_files = fileset(var.contracts_dir, "*.yaml")
-  contracts      = { for f in local.contract_files : trimsuffix(f, ".yaml") => yamldecode(file("${var.contracts_dir}/${f}")) }
-
-  zones     = ["raw", "transform", "curated", "quarantine"]
-  databases = { for z in local.zones : z => "${var.database_prefix}_${z}" }
-  # Quarantine records live in the transform bucket under quarantine/ (shared convention).
-  table_locations = { for n, c in local.contracts : n => (
-    c.zone == "quarantine" ? "s3://${var.bucket_names["transform"]}/quarantine/" : "s3://${var.bucket_names[c.zone]}/${n}/"
-  ) }
-
-  tables = { for n, c in local.contracts : n => {
-    zone       = c.zone
-    database   = local.databases[c.zone]
-    location   = local.table_locations[n]
-    partitions = try(c.partition_by, [])
-    columns    = c.columns
-    quality    = try(c.quality, [])
-  } }
+  lake      = jsondecode(file(var.lake_spec_file))
+  databases = { for z, d in local.lake.databases : z => d.name }
+  tables = { for n, t in local.lake.tables : n => merge(t, {
+    location = "s3://${var.bucket_names[t.location.bucket]}/${t.location.prefix}"
+  }) }
 
   # No partition projection: the jobs publish every partition as an immutable version directory
   # (<col>=<v>/v=<run_id>/) and switch the catalog partition's location to it (the atomic publish). With
@@ -44,71 +31,15 @@ locals {
     contract_zone         = t.zone
   } }
 
-  # ---- Data quality: DQDL derived from the contracts' quality rules ------------------------------
-  dq_rules = { for n, t in local.tables : n => flatten([for r in t.quality : (
-    r.rule == "not_null" ? [for col in coalescelist(try(r.columns, []), compact([try(r.column, null)])) : "IsComplete \"${col}\""] :
-    r.rule == "unique" ? (length(coalescelist(try(r.columns, []), compact([try(r.column, null)]))) == 1
-      ? ["IsUnique \"${one(coalescelist(try(r.columns, []), compact([try(r.column, null)])))}\""]
-    : ["IsPrimaryKey ${join(" ", [for col in r.columns : "\"${col}\""])}"]) :
-    r.rule == "allowed_values" ? ["ColumnValues \"${r.column}\" in [${join(", ", [for v in r.values : "\"${v}\""])}]"] :
-    r.rule == "regex" ? ["ColumnValues \"${r.column}\" matches \"${r.pattern}\""] :
-    r.rule == "not_future" ? ["ColumnValues \"${r.column}\" <= now()"] :
-    r.rule == "min_timestamp" ? ["ColumnValues \"${r.column}\" >= \"${substr(r.value, 0, 10)}\""] :
-    r.rule == "range" ? [for bound in compact([
-      try(r.min, null) == null ? "" : "ColumnValues \"${r.column}\" >= ${r.min}",
-      try(r.max, null) == null ? "" : "ColumnValues \"${r.column}\" <= ${r.max}",
-    ]) : try(r.when_column, null) == null ? bound : "${bound} where \"${r.when_column} = '${r.when_value}'\""] :
-    []
-  )]) }
-  dq_rulesets = { for n, rules in local.dq_rules : n => "Rules = [\n  ${join(",\n  ", rules)}\n]" if length(rules) > 0 }
-
-  # ---- Jobs from glue/jobs/jobs.yaml --------------------------------------------------------------
-  manifest     = yamldecode(file(var.jobs_manifest))
-  job_defaults = local.manifest.defaults
-  placeholders = {
-    "{landing}"      = var.bucket_names["landing"]
-    "{raw}"          = var.bucket_names["raw"]
-    "{transform}"    = var.bucket_names["transform"]
-    "{curated}"      = var.bucket_names["curated"]
-    "{artifacts}"    = var.bucket_names["artifacts"]
-    "{db_raw}"       = local.databases["raw"]
-    "{db_transform}" = local.databases["transform"]
-    "{db_curated}"   = local.databases["curated"]
-  }
-  jobs = { for name, j in local.manifest.jobs : name => {
-    glue_name   = "${local.name}-${name}"
-    description = try(j.description, name)
-    glue_ver    = try(j.glue_version, local.job_defaults.glue_version)
-    worker_type = try(j.worker_type, local.job_defaults.worker_type)
-    workers     = try(j.number_of_workers, local.job_defaults.number_of_workers)
-    timeout     = try(j.timeout_minutes, local.job_defaults.timeout_minutes)
-    retries     = try(j.max_retries, local.job_defaults.max_retries)
-    bookmarks   = try(j.bookmarks, local.job_defaults.bookmarks)
-    after       = try(j.after, [])
-    arguments = { for k, v in merge(try(local.job_defaults.common_arguments, {}), try(j.arguments, {})) : k => (
-      replace(replace(replace(replace(replace(replace(replace(replace(v,
-        "{landing}", local.placeholders["{landing}"]), "{raw}", local.placeholders["{raw}"]),
-        "{transform}", local.placeholders["{transform}"]), "{curated}", local.placeholders["{curated}"]),
-        "{artifacts}", local.placeholders["{artifacts}"]), "{db_raw}", local.placeholders["{db_raw}"]),
-      "{db_transform}", local.placeholders["{db_transform}"]), "{db_curated}", local.placeholders["{db_curated}"])
-    ) }
-  } }
-  start_jobs       = sort([for n, j in local.jobs : n if length(j.after) == 0])
+  # Job arguments arrive as format strings over bucket names (the only deploy-time names): one generic format().
+  jobs = { for name, j in local.lake.jobs : name => merge(j, {
+    glue_name = "${local.name}-${name}"
+    arguments = { for k, a in j.arguments : k => format(a.format, [for b in a.buckets : var.bucket_names[b]]...) }
+  }) }
   conditional_jobs = { for n, j in local.jobs : n => j if length(j.after) > 0 }
   scripts          = { for n, j in local.jobs : n => "${var.job_scripts_dir}/${n}.py" if fileexists("${var.job_scripts_dir}/${n}.py") }
   artifacts_bucket = var.bucket_names["artifacts"]
   security_config  = var.enable_security_configuration ? aws_glue_security_configuration.this[0].name : null
-}
-
-# Every `after` must name a job of the manifest; a typo would otherwise silently break the workflow.
-resource "terraform_data" "manifest_check" {
-  input = keys(local.jobs)
-  lifecycle {
-    precondition {
-      condition     = alltrue(flatten([for n, j in local.jobs : [for a in j.after : contains(keys(local.jobs), a)]]))
-      error_message = "glue/jobs/jobs.yaml: field jobs.<name>.after names unknown jobs: ${join(", ", distinct(flatten([for n, j in local.jobs : [for a in j.after : "${n}.after=${a}" if !contains(keys(local.jobs), a)]])))}"
-    }
-  }
 }
 
 # ---- Catalog --------------------------------------------------------------------------------------
@@ -120,20 +51,19 @@ resource "terraform_data" "lake_formation_settings" {
 }
 
 resource "aws_glue_catalog_database" "zone" {
-  for_each    = local.databases
-  name        = each.value
-  description = "${title(each.key)} zone of the ${var.prefix} lake (${var.env})"
-  location_uri = each.key == "quarantine" ? "s3://${var.bucket_names["transform"]}/quarantine/" : (
-  "s3://${var.bucket_names[each.key]}/")
-  tags       = var.tags
-  depends_on = [terraform_data.lake_formation_settings]
+  for_each     = local.databases
+  name         = each.value
+  description  = "${title(each.key)} zone of the ${var.prefix} lake (${var.env})"
+  location_uri = "s3://${var.bucket_names[local.lake.databases[each.key].bucket]}/${local.lake.databases[each.key].prefix}"
+  tags         = var.tags
+  depends_on   = [terraform_data.lake_formation_settings]
 }
 
 resource "aws_glue_catalog_table" "dataset" {
   for_each      = local.tables
   name          = each.key
   database_name = aws_glue_catalog_database.zone[each.value.zone].name
-  description   = local.contracts[each.key].description
+  description   = each.value.description
   table_type    = "EXTERNAL_TABLE"
   parameters    = local.table_parameters[each.key]
 
@@ -147,22 +77,22 @@ resource "aws_glue_catalog_table" "dataset" {
       parameters            = { "serialization.format" = "1" }
     }
     dynamic "columns" {
-      for_each = [for c in each.value.columns : c if !contains(each.value.partitions, c.name)]
+      for_each = each.value.columns
       content {
         name       = columns.value.name
         type       = columns.value.type
-        comment    = try(columns.value.description, null)
-        parameters = { classification = try(columns.value.classification, "internal") }
+        comment    = columns.value.comment
+        parameters = { classification = columns.value.classification }
       }
     }
   }
 
   dynamic "partition_keys" {
-    for_each = [for p in each.value.partitions : one([for c in each.value.columns : c if c.name == p])]
+    for_each = each.value.partition_keys
     content {
       name    = partition_keys.value.name
       type    = partition_keys.value.type
-      comment = try(partition_keys.value.description, null)
+      comment = partition_keys.value.comment
     }
   }
 
@@ -173,17 +103,10 @@ resource "aws_glue_catalog_table" "dataset" {
   }
 }
 
-resource "aws_glue_data_quality_ruleset" "dataset" {
-  for_each    = var.enable_data_quality ? local.dq_rulesets : {}
-  name        = "${local.name}-${each.key}"
-  description = "Quality rules of the ${each.key} contract"
-  ruleset     = each.value
-  target_table {
-    database_name = aws_glue_catalog_table.dataset[each.key].database_name
-    table_name    = aws_glue_catalog_table.dataset[each.key].name
-  }
-  tags = var.tags
-}
+# No Glue Data Quality rulesets: nothing in the workflow would evaluate them (a ruleset is only evaluated by a DQ
+# run or a job's EvaluateDataQuality transform). The contracts' quality rules run in every job instead
+# (energylake.quality, locally and on Glue, quarantining failing rows with the reason); their DQDL text is in
+# terraform/generated/lake.json (tables.<name>.dqdl) for anyone adding Glue Data Quality evaluation.
 
 # ---- Security configuration -------------------------------------------------------------------------
 
@@ -239,13 +162,11 @@ locals {
           "glue:UpdateTable", "glue:GetPartition", "glue:GetPartitions", "glue:BatchGetPartition",
           "glue:CreatePartition", "glue:BatchCreatePartition", "glue:UpdatePartition", "glue:BatchUpdatePartition",
           "glue:DeletePartition", "glue:BatchDeletePartition",
-          "glue:GetDataQualityRuleset", "glue:PublishDataQuality",
         ]
         Resource = concat(
           ["arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"],
           [for d in values(local.databases) : "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${d}"],
           [for d in values(local.databases) : "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${d}/*"],
-          ["arn:${local.partition}:glue:${local.region}:${local.account_id}:dataQualityRuleset/${local.name}-*"],
         )
       },
       {
@@ -297,7 +218,7 @@ resource "aws_iam_role_policy" "glue" {
 
 resource "aws_glue_crawler" "zone" {
   for_each = {
-    landing = ["ercot/", "openmeteo/", "dms/trading/"]
+    landing = concat(["ercot/", "openmeteo/"], local.lake.dms.landing_prefixes)
     raw     = ["telemetry/", "partner/", "documents/"]
   }
   name                   = "${local.name}-${each.key}"
@@ -377,11 +298,11 @@ resource "aws_glue_job" "this" {
   name                   = each.value.glue_name
   description            = each.value.description
   role_arn               = aws_iam_role.glue.arn
-  glue_version           = each.value.glue_ver
+  glue_version           = each.value.glue_version
   worker_type            = each.value.worker_type
-  number_of_workers      = each.value.workers
-  timeout                = each.value.timeout
-  max_retries            = each.value.retries
+  number_of_workers      = each.value.number_of_workers
+  timeout                = each.value.timeout_minutes
+  max_retries            = each.value.max_retries
   execution_class        = "STANDARD"
   security_configuration = local.security_config
 
@@ -426,7 +347,7 @@ resource "aws_glue_trigger" "start" {
   # ON_DEMAND triggers stay in state CREATED (never "activated"); declaring that avoids a perpetual diff.
   enabled = var.workflow_schedule != null
   dynamic "actions" {
-    for_each = local.start_jobs
+    for_each = local.lake.start_jobs
     content {
       job_name = aws_glue_job.this[actions.value].name
     }

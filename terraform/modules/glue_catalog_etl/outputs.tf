@@ -37,11 +37,6 @@ output "glue_role_arn" {
   value       = aws_iam_role.glue.arn
 }
 
-output "data_quality_rulesets" {
-  description = "DQDL ruleset per dataset, derived from the contracts (created only when enable_data_quality)."
-  value       = local.dq_rulesets
-}
-
 output "security_configuration" {
   description = "Name of the Glue security configuration (null when disabled)."
   value       = local.security_config

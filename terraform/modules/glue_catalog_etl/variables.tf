@@ -9,12 +9,6 @@ variable "env" {
   type        = string
 }
 
-variable "database_prefix" {
-  description = "Glue databases are <database_prefix>_<zone> (contract.glue_database())."
-  type        = string
-  default     = "energy"
-}
-
 variable "bucket_names" {
   description = "Bucket name per zone: landing, raw, transform, curated, artifacts (data_lake_storage.bucket_names)."
   type        = map(string)
@@ -25,13 +19,8 @@ variable "kms_key_arn" {
   type        = string
 }
 
-variable "contracts_dir" {
-  description = "Directory of the dataset contract YAML files (glue/lib/energylake/datasets)."
-  type        = string
-}
-
-variable "jobs_manifest" {
-  description = "Path of glue/jobs/jobs.yaml (the one list of Glue jobs)."
+variable "lake_spec_file" {
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`)."
   type        = string
 }
 
@@ -79,12 +68,6 @@ variable "crawler_schedule" {
   description = "Cron expression for the landing/raw crawlers (null = on demand)."
   type        = string
   default     = null
-}
-
-variable "enable_data_quality" {
-  description = "Create Glue Data Quality rulesets from the contracts' quality rules (moto lacks the API)."
-  type        = bool
-  default     = true
 }
 
 variable "enable_security_configuration" {

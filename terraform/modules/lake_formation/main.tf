@@ -1,80 +1,26 @@
-# Lake Formation driven by reviewed data files: LF-tags (tags.yaml), persona roles (personas.yaml),
-# LF-TBAC grants and data cells filters (grants.yaml); column classification tags from the contracts.
+# Lake Formation from the compiled lake (terraform/generated/lake.json, `make compile`): LF-tags
+# (lakeformation/tags.yaml), persona roles (personas.yaml), LF-TBAC grants and data cells filters (grants.yaml),
+# column classification tags from the contracts. energylake.compiler validates the grant files (energylake.grants,
+# the same validation `lakectl validate-grants` runs, errors naming file and field); this module only iterates.
 
 data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  name       = "${var.prefix}-${var.env}"
-  tags_file  = "${var.governance_dir}/tags.yaml"
-  pers_file  = "${var.governance_dir}/personas.yaml"
-  grant_file = "${var.governance_dir}/grants.yaml"
+  name = "${var.prefix}-${var.env}"
+  lf   = jsondecode(file(var.lake_spec_file)).lake_formation
 
-  lf_tags    = yamldecode(file(local.tags_file)).lf_tags
-  personas   = yamldecode(file(local.pers_file)).personas
-  grants_doc = yamldecode(file(local.grant_file))
-  grants     = try(local.grants_doc.grants, [])
-  filters    = try(local.grants_doc.data_filters, [])
+  lf_tags    = local.lf.lf_tags
+  personas   = local.lf.personas
+  grant_map  = local.lf.grants
+  filter_map = local.lf.data_filters
 
-  contracts = { for f in fileset(var.contracts_dir, "*.yaml") : trimsuffix(f, ".yaml") => yamldecode(file("${var.contracts_dir}/${f}")) }
-
-  allowed_permissions = ["SELECT", "DESCRIBE", "INSERT", "DELETE", "ALTER"]
-
-  # ---- Validation of the grant files (file and field named in every message) ---------------------
-  grant_errors = concat(
-    [for i, g in local.grants : "${local.grant_file}: grants[${i}].persona: '${try(g.persona, "<missing>")}' is not defined in personas.yaml"
-    if !contains(keys(local.personas), try(g.persona, ""))],
-    [for i, g in local.grants : "${local.grant_file}: grants[${i}].permissions: must be a non-empty list of ${join("/", local.allowed_permissions)}"
-    if length(try(g.permissions, [])) == 0 || !alltrue([for p in try(g.permissions, []) : contains(local.allowed_permissions, p)])],
-    [for i, g in local.grants : "${local.grant_file}: grants[${i}].lf_tag_expression: must be a non-empty mapping of LF-tag keys from tags.yaml"
-    if length(try(keys(g.lf_tag_expression), [])) == 0 || !alltrue([for k in try(keys(g.lf_tag_expression), []) : contains(keys(local.lf_tags), k)])],
-    flatten([for i, g in local.grants : [for k, vs in try(g.lf_tag_expression, {}) :
-      "${local.grant_file}: grants[${i}].lf_tag_expression.${k}: values ${jsonencode(vs)} not all in tags.yaml ${jsonencode(local.lf_tags[k])}"
-    if contains(keys(local.lf_tags), k) && !alltrue([for v in try(tolist(vs), ["<not a list>"]) : contains(local.lf_tags[k], v)])]]),
-    # PII is never granted by accident (same rule as `lakectl validate-grants`): a grant whose classification
-    # expression reaches pii (or that does not constrain classification) must say allow_pii: true with a reason.
-    [for i, g in local.grants : "${local.grant_file}: grants[${i}].allow_pii: persona '${try(g.persona, "<missing>")}' reaches pii columns; exclude classification pii, or set allow_pii: true with a reason"
-    if contains(try(tolist(g.lf_tag_expression.classification), local.lf_tags.classification), "pii") && !try(g.allow_pii == true, false)],
-    [for i, g in local.grants : "${local.grant_file}: grants[${i}].reason: allow_pii: true needs a reason"
-    if try(g.allow_pii == true, false) && trimspace(try(tostring(g.reason), "")) == ""],
-    [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].persona: '${try(f.persona, "<missing>")}' is not defined in personas.yaml"
-    if !contains(keys(local.personas), try(f.persona, ""))],
-    [for i, f in local.filters : "${local.grant_file}: data_filters[${i}].dataset: '${try(f.dataset, "<missing>")}' has no contract"
-    if !contains(keys(local.contracts), try(f.dataset, ""))],
-    flatten([for i, f in local.filters : [for c in try(f.excluded_columns, []) :
-      "${local.grant_file}: data_filters[${i}].excluded_columns: '${c}' is not a column of ${f.dataset}"
-      if contains(keys(local.contracts), try(f.dataset, "")) && !contains([for col in local.contracts[f.dataset].columns : col.name], c)
-    ]]),
-  )
-
-  # ---- Tag assignment derived from the contracts ---------------------------------------------------
-  table_tags = { for n, c in local.contracts : n => { zone = c.zone, domain = c.domain } if contains(keys(var.table_names), n) }
-  column_classes = merge([for n, c in local.contracts : {
-    for cls in distinct([for col in c.columns : try(col.classification, "internal")]) : "${n}/${cls}" => {
-      dataset        = n
-      classification = cls
-      columns        = [for col in c.columns : col.name if try(col.classification, "internal") == cls]
-    }
-  } if contains(keys(var.table_names), n)]...)
-
-  # ---- Grants by persona ---------------------------------------------------------------------------
-  grant_map  = { for i, g in local.grants : "${g.persona}-${i}" => g if length(local.grant_errors) == 0 }
-  filter_map = { for f in local.filters : f.name => f if length(local.grant_errors) == 0 }
-  # Column names with PII per dataset, and whether each persona can reach PII (used by tests and docs).
-  pii_columns = { for n, c in local.contracts : n => [for col in c.columns : col.name if try(col.classification, "internal") == "pii"] }
-  persona_classifications = { for p in keys(local.personas) : p => distinct(flatten([
-    for g in local.grants : try(g.lf_tag_expression.classification, local.lf_tags.classification) if g.persona == p
-  ])) }
-}
-
-resource "terraform_data" "grant_files_valid" {
-  input = sha1(join("", [file(local.tags_file), file(local.pers_file), file(local.grant_file)]))
-  lifecycle {
-    precondition {
-      condition     = length(local.grant_errors) == 0
-      error_message = "Invalid Lake Formation grant files:\n${join("\n", local.grant_errors)}"
-    }
-  }
+  # Tags of the tables this environment created (var.table_names: the catalog module's tables).
+  table_tags     = { for n, t in local.lf.table_tags : n => t if contains(keys(var.table_names), n) }
+  column_classes = { for k, c in local.lf.column_classes : k => c if contains(keys(var.table_names), c.dataset) }
+  # Column names with PII per dataset, and what each persona's grants reach (used by tests and docs).
+  pii_columns             = local.lf.pii_columns
+  persona_classifications = local.lf.persona_classifications
 }
 
 # ---- Settings, locations, LF-tags --------------------------------------------------------------------
@@ -88,8 +34,22 @@ resource "terraform_data" "grant_files_valid" {
 # https://docs.aws.amazon.com/lake-formation/latest/dg/change-settings.html, and the DataLakeSettings API
 # ("the only permitted values are an empty array or ... ALL to IAM_ALLOWED_PRINCIPALS"),
 # https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_DataLakeSettings.html
+#
+# Admins are merged, not replaced: PutDataLakeSettings replaces the whole list ("PutDataLakeSettings",
+# https://docs.aws.amazon.com/lake-formation/latest/APIReference/API_PutDataLakeSettings.html), so the
+# account's current admins are read and kept beside admin_arns. Removing an admin is then a deliberate step
+# outside this module (console/CLI), or set merge_existing_admins = false to make admin_arns the whole list.
+data "aws_lakeformation_data_lake_settings" "current" {
+  count = var.merge_existing_admins ? 1 : 0
+}
+
+locals {
+  existing_admins = var.merge_existing_admins ? tolist(data.aws_lakeformation_data_lake_settings.current[0].admins) : []
+  admins          = distinct(concat(local.existing_admins, var.admin_arns))
+}
+
 resource "aws_lakeformation_data_lake_settings" "this" {
-  admins = var.admin_arns
+  admins = local.admins
 
   dynamic "create_database_default_permissions" {
     for_each = var.access_mode == "iam" ? [1] : []
@@ -243,7 +203,7 @@ resource "aws_lakeformation_permissions" "database" {
       values = each.value.lf_tag_expression.zone
     }
   }
-  depends_on = [terraform_data.grant_files_valid, aws_lakeformation_resource_lf_tags.database]
+  depends_on = [aws_lakeformation_resource_lf_tags.database]
 }
 
 resource "aws_lakeformation_permissions" "table" {
@@ -260,7 +220,7 @@ resource "aws_lakeformation_permissions" "table" {
       }
     }
   }
-  depends_on = [terraform_data.grant_files_valid, aws_lakeformation_resource_lf_tags.columns]
+  depends_on = [aws_lakeformation_resource_lf_tags.columns]
 }
 
 # ---- Data cells filters (row + column security) ------------------------------------------------
@@ -276,7 +236,7 @@ resource "aws_lakeformation_data_cells_filter" "this" {
       filter_expression = each.value.row_filter
     }
     column_wildcard {
-      excluded_column_names = try(each.value.excluded_columns, [])
+      excluded_column_names = each.value.excluded_columns
     }
   }
   depends_on = [aws_lakeformation_data_lake_settings.this]
@@ -369,7 +329,7 @@ resource "aws_lakeformation_permissions" "dashboard_tables" {
     }
     expression {
       key    = "classification"
-      values = [for c in local.lf_tags.classification : c if c != "pii"]
+      values = local.lf.non_pii_classifications
     }
   }
   depends_on = [aws_lakeformation_resource_lf_tags.columns]

@@ -9,13 +9,8 @@ variable "env" {
   type        = string
 }
 
-variable "governance_dir" {
-  description = "Directory holding tags.yaml, personas.yaml and grants.yaml (lakeformation/)."
-  type        = string
-}
-
-variable "contracts_dir" {
-  description = "Directory of the dataset contract YAML files (column classification becomes the classification LF-tag)."
+variable "lake_spec_file" {
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its lake_formation part holds the validated grant files)."
   type        = string
 }
 
@@ -51,8 +46,14 @@ variable "access_mode" {
 }
 
 variable "admin_arns" {
-  description = "IAM principals that administer Lake Formation (data lake admins)."
+  description = "IAM principals that administer Lake Formation (data lake admins), added to the account's current admins (merge_existing_admins)."
   type        = list(string)
+}
+
+variable "merge_existing_admins" {
+  description = "Keep the account's current Lake Formation admins (read with the aws_lakeformation_data_lake_settings data source) beside admin_arns; false makes admin_arns the whole list."
+  type        = bool
+  default     = true
 }
 
 variable "persona_trusted_principals" {

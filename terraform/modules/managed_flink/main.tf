@@ -1,14 +1,14 @@
 # Managed Service for Apache Flink running analytics/streaming (PyFlink SQL), its Kinesis outputs and the
-# consumers: aggregates → Lambda → Timestream, alerts → Lambda → SNS, late/rejected → Firehose → S3.
+# consumers: alerts → Lambda → SNS, late/rejected → Firehose → S3. The 1-minute aggregates stay on their
+# Kinesis stream: this module creates no time-series database (the hot-path store is timestream_influxdb,
+# or streaming_ingestion's LiveAnalytics readings in accounts that still have it).
 
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
 locals {
-  region = data.aws_region.current.name
-  # Not <prefix>_telemetry: streaming_ingestion owns that name for the raw readings of the IoT rules.
-  timestream_db = replace("${var.name_prefix}-analytics", "-", "_")
-  outputs       = toset(["aggregates", "alerts", "errors"])
+  region  = data.aws_region.current.name
+  outputs = toset(["aggregates", "alerts", "errors"])
 }
 
 resource "aws_kinesis_stream" "output" {
@@ -203,14 +203,14 @@ data "aws_iam_policy_document" "lambda_assume" {
 }
 
 resource "aws_iam_role" "consumer" {
-  for_each           = toset(["alerts", "aggregates"])
+  for_each           = local.consumers
   name               = "${var.name_prefix}-telemetry-${each.key}-consumer"
   assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
   tags               = var.tags
 }
 
 data "aws_iam_policy_document" "consumer" {
-  for_each = toset(["alerts", "aggregates"])
+  for_each = local.consumers
   statement {
     actions   = ["kinesis:DescribeStream", "kinesis:DescribeStreamSummary", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards", "kinesis:ListStreams"]
     resources = [aws_kinesis_stream.output[each.key].arn]
@@ -235,31 +235,17 @@ data "aws_iam_policy_document" "consumer" {
       resources = [aws_sns_topic.alerts.arn]
     }
   }
-  dynamic "statement" {
-    for_each = var.enable_timestream ? [1] : []
-    content {
-      actions   = ["timestream:WriteRecords"]
-      resources = [for t in aws_timestreamwrite_table.aggregates : t.arn]
-    }
-  }
-  dynamic "statement" {
-    for_each = var.enable_timestream ? [1] : []
-    content {
-      actions   = ["timestream:DescribeEndpoints"]
-      resources = ["*"] # DescribeEndpoints has no resource-level permissions
-    }
-  }
 }
 
 resource "aws_iam_role_policy" "consumer" {
-  for_each = toset(["alerts", "aggregates"])
+  for_each = local.consumers
   name     = "consume-${each.key}"
   role     = aws_iam_role.consumer[each.key].id
   policy   = data.aws_iam_policy_document.consumer[each.key].json
 }
 
 resource "aws_cloudwatch_log_group" "consumer" {
-  for_each          = toset(["alerts", "aggregates"])
+  for_each          = local.consumers
   name              = "/aws/lambda/${var.name_prefix}-telemetry-${each.key}-consumer"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.kms_key_arn
@@ -267,32 +253,18 @@ resource "aws_cloudwatch_log_group" "consumer" {
 }
 
 locals {
-  consumers = merge(
-    {
-      alerts = {
-        handler = "analytics.streaming.consumers.alerts_handler"
-        env = merge(
-          { ALERTS_TOPIC_ARN = aws_sns_topic.alerts.arn },
-          var.enable_timestream ? { TIMESTREAM_DATABASE = local.timestream_db, ALERTS_TABLE = "telemetry_alerts" } : {}
-        )
-      }
-    },
-    var.enable_timestream ? {
-      aggregates = {
-        handler = "analytics.streaming.consumers.aggregates_handler"
-        env = {
-          TIMESTREAM_DATABASE = local.timestream_db
-          DEVICE_TABLE        = "device_aggregates"
-          SITE_TABLE          = "site_aggregates"
-        }
-      }
-    } : {}
-  )
+  # Alerts are published to SNS; the aggregates stream has no consumer here (no time-series store of its own).
+  consumers = {
+    alerts = {
+      handler = "analytics.streaming.consumers.alerts_handler"
+      env     = { ALERTS_TOPIC_ARN = aws_sns_topic.alerts.arn }
+    }
+  }
 }
 
 resource "aws_lambda_function" "consumer" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by the Kinesis event source mapping, where a function DLQ never applies; failed batches go to the mapping's on-failure SQS queue below.
-  #checkov:skip=CKV_AWS_117:The consumers reach only AWS APIs (Kinesis, SNS, Timestream); a VPC would add NAT/endpoints cost without isolating anything.
+  #checkov:skip=CKV_AWS_117:The consumer reaches only AWS APIs (Kinesis, SNS); a VPC would add NAT/endpoints cost without isolating anything.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile per organisation; the zip is built reproducibly by `make flink-package`.
   for_each         = local.consumers
   function_name    = "${var.name_prefix}-telemetry-${each.key}-consumer"
@@ -338,29 +310,6 @@ resource "aws_sqs_queue" "consumer_failures" {
   kms_data_key_reuse_period_seconds = 300
   message_retention_seconds         = 1209600 # 14 days to replay from the stream records' metadata
   tags                              = var.tags
-}
-
-# ---- aggregates store: Timestream (feature-flagged) --------------------------------------------------------
-
-resource "aws_timestreamwrite_database" "telemetry" {
-  count         = var.enable_timestream ? 1 : 0
-  database_name = local.timestream_db
-  kms_key_id    = var.kms_key_arn
-  tags          = var.tags
-}
-
-resource "aws_timestreamwrite_table" "aggregates" {
-  for_each      = var.enable_timestream ? toset(["device_aggregates", "site_aggregates", "telemetry_alerts"]) : toset([])
-  database_name = aws_timestreamwrite_database.telemetry[0].database_name
-  table_name    = each.key
-  retention_properties {
-    memory_store_retention_period_in_hours  = 24
-    magnetic_store_retention_period_in_days = 365
-  }
-  magnetic_store_write_properties {
-    enable_magnetic_store_writes = true # late corrections of older windows
-  }
-  tags = var.tags
 }
 
 # ---- late and rejected records: Kinesis → Firehose → S3 errors/streaming/ -----------------------------------

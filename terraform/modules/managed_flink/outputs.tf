@@ -18,16 +18,6 @@ output "alerts_topic_arn" {
   value       = aws_sns_topic.alerts.arn
 }
 
-output "timestream_database" {
-  description = "Timestream database of the aggregates (null when disabled)."
-  value       = var.enable_timestream ? aws_timestreamwrite_database.telemetry[0].database_name : null
-}
-
-output "timestream_table_arns" {
-  description = "Timestream table ARNs (for the Grafana workspace role)."
-  value       = [for t in aws_timestreamwrite_table.aggregates : t.arn]
-}
-
 output "output_stream_names" {
   description = "Names of the aggregates, alerts and errors Kinesis streams (iterator-age alarms)."
   value       = { for k, s in aws_kinesis_stream.output : k => s.name }

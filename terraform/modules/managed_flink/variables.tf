@@ -28,7 +28,7 @@ variable "errors_bucket_arn" {
 }
 
 variable "kms_key_arn" {
-  description = "Customer-managed KMS key for streams, topic, logs, Timestream and Firehose."
+  description = "Customer-managed KMS key for streams, topic, queue, logs and Firehose."
   type        = string
 }
 
@@ -77,12 +77,6 @@ variable "start_application" {
   description = "Start the Flink application after deployment."
   type        = bool
   default     = false
-}
-
-variable "enable_timestream" {
-  description = "Create the Timestream database/tables and the aggregates Lambda (operations dashboard source)."
-  type        = bool
-  default     = true
 }
 
 variable "alert_email_subscriptions" {

@@ -1,4 +1,5 @@
-# Amazon Managed Grafana with the Athena and Timestream data sources; dashboards are analytics/dashboards/*.json
+# Amazon Managed Grafana with the Athena data source, the InfluxDB hot path through a VPC connection, and
+# Timestream where LiveAnalytics tables are given; dashboards are analytics/dashboards/*.json
 # (imported through the Grafana HTTP API, see analytics/README.md). Behind a flag: it needs IAM Identity Center.
 
 data "aws_region" "current" {}
@@ -20,8 +21,10 @@ data "aws_iam_policy_document" "assume" {
 }
 
 locals {
-  account = data.aws_caller_identity.current.account_id
-  region  = data.aws_region.current.name
+  account    = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.name
+  timestream = length(var.timestream_table_arns) > 0
+  influx_vpc = var.enabled && var.influxdb != null
 }
 
 data "aws_iam_policy_document" "grafana" {
@@ -63,11 +66,46 @@ data "aws_iam_policy_document" "grafana" {
       resources = var.timestream_table_arns
     }
   }
-  statement {
-    sid       = "TimestreamEndpoints"
-    actions   = ["timestream:DescribeEndpoints", "timestream:ListDatabases", "timestream:SelectValues"]
-    resources = ["*"] # no resource-level permissions for these actions
+  dynamic "statement" {
+    for_each = local.timestream ? [1] : []
+    content {
+      sid       = "TimestreamEndpoints"
+      actions   = ["timestream:DescribeEndpoints", "timestream:ListDatabases", "timestream:SelectValues"]
+      resources = ["*"] # no resource-level permissions for these actions
+    }
   }
+}
+
+# The InfluxDB hot path is private: the workspace connects to the lake's VPC ("Amazon Managed Grafana API,
+# VpcConfiguration": at least two subnets, one to five security groups,
+# https://docs.aws.amazon.com/grafana/latest/APIReference/API_VpcConfiguration.html). Once connected, the
+# workspace's outbound traffic leaves through the VPC, so Athena is reached on 443 (NAT or endpoints).
+resource "aws_security_group" "grafana" {
+  count       = local.influx_vpc ? 1 : 0
+  name        = "${var.name_prefix}-grafana"
+  description = "Managed Grafana workspace: InfluxDB hot path and HTTPS to AWS APIs only"
+  vpc_id      = var.influxdb.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "grafana_to_influxdb" {
+  count                        = local.influx_vpc ? 1 : 0
+  security_group_id            = aws_security_group.grafana[0].id
+  description                  = "InfluxDB API (Timestream for InfluxDB)"
+  referenced_security_group_id = var.influxdb.security_group_id
+  from_port                    = 8086
+  to_port                      = 8086
+  ip_protocol                  = "tcp"
+}
+
+resource "aws_vpc_security_group_egress_rule" "grafana_to_aws_apis" {
+  count             = local.influx_vpc ? 1 : 0
+  security_group_id = aws_security_group.grafana[0].id
+  description       = "HTTPS to AWS APIs (Athena, Glue, STS) through NAT or VPC endpoints"
+  cidr_ipv4         = "0.0.0.0/0"
+  from_port         = 443
+  to_port           = 443
+  ip_protocol       = "tcp"
 }
 
 resource "aws_iam_role" "grafana" {
@@ -91,9 +129,17 @@ resource "aws_grafana_workspace" "this" {
   authentication_providers = ["AWS_SSO"]
   permission_type          = "CUSTOMER_MANAGED"
   role_arn                 = aws_iam_role.grafana[0].arn
-  data_sources             = ["ATHENA", "TIMESTREAM"]
+  data_sources             = local.timestream ? ["ATHENA", "TIMESTREAM"] : ["ATHENA"] # InfluxDB is a core Grafana data source, not an AWS one
   grafana_version          = "10.4"
   tags                     = var.tags
+
+  dynamic "vpc_configuration" {
+    for_each = local.influx_vpc ? [1] : []
+    content {
+      subnet_ids         = var.influxdb.subnet_ids
+      security_group_ids = [aws_security_group.grafana[0].id]
+    }
+  }
 
   configuration = jsonencode({
     plugins         = { pluginAdminEnabled = false }

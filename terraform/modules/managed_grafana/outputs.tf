@@ -17,3 +17,13 @@ output "role_arn" {
   description = "Role of the workspace (grant it the curated zone through Lake Formation); null when disabled."
   value       = var.enabled ? aws_iam_role.grafana[0].arn : null
 }
+
+output "security_group_id" {
+  description = "Security group of the workspace's VPC connection (give it to timestream_influxdb's client_security_group_ids); null without influxdb."
+  value       = var.enabled && var.influxdb != null ? aws_security_group.grafana[0].id : null
+}
+
+output "influxdb_url" {
+  description = "URL for the InfluxDB data source added on import (null without influxdb)."
+  value       = var.influxdb == null ? null : var.influxdb.url
+}

@@ -26,9 +26,20 @@ variable "glue_database" {
 }
 
 variable "timestream_table_arns" {
-  description = "Timestream tables of the operations dashboard (managed_flink output)."
+  description = "Timestream for LiveAnalytics tables the dashboards may read (streaming_ingestion's readings, existing accounts only)."
   type        = list(string)
   default     = []
+}
+
+variable "influxdb" {
+  description = "Timestream for InfluxDB hot path (timestream_influxdb outputs): the workspace joins the VPC to reach it (subnet_ids: at least two) and its security group may call the instance's port. The InfluxDB data source itself is added on import (README). null: no VPC connection."
+  type = object({
+    url               = string
+    vpc_id            = string
+    subnet_ids        = list(string)
+    security_group_id = string
+  })
+  default = null
 }
 
 variable "kms_key_arn" {

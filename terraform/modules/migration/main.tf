@@ -9,11 +9,11 @@ locals {
   name       = "${var.prefix}-${var.env}"
   partition  = data.aws_partition.current.partition
   bucket_arn = "arn:${local.partition}:s3:::${var.landing_bucket}"
-  # Generated from the dataset contracts by `python -m migration.dms.mappings` (a test fails when stale): the
-  # same documents the local exporter and the CDC readers follow (energylake.dms), not a copy in HCL.
-  definitions_dir    = coalesce(var.dms_definitions_dir, "${path.module}/../../../migration/dms")
-  table_mappings     = jsondecode(file("${local.definitions_dir}/table_mappings.json"))
-  s3_target_settings = jsondecode(file("${local.definitions_dir}/s3_target_settings.json"))
+  # Compiled from the dataset contracts' source hints by `make compile` (terraform/generated/lake.json, a test
+  # fails when stale): the same documents the local exporter and the CDC readers follow (energylake.dms).
+  dms                = jsondecode(file(var.lake_spec_file)).dms
+  table_mappings     = local.dms.table_mappings
+  s3_target_settings = local.dms.s3_target_settings
   # Every DMS role, the task's and the account-wide service roles, is assumed by the DMS service alone.
   dms_assume_role_policy = jsonencode({
     Version = "2012-10-17"
@@ -185,7 +185,7 @@ resource "aws_dms_s3_endpoint" "target" {
   endpoint_type           = "target"
   bucket_name             = var.landing_bucket
   service_access_role_arn = aws_iam_role.dms.arn
-  # S3Settings (DMS API Reference) from the generated s3_target_settings.json; energylake.dms documents each.
+  # S3Settings (DMS API Reference) from the compiled lake (dms.s3_target_settings); energylake.dms documents each.
   bucket_folder                               = local.s3_target_settings.BucketFolder
   data_format                                 = local.s3_target_settings.DataFormat
   add_column_name                             = local.s3_target_settings.AddColumnName

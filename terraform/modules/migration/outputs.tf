@@ -4,7 +4,7 @@ output "source_secret_arn" {
 }
 
 output "table_mappings" {
-  description = "DMS table mappings JSON (generated migration/dms/table_mappings.json: selections, lower-case names, the key's before image)."
+  description = "DMS table mappings JSON (compiled terraform/generated/lake.json: selections, lower-case names, the key's before image)."
   value       = jsonencode(local.table_mappings)
 }
 

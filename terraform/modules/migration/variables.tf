@@ -57,10 +57,9 @@ variable "schema" {
   default     = "trading"
 }
 
-variable "dms_definitions_dir" {
-  description = "Directory of the generated table_mappings.json and s3_target_settings.json (null = migration/dms of this repository)."
+variable "lake_spec_file" {
+  description = "Path of the compiled lake document (terraform/generated/lake.json, written by `make compile`; its dms part holds the table mappings and S3 target settings)."
   type        = string
-  default     = null
 }
 
 variable "instance_class" {

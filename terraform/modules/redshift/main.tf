@@ -91,7 +91,6 @@ resource "aws_vpc_security_group_ingress_rule" "clients" {
 
 resource "aws_redshift_cluster" "this" {
   #checkov:skip=CKV_AWS_71:Audit logging is configured by aws_redshift_logging below (the cluster's logging block is deprecated).
-  #checkov:skip=CKV_AWS_141:Version upgrades are allowed on purpose (security patches); maintenance window is AWS-managed.
   count                               = var.enable_redshift ? 1 : 0
   cluster_identifier                  = "${local.name}-warehouse"
   node_type                           = var.node_type

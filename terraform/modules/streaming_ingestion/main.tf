@@ -261,7 +261,7 @@ resource "aws_iam_role_policy" "iot" {
 resource "aws_iot_topic_rule" "telemetry" {
   for_each    = var.enable_iot_rules ? local.telemetry : {}
   name        = replace("${local.name}_${each.key}_telemetry", "-", "_")
-  description = "Route ${each.key} telemetry to Kinesis${var.enable_timestream ? " and Timestream" : ""}"
+  description = "Route ${each.key} telemetry to Kinesis"
   enabled     = true
   # Generated (lakeingest.telemetry.iot_rules): the message as sent, for the raw zone.
   sql         = replace(local.telemetry[each.key].raw_route_sql, "{topic_root}", var.iot_topic_root)
@@ -272,21 +272,36 @@ resource "aws_iot_topic_rule" "telemetry" {
     stream_name   = aws_kinesis_stream.this[each.key].name
     partition_key = "$${${local.telemetry[each.key].device_field}}"
   }
+  tags = var.tags
+}
 
-  dynamic "timestream" {
-    for_each = var.enable_timestream ? [1] : []
-    content {
-      role_arn      = aws_iam_role.iot[0].arn
-      database_name = aws_timestreamwrite_database.this[0].database_name
-      table_name    = aws_timestreamwrite_table.readings[0].table_name
-      dimension {
-        name  = "device_id"
-        value = "$${${local.telemetry[each.key].device_field}}"
+# Timestream for LiveAnalytics (existing accounts only): a rule of its own, because every attribute of its
+# result becomes a measure. Generated (lakeingest.telemetry.iot_rules, from lakeingest.telemetry.series):
+# explicit typed measures in SQL V1 (V2 turns whole-number decimals into integers even after cast(): "AWS IoT
+# Core, Timestream rule action", https://docs.aws.amazon.com/iot/latest/developerguide/timestream-rule-action.html),
+# the tags as dimensions and the reading's own time as the record time.
+resource "aws_iot_topic_rule" "timestream" {
+  for_each    = var.enable_iot_rules && var.enable_timestream ? local.telemetry : {}
+  name        = replace("${local.name}_${each.key}_timestream", "-", "_")
+  description = "Typed ${each.key} telemetry measures to Timestream at the readings' event time"
+  enabled     = true
+  sql         = replace(local.telemetry[each.key].timestream_sql, "{topic_root}", var.iot_topic_root)
+  sql_version = local.telemetry[each.key].timestream_sql_version
+
+  timestream {
+    role_arn      = aws_iam_role.iot[0].arn
+    database_name = aws_timestreamwrite_database.this[0].database_name
+    table_name    = aws_timestreamwrite_table.readings[0].table_name
+    dynamic "dimension" {
+      for_each = local.telemetry[each.key].timestream_dimensions
+      content {
+        name  = dimension.key
+        value = dimension.value
       }
-      dimension {
-        name  = "source"
-        value = each.key
-      }
+    }
+    timestamp {
+      unit  = "MILLISECONDS"
+      value = local.telemetry[each.key].timestream_timestamp
     }
   }
   tags = var.tags
@@ -368,7 +383,6 @@ resource "aws_api_gateway_request_validator" "body" {
 }
 
 resource "aws_api_gateway_method" "post" {
-  #checkov:skip=CKV2_AWS_53:The request validator above validates body and parameters (checkov misses the reference).
   count                = local.partner_api ? 1 : 0
   rest_api_id          = aws_api_gateway_rest_api.partner[0].id
   resource_id          = aws_api_gateway_resource.readings[0].id
@@ -460,7 +474,6 @@ resource "aws_cloudwatch_log_group" "api" {
 
 resource "aws_api_gateway_stage" "v1" {
   #checkov:skip=CKV2_AWS_51:Partners authenticate with API keys; mutual TLS needs a custom domain chosen per deployment.
-  #checkov:skip=CKV2_AWS_29:The body-size web ACL (aws_wafv2_web_acl.partner) is associated below; with enable_partner_waf off there is none.
   #checkov:skip=CKV2_AWS_77:The attached ACL enforces the body size only; no Java behind this API (a Kinesis service integration), so no Log4j lookup to block.
   #checkov:skip=CKV_AWS_120:Responses are write acknowledgements; caching them would be wrong.
   count                = local.partner_api ? 1 : 0

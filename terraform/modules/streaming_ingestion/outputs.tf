@@ -19,8 +19,8 @@ output "firehose_prefixes" {
 }
 
 output "timestream" {
-  description = "Timestream database and table (null when disabled)."
-  value       = var.enable_timestream ? { database = aws_timestreamwrite_database.this[0].database_name, table = aws_timestreamwrite_table.readings[0].table_name } : null
+  description = "Timestream database, table and table ARN (null when disabled)."
+  value       = var.enable_timestream ? { database = aws_timestreamwrite_database.this[0].database_name, table = aws_timestreamwrite_table.readings[0].table_name, table_arn = aws_timestreamwrite_table.readings[0].arn } : null
 }
 
 output "iot_topics" {

@@ -96,13 +96,13 @@ variable "enable_firehose" {
 }
 
 variable "enable_timestream" {
-  description = "Timestream database/table and the IoT rule action writing to it."
+  description = "Timestream for LiveAnalytics database/table and the typed IoT rule writing to it (closed to new customers since 2025-06-20: existing accounts only; new ones use timestream_influxdb)."
   type        = bool
-  default     = true
+  default     = false
 }
 
 variable "enable_iot_rules" {
-  description = "IoT Core topic rules routing device telemetry to Kinesis (and Timestream)."
+  description = "IoT Core topic rules routing device telemetry to Kinesis (and, with enable_timestream, typed measures to Timestream)."
   type        = bool
   default     = true
 }

@@ -57,10 +57,9 @@ variables {
   env                 = "test"
   bucket_names        = { landing = "l", raw = "r", transform = "t", curated = "c", artifacts = "a" }
   kms_key_arn         = "arn:aws:kms:us-east-1:111122223333:key/test"
-  contracts_dir       = "../../../glue/lib/energylake/datasets"
-  jobs_manifest       = "../../../glue/jobs/jobs.yaml"
   job_scripts_dir     = "../../../glue/jobs"
   python_modules_lock = "../../../requirements/glue-additional-python-modules.json"
+  lake_spec_file      = "../../generated/lake.json"
 }
 
 run "generated_from_data" {
@@ -105,8 +104,10 @@ run "generated_from_data" {
     error_message = "one conditional trigger per job with `after`, all in the one workflow"
   }
   assert {
-    condition     = strcontains(local.dq_rulesets["telemetry_readings"], "ColumnValues \"value\" <= 1 where \"metric = 'power_factor'\"")
-    error_message = "conditional range rules become DQDL with a where clause"
+    condition = (aws_glue_job.this["telemetry_to_transform"].default_arguments["--input_path"] == "s3://r/telemetry/" &&
+      aws_glue_job.this["telemetry_to_transform"].default_arguments["--quarantine_path"] == "s3://t/quarantine/" &&
+    aws_glue_job.this["telemetry_to_transform"].default_arguments["--output_database"] == "energy_transform")
+    error_message = "job arguments from the compiled lake get this environment's bucket names (DQDL is tested in Python: tests/glue/test_compiler.py)"
   }
   assert {
     condition = alltrue([for s in jsondecode(aws_iam_role_policy.glue.policy).Statement :

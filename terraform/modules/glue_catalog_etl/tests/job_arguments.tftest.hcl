@@ -26,10 +26,9 @@ variables {
     artifacts = "energylake-glueshaped-artifacts"
   }
   kms_key_arn         = "arn:aws:kms:us-east-1:111122223333:key/test"
-  contracts_dir       = "../../../glue/lib/energylake/datasets"
-  jobs_manifest       = "../../../glue/jobs/jobs.yaml"
   job_scripts_dir     = "../../../glue/jobs"
   python_modules_lock = "../../../requirements/glue-additional-python-modules.json"
+  lake_spec_file      = "../../generated/lake.json"
 }
 
 run "job_arguments" {

@@ -9,6 +9,10 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "us-east-1" }
   }
+  # An admin set outside Terraform (console, another stack) before this module's first apply.
+  mock_data "aws_lakeformation_data_lake_settings" {
+    defaults = { admins = ["arn:aws:iam::111122223333:role/break-glass"] }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::111122223333:role/mocked" }
   }
@@ -55,8 +59,7 @@ mock_provider "aws" {
 
 variables {
   env                        = "test"
-  governance_dir             = "../../../lakeformation"
-  contracts_dir              = "../../../glue/lib/energylake/datasets"
+  lake_spec_file             = "../../generated/lake.json"
   database_names             = { raw = "energy_raw", transform = "energy_transform", curated = "energy_curated", quarantine = "energy_quarantine" }
   bucket_arns                = { raw = "arn:aws:s3:::r", transform = "arn:aws:s3:::t", curated = "arn:aws:s3:::c" }
   admin_arns                 = ["arn:aws:iam::111122223333:role/admin"]
@@ -105,18 +108,24 @@ run "analyst_never_sees_pii" {
   }
 }
 
-run "malformed_grants_fail_the_plan" {
+# Malformed grant files never reach Terraform: energylake.compiler rejects them, naming the file and field
+# (tests/governance/test_compiler.py), before terraform/generated/lake.json is written.
+
+run "existing_admins_are_kept_beside_the_configured_ones" {
   command = plan
-  variables {
-    governance_dir = "./tests/bad_grants"
+  assert {
+    condition     = toset(aws_lakeformation_data_lake_settings.this.admins) == toset(concat(["arn:aws:iam::111122223333:role/break-glass"], var.admin_arns))
+    error_message = "PutDataLakeSettings replaces the admin list: the account's current admins must be kept"
   }
-  expect_failures = [terraform_data.grant_files_valid]
 }
 
-run "pii_grant_without_allow_pii_fails_the_plan" {
+run "merge_can_be_turned_off" {
   command = plan
   variables {
-    governance_dir = "./tests/pii_without_reason"
+    merge_existing_admins = false
   }
-  expect_failures = [terraform_data.grant_files_valid]
+  assert {
+    condition     = toset(aws_lakeformation_data_lake_settings.this.admins) == toset(var.admin_arns)
+    error_message = "with merge_existing_admins = false, admin_arns is the whole list"
+  }
 }

@@ -30,9 +30,6 @@ mock_provider "aws" {
   mock_resource "aws_lambda_function" {
     defaults = { arn = "arn:aws:lambda:us-east-1:111122223333:function:mocked" }
   }
-  mock_resource "aws_timestreamwrite_table" {
-    defaults = { arn = "arn:aws:timestream:us-east-1:111122223333:database/mocked/table/mocked" }
-  }
   mock_resource "aws_kinesisanalyticsv2_application" {
     defaults = { arn = "arn:aws:kinesisanalytics:us-east-1:111122223333:application/mocked" }
   }

@@ -63,3 +63,33 @@ run "enabled_workspace_is_sso_only_and_read_only" {
     error_message = "the dashboards role never deletes objects"
   }
 }
+
+run "influxdb_hot_path_through_the_vpc" {
+  command = apply
+  variables {
+    enabled               = true
+    timestream_table_arns = []
+    influxdb = {
+      url               = "https://abc123.us-east-1.timestream-influxdb.amazonaws.com:8086"
+      vpc_id            = "vpc-0123456789abcdef0"
+      subnet_ids        = ["subnet-aaaa", "subnet-bbbb"]
+      security_group_id = "sg-0influxdb"
+    }
+  }
+  assert {
+    condition     = length(aws_grafana_workspace.this[0].vpc_configuration) == 1 && toset(aws_grafana_workspace.this[0].vpc_configuration[0].subnet_ids) == toset(["subnet-aaaa", "subnet-bbbb"])
+    error_message = "the workspace joins the lake's VPC to reach the private InfluxDB instance"
+  }
+  assert {
+    condition     = aws_vpc_security_group_egress_rule.grafana_to_influxdb[0].referenced_security_group_id == "sg-0influxdb" && aws_vpc_security_group_egress_rule.grafana_to_influxdb[0].from_port == 8086
+    error_message = "the workspace may call the instance's port, nothing else inside the VPC"
+  }
+  assert {
+    condition     = aws_grafana_workspace.this[0].data_sources == tolist(["ATHENA"]) && length([for s in data.aws_iam_policy_document.grafana.statement : s if startswith(coalesce(s.sid, "-"), "Timestream")]) == 0
+    error_message = "without LiveAnalytics tables the workspace neither lists nor may call Timestream"
+  }
+  assert {
+    condition     = output.influxdb_url == "https://abc123.us-east-1.timestream-influxdb.amazonaws.com:8086"
+    error_message = "the URL for the InfluxDB data source is an output"
+  }
+}

@@ -54,6 +54,7 @@ mock_provider "aws" {
 
 variables {
   env                = "test"
+  lake_spec_file     = "../../generated/lake.json"
   landing_bucket     = "landing"
   kms_key_arn        = "arn:aws:kms:us-east-1:111122223333:key/test"
   vpc_id             = "vpc-1"

@@ -113,3 +113,30 @@ run "firehose_partitions_by_event_hour_without_small_files" {
     error_message = "no IAM statement may allow * on *"
   }
 }
+
+run "live_analytics_is_opt_in_and_its_rule_is_typed" {
+  command = plan
+  variables {
+    enable_timestream = true
+  }
+  assert {
+    condition     = alltrue([for r in aws_iot_topic_rule.timestream : !strcontains(r.sql, "SELECT *") && strcontains(r.sql, "AS Decimal") && r.sql_version == "2015-10-08"])
+    error_message = "the LiveAnalytics rule selects explicit typed measures in SQL V1 (V2 turns whole-number decimals into integers)"
+  }
+  assert {
+    condition     = length(aws_iot_topic_rule.timestream) == 2 && alltrue([for r in aws_iot_topic_rule.timestream : one([for t in r.timestream : t.timestamp[0].unit == "MILLISECONDS" && strcontains(t.timestamp[0].value, "time_to_epoch(")])])
+    error_message = "records carry the reading's own time (event time), not the processing time"
+  }
+  assert {
+    condition     = alltrue([for r in aws_iot_topic_rule.telemetry : length(r.timestream) == 0])
+    error_message = "the raw route (SELECT *) never feeds Timestream"
+  }
+}
+
+run "live_analytics_is_off_by_default" {
+  command = plan
+  assert {
+    condition     = length(aws_timestreamwrite_database.this) == 0 && length(aws_iot_topic_rule.timestream) == 0
+    error_message = "Timestream for LiveAnalytics is closed to new customers: off unless asked for"
+  }
+}
