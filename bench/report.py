@@ -9,7 +9,7 @@ LABELS = {
     "competent": "Competent PySpark (headline baseline)",
     "project": "Project job `telemetry_to_transform` (glue/jobs, local Glue runner)",
     "project_nojvm": "Project job without the JVM JSON function",
-    "naive": "Naive Glue Studio-style PySpark",
+    "naive": "Naive script (the user's starting point)",
     "duckdb": "DuckDB (single-node reference)",
 }
 
