@@ -189,3 +189,29 @@ def test_the_builtin_switch_reads_every_line_as_the_jvm_function_does(spark):
                 assert float(mine.text) == theirs.number, (line, mine.key)
             else:
                 assert mine.text == theirs.text, (line, mine.key)
+
+
+def test_the_telemetry_parse_gives_the_same_rows_with_either_json_reader(spark):
+    """tag_readings on the robustness corpus' telemetry: the same rows and reasons with the switch either way."""
+    from pathlib import Path
+
+    from energylake import parse, telemetry
+
+    root = Path(__file__).resolve().parents[1] / "robustness" / "corpus" / "raw" / "telemetry"
+    files = sorted(str(p) for p in root.rglob("*.json"))
+    assert len(files) >= 10
+
+    def rows() -> list[tuple]:
+        lines = parse.read_lines(spark, files)
+        tagged = telemetry.tag_readings(lines)
+        return sorted(tuple(str(v) for v in row) for row in tagged.collect())
+
+    with_jvm = rows()
+    spark.conf.set(jvm.JSON_READER_CONF, jvm.BUILTIN_JSON_READER)
+    try:
+        assert not jvm.uses_jvm_json_reader(spark)
+        builtin = rows()
+    finally:
+        spark.conf.unset(jvm.JSON_READER_CONF)
+    assert len(with_jvm) > 50 and any(row[-2] != "None" for row in with_jvm)  # rows with reasons among them
+    assert builtin == with_jvm
