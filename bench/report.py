@@ -200,15 +200,17 @@ def scaling_table(res: dict[str, Any]) -> list[str]:
         "is what decides throughput on large inputs. Per-core MB/s = 1 / (CPU s per MiB).",
         "",
         "| Implementation | CPU s (small) | CPU s (large) | fixed CPU s | CPU s per MiB | marginal MiB/s per core "
-        "| x naive (per MiB) | x DuckDB (per MiB) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| x naive (per MiB) | x DuckDB (per MiB) | per MiB / competent's |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    competent = (fit.get("competent") or {}).get("per_mib_cpu_s")
     for name, f in fit.items():
         per = f["per_mib_cpu_s"]
         out.append(
             f"| {LABELS.get(name, name)} | {_f(f['lo']['cpu_s'])} | {_f(f['hi']['cpu_s'])} | {_f(f['fixed_cpu_s'])} "
             f"| {_f(per, 3)} | {_f(1 / per if per > 0 else None)} | {_f(naive / per if naive and per > 0 else None)} "
-            f"| {_f(duck / per if duck and per > 0 else None, 3)} |"
+            f"| {_f(duck / per if duck and per > 0 else None, 3)} "
+            f"| {_f(per / competent if competent and competent > 0 else None)} |"
         )
     return [*out, ""]
 
