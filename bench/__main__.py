@@ -20,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--runs", type=int, default=3)
     run.add_argument("--workdir", type=Path, default=None)
     run.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
-    run.add_argument("--engines", default="project,naive,duckdb")
+    run.add_argument("--engines", default="competent,project,project_nojvm,naive,duckdb")
     run.add_argument("--no-incremental", action="store_true")
     run.add_argument("--no-cdc", action="store_true")
     run.add_argument("--cdc-changes", type=int, default=1_000_000, help="CDC batch size (default 1 million)")

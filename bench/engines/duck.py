@@ -7,7 +7,21 @@ from pathlib import Path
 
 import duckdb
 
-from bench.semantics import RICH_KEYS, SEED_TYPES, UNITS, RunCounts, metric_ranges, min_event_ts
+from bench.semantics import (
+    REASON_FUTURE,
+    REASON_MALFORMED,
+    REASON_MISSING,
+    REASON_RANGE,
+    REASON_TOO_OLD,
+    REASON_TYPE,
+    REASON_UNKNOWN_TYPE,
+    RICH_KEYS,
+    SEED_TYPES,
+    UNITS,
+    RunCounts,
+    metric_ranges,
+    min_event_ts,
+)
 
 
 def _map_case(column: str, mapping: dict[str, str]) -> str:
@@ -36,8 +50,10 @@ def transform(
     structure["metrics"] = {k: "VARCHAR" for k in RICH_KEYS}  # type: ignore[assignment]
     struct_sql = json.dumps(structure)
     # Numbers arrive as text in the VARCHAR struct; a device metric that does not cast is quarantined on its own.
-    rich_unnest = ", ".join(f"{{'metric': '{m}', 'text': r.metrics.{k}}}" for k, m in RICH_KEYS.items())
-    # One JSON parse per line (json_valid guards from_json, which raises on malformed input).
+    rich_unnest = ", ".join(f"{{'key': '{k}', 'metric': '{m}', 'text': r.metrics.{k}}}" for k, m in RICH_KEYS.items())
+    site_of = "NULLIF(regexp_extract({}, '^(.+)-T[0-9]+$', 1), '')"
+    # One JSON parse per line (json_valid guards from_json, which raises on malformed input). A line that cannot
+    # be split into readings is quarantined whole; every other check is per reading (bench.semantics' grain).
     con.execute(f"""
         CREATE TEMP TABLE recs AS
         WITH lines AS (
@@ -50,50 +66,47 @@ def transform(
                    CASE WHEN json_valid(line) AND starts_with(ltrim(line), '{{')
                         THEN from_json(line, '{struct_sql}') END AS r
             FROM lines WHERE line <> ''
-        ), typed AS (
-            SELECT source_file, line_no, line, r,
-                   r IS NOT NULL AND (r.metrics IS NOT NULL OR r.device_id IS NOT NULL) AS rich,
-                   TRY_CAST(COALESCE(r.date, r.ts) AS TIMESTAMPTZ)::TIMESTAMP AS event_ts
-            FROM parsed
         )
-        SELECT source_file, line_no, line, r, rich, event_ts,
-            CASE
-                WHEN r IS NULL THEN 'malformed_json'
-                WHEN rich AND (r.device_id IS NULL OR r.ts IS NULL OR r.metrics IS NULL)
-                    THEN 'missing_field'
-                WHEN NOT rich AND (r.id IS NULL OR r.type IS NULL OR r.date IS NULL OR r.data IS NULL)
-                    THEN 'missing_field'
-                WHEN NOT rich AND TRY_CAST(r.data AS DOUBLE) IS NULL THEN 'wrong_type'
-                WHEN NOT rich AND {_map_case("r.type", SEED_TYPES)} IS NULL THEN 'unknown_metric'
-                WHEN event_ts IS NULL THEN 'bad_timestamp'
-            END AS reason
-        FROM typed
+        SELECT source_file, line_no, line, r,
+               r IS NOT NULL AND (r.metrics IS NOT NULL OR r.device_id IS NOT NULL) AS rich,
+               CASE WHEN r IS NULL THEN '{REASON_MALFORMED}'
+                    WHEN (r.metrics IS NOT NULL OR r.device_id IS NOT NULL) AND r.metrics IS NULL
+                        THEN '{REASON_MISSING}:metrics' END AS reason
+        FROM parsed
     """)
     con.execute(f"""
         CREATE TEMP TABLE candidates AS
-        SELECT source_file, line_no, r.id AS device_id,
-               NULLIF(regexp_extract(r.id, '^(.+)-T[0-9]+$', 1), '') AS site_id,
-               {_map_case("r.type", SEED_TYPES)} AS metric, TRY_CAST(r.data AS DOUBLE) AS value, event_ts,
-               NULL AS text
+        SELECT source_file, line_no, line AS raw_record, r.id AS device_id, {site_of.format("r.id")} AS site_id,
+               r.type AS type, {_map_case("r.type", SEED_TYPES)} AS metric, r.data AS text, r.date AS ts_text
         FROM recs WHERE reason IS NULL AND NOT rich
         UNION ALL
-        SELECT source_file, line_no, device_id, site_id, m.metric, TRY_CAST(m.text AS DOUBLE), event_ts, m.text FROM (
-            SELECT source_file, line_no, r.device_id AS device_id,
-                   COALESCE(r.site_id, NULLIF(regexp_extract(r.device_id, '^(.+)-T[0-9]+$', 1), '')) AS site_id,
-                   event_ts, unnest([{rich_unnest}]) AS m
+        SELECT source_file, line_no, line || ' #' || m.key, device_id, site_id, NULL, m.metric, m.text, ts_text FROM (
+            SELECT source_file, line_no, line, r.device_id AS device_id,
+                   COALESCE(r.site_id, {site_of.format("r.device_id")}) AS site_id,
+                   r.ts AS ts_text, unnest([{rich_unnest}]) AS m
             FROM recs WHERE reason IS NULL AND rich
         ) WHERE m.text IS NOT NULL
     """)
+    # The checks in the project's order: metric, value and time types, ids, then the contract's rules.
     con.execute(f"""
         CREATE TEMP TABLE checked AS
         SELECT *, CASE
-            WHEN value IS NULL THEN 'wrong_type'
-            WHEN site_id IS NULL THEN 'missing_field'
-            WHEN NOT (CASE metric {range_case} END) THEN 'out_of_range'
-            WHEN event_ts < TIMESTAMP '{min_event_ts().isoformat(sep=" ")}' THEN 'too_old'
-            WHEN event_ts > now()::TIMESTAMP THEN 'in_future'
+            WHEN type IS NULL AND metric IS NULL THEN '{REASON_MISSING}:type'
+            WHEN metric IS NULL THEN '{REASON_UNKNOWN_TYPE}:' || type
+            WHEN trim(COALESCE(text, '')) = '' THEN '{REASON_MISSING}:value'
+            WHEN value IS NULL THEN '{REASON_TYPE}:value'
+            WHEN trim(COALESCE(ts_text, '')) = '' THEN '{REASON_MISSING}:event_ts'
+            WHEN event_ts IS NULL THEN '{REASON_TYPE}:event_ts'
+            WHEN device_id IS NULL OR site_id IS NULL THEN '{REASON_MISSING}:device_id'
+            WHEN NOT (CASE metric {range_case} END) THEN '{REASON_RANGE}:value'
+            WHEN event_ts < TIMESTAMP '{min_event_ts().isoformat(sep=" ")}' THEN '{REASON_TOO_OLD}:event_ts'
+            WHEN event_ts > now()::TIMESTAMP THEN '{REASON_FUTURE}:event_ts'
         END AS reason
-        FROM candidates
+        FROM (
+            SELECT *, TRY_CAST(trim(text) AS DOUBLE) AS value,
+                   TRY_CAST(trim(ts_text) AS TIMESTAMPTZ)::TIMESTAMP AS event_ts
+            FROM candidates
+        )
     """)
     unit_case = _map_case("metric", UNITS)
     output.mkdir(parents=True, exist_ok=True)
@@ -115,9 +128,8 @@ def transform(
                    now()::TIMESTAMP AS quarantined_ts, 'telemetry_readings' AS dataset
             FROM recs WHERE reason IS NOT NULL
             UNION ALL
-            SELECT 'telemetry_to_transform', 'bench', source_file, reason,
-                   json_object('device_id', device_id, 'metric', metric, 'value', value, 'event_ts', event_ts)::VARCHAR,
-                   now()::TIMESTAMP, 'telemetry_readings'
+            SELECT 'telemetry_to_transform', 'bench', source_file, reason, raw_record, now()::TIMESTAMP,
+                   'telemetry_readings'
             FROM checked WHERE reason IS NOT NULL
         ) TO '{quarantine / "part-0.parquet"}' (FORMAT parquet, COMPRESSION snappy)
     """)

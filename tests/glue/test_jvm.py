@@ -155,3 +155,63 @@ def test_building_the_jar_without_a_jdk_says_what_to_install(tmp_path, monkeypat
     monkeypatch.setenv("PATH", str(tmp_path))  # no javac anywhere
     with pytest.raises(jvm_build.JdkMissingError, match="openjdk-17-jdk-headless"):
         jvm_build.build_jar(tmp_path / "functions.jar")
+
+
+def test_the_builtin_switch_reads_every_line_as_the_jvm_function_does(spark):
+    """energylake.jvm.JSON_READER_CONF=builtin: from_json gives the function's struct, numbers as their text."""
+    lines = [*LINES, '{"id": "x", "zz": 1, "aa": {"deep": [1]}, "zz": 2, "id": "y", "type": "t"}']
+    frame = spark.createDataFrame([(i, line) for i, line in enumerate(lines)], "i int, line string")
+    rows = (
+        frame.select(
+            "i",
+            jvm.json_object_fields(spark, F.col("line"), KEYS, "metrics").alias("doc"),
+            jvm.json_object_map(F.col("line")).alias("m"),
+        )
+        .select("i", "doc", jvm.json_object_fields_from_map(F.col("m"), KEYS, "metrics").alias("plain"))
+        .collect()
+    )
+    for row in rows:
+        line, doc, plain = lines[row.i], row.doc, row.plain
+        assert (plain.malformed, plain.unknown, plain.repeated) == (doc.malformed, doc.unknown, doc.repeated), line
+        if doc.malformed:
+            assert (plain.text, plain.entries) == (None, None), line
+            continue
+        assert set(plain.number) == {None}, line
+        for position, key in enumerate(KEYS):
+            expected = doc.text[position]
+            assert _same_value(plain.text[position], expected), (line, key)
+        if doc.entries is None:
+            assert plain.entries is None, line
+            continue
+        assert [e.key for e in plain.entries] == [e.key for e in doc.entries], line
+        for mine, theirs in zip(plain.entries, doc.entries, strict=True):
+            if theirs.number is not None:
+                assert float(mine.text) == theirs.number, (line, mine.key)
+            else:
+                assert mine.text == theirs.text, (line, mine.key)
+
+
+def test_the_telemetry_parse_gives_the_same_rows_with_either_json_reader(spark):
+    """tag_readings on the robustness corpus' telemetry: the same rows and reasons with the switch either way."""
+    from pathlib import Path
+
+    from energylake import parse, telemetry
+
+    root = Path(__file__).resolve().parents[1] / "robustness" / "corpus" / "raw" / "telemetry"
+    files = sorted(str(p) for p in root.rglob("*.json"))
+    assert len(files) >= 10
+
+    def rows() -> list[tuple]:
+        lines = parse.read_lines(spark, files)
+        tagged = telemetry.tag_readings(lines)
+        return sorted(tuple(str(v) for v in row) for row in tagged.collect())
+
+    with_jvm = rows()
+    spark.conf.set(jvm.JSON_READER_CONF, jvm.BUILTIN_JSON_READER)
+    try:
+        assert not jvm.uses_jvm_json_reader(spark)
+        builtin = rows()
+    finally:
+        spark.conf.unset(jvm.JSON_READER_CONF)
+    assert len(with_jvm) > 50 and any(row[-2] != "None" for row in with_jvm)  # rows with reasons among them
+    assert builtin == with_jvm

@@ -53,3 +53,67 @@ def json_object_fields(spark: SparkSession, line: Column, keys: Sequence[str], n
         raise ValueError(f"JSON keys passed to {JSON_OBJECT_FIELDS} cannot contain ',': {list(keys)}")
     _register(spark)
     return F.call_udf(JSON_OBJECT_FIELDS, line.cast("binary"), F.lit(",".join(keys)), F.lit(nested))
+
+
+# The switch between the JVM function and Spark's built-in JSON reading (issue 32: code shaped for speed stays only
+# with a measured whole-job gain of at least 20%, and `make bench` measures the telemetry job both ways). A runtime
+# SQL setting of the job's session: "jvm" (the default) or "builtin".
+JSON_READER_CONF = "spark.energylake.jsonReader"
+BUILTIN_JSON_READER = "builtin"
+
+
+def uses_jvm_json_reader(spark: SparkSession) -> bool:
+    """True unless the session's JSON_READER_CONF selects Spark's built-in JSON reading."""
+    return spark.conf.get(JSON_READER_CONF, "jvm") != BUILTIN_JSON_READER
+
+
+def json_object_map(line: Column) -> Column:
+    """A JSON object line read by Spark's from_json as a map of strings (null when it is not one JSON object)."""
+    return F.from_json(line, "map<string,string>")
+
+
+def json_object_fields_from_map(doc: Column, keys: Sequence[str], nested: str, line: Column | None = None) -> Column:
+    """The JSON_OBJECT_FIELDS_TYPE struct of ``json_object_fields`` from a ``json_object_map`` column.
+
+    The built-in equivalent, for the switch above: a value's number is left null (the telemetry parse then casts
+    its text, which from_json gives for a number as well), and ``nested``'s members come from a second from_json
+    of its text when that text is an object (a JSON string value that itself starts with '{' would pass too).
+    Evaluate ``doc`` in a projection of its own: every field below reads it.
+    """
+    names = F.map_keys(doc)
+    known = F.array(*[F.lit(k) for k in keys])
+    unknown = F.array_sort(F.array_except(names, known))
+    # A known key with an earlier occurrence (from_json keeps a repeated key's every occurrence).
+    repeated = F.filter(
+        names, lambda k, i: F.array_contains(known, k) & F.exists(F.slice(names, 1, i), lambda earlier: earlier == k)
+    )
+    nested_text = doc[nested]
+    nested_object = F.ltrim(nested_text).startswith("{")
+    entries = F.transform(
+        F.map_entries(F.from_json(nested_text, "map<string,string>")),
+        lambda e: F.struct(e["key"].alias("key"), F.lit(None).cast("double").alias("number"), e["value"].alias("text")),
+    )
+    parsed = doc.isNotNull()
+    return F.struct(
+        doc.isNull().alias("malformed"),
+        F.when(parsed & (F.size(unknown) > 0), F.array_join(unknown, ",")).alias("unknown"),
+        F.when(parsed, F.get(repeated, 0)).alias("repeated"),
+        F.when(parsed, F.array(*[F.when(~nested_object, doc[k]) if k == nested else doc[k] for k in keys])).alias(
+            "text"
+        ),
+        F.when(parsed, F.array(*[F.lit(None).cast("double") for _ in keys])).alias("number"),
+        F.when(parsed & nested_object, entries).alias("entries"),
+        # One JSON value per line: from_json drops what follows the first value, so the line is read again as
+        # the only element of an array ("[line]"), which a second value or stray text makes malformed or longer.
+        # (Text that closes the array early, "{...}]", still passes: the JVM reader is exact.)
+        (
+            F.when(
+                parsed,
+                F.coalesce(
+                    F.size(F.from_json(F.concat(F.lit("["), line, F.lit("]")), "array<string>")) != 1, F.lit(True)
+                ),
+            )
+            if line is not None
+            else F.lit(False)
+        ).alias("trailing"),
+    ).cast(JSON_OBJECT_FIELDS_TYPE)

@@ -15,7 +15,7 @@ from pyspark.sql.types import DoubleType, TimestampType
 
 from energylake.contracts import get_contract
 from energylake.frames import materialise
-from energylake.jvm import json_object_fields
+from energylake.jvm import json_object_fields, json_object_fields_from_map, json_object_map, uses_jvm_json_reader
 from energylake.lineage import FILE_NO, SourceFiles, lineage_column
 from energylake.parse import INVALID_ENCODING, LINEAGE, TRAILING_CONTENT, invalid_utf8, rejects
 from energylake.quality import failing_rules, rule_failures
@@ -124,8 +124,14 @@ def parse_lines(
     # The read runs once per line in a projection of its own: the next one reads its result many times, and
     # Spark does not merge two projections where that would run an expensive expression more than once.
     # Guarded by tests/glue/test_library.py::test_tag_readings_compiles_every_projection_and_reads_each_line_once.
-    read = json_object_fields(lines.sparkSession, F.col("raw_record"), allowed, "metrics")
-    parsed = lines.select(*lineage, read.alias("_doc")).select(
+    if uses_jvm_json_reader(lines.sparkSession):
+        read = json_object_fields(lines.sparkSession, F.col("raw_record"), allowed, "metrics")
+        docs = lines.select(*lineage, read.alias("_doc"))
+    else:  # Spark's from_json instead (energylake.jvm.JSON_READER_CONF): the map in a projection of its own
+        docs = lines.select(*lineage, json_object_map(F.col("raw_record")).alias("_map")).select(
+            *lineage, json_object_fields_from_map(F.col("_map"), allowed, "metrics", F.col("raw_record")).alias("_doc")
+        )
+    parsed = docs.select(
         *lineage,
         doc["malformed"].alias("_malformed"),
         doc["trailing"].alias("_trailing"),
