@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
+from pathlib import Path
 
 from lakectl import emulator
 
@@ -47,10 +50,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run lakectl; errors print one clear line and exit non-zero."""
+    """Run lakectl; a failure prints one clear line (its stack trace goes to the log file) and exits non-zero."""
     args = build_parser().parse_args(argv)
+    log_file = _log_to_file()
     try:
         return args.func(args)
-    except (RuntimeError, ValueError, KeyError) as exc:
-        print(f"lakectl {args.command}: error: {exc}", file=sys.stderr)
+    except Exception as exc:  # every failure: one line here, the stack trace in the log
+        from energylake.failures import log_failure
+
+        line = log_failure(logging.getLogger("lakectl"), f"lakectl {args.command}", exc)
+        print(f"lakectl {args.command}: error: {line} (stack trace: {log_file})", file=sys.stderr)
         return 1
+
+
+def _log_to_file() -> Path:
+    """Send log records (warnings and errors, with stack traces) to .local/logs/lakectl.log (LAKE_LOG_FILE)."""
+    default = Path(__file__).resolve().parents[1] / ".local" / "logs" / "lakectl.log"
+    path = Path(os.environ.get("LAKE_LOG_FILE", default))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger().addHandler(handler)
+    return path

@@ -21,7 +21,14 @@ class Quarantine:
     run_id: str
     records: list[dict[str, object]] = field(default_factory=list)
 
-    def add(self, dataset: str, reason: str, raw_record: str | None, source_file: str | None = None) -> None:
+    def add(
+        self,
+        dataset: str,
+        reason: str,
+        raw_record: str | None,
+        source_file: str | None = None,
+        line_no: int | None = None,
+    ) -> None:
         """Reject one record; ``reason`` starts with a machine-readable code (``code: detail``)."""
         self.records.append(
             {
@@ -29,6 +36,7 @@ class Quarantine:
                 "job_name": self.job_name,
                 "run_id": self.run_id,
                 "source_file": source_file,
+                "line_no": line_no,
                 "reason": reason,
                 "raw_record": raw_record,
                 "quarantined_ts": datetime.now(UTC).replace(tzinfo=None),
@@ -51,6 +59,7 @@ class Quarantine:
                 ("job_name", pa.string()),
                 ("run_id", pa.string()),
                 ("source_file", pa.string()),
+                ("line_no", pa.int32()),
                 ("reason", pa.string()),
                 ("raw_record", pa.string()),
                 ("quarantined_ts", pa.timestamp("us")),

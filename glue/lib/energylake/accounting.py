@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from energylake.failures import one_line
 from energylake.storage import Storage, join_uri
 
 
@@ -84,7 +85,7 @@ class JobMetrics:
             self.status = "succeeded"
         else:
             self.status = "failed"
-            self.error = f"{type(error).__name__}: {error}".splitlines()[0]
+            self.error = one_line(error)
         self.finished_at = datetime.now(UTC).isoformat()
         self.duration_s = round(duration_s, 3)
 

@@ -235,6 +235,76 @@ def parse_contract(path: Traversable) -> DatasetContract:
         raise ContractError(f"{path.name}: field {field}: {first['msg']}") from exc
     if contract.name != path.name.removesuffix(".yaml"):
         raise ContractError(f"{path.name}: field name: {contract.name!r} must match the file name")
+    return validate(contract, path.name)
+
+
+# Column types a range rule can compare with its numeric bounds.
+_NUMERIC_TYPES = {"int", "bigint", "smallint", "double", "float"}
+_TIME_TYPES = {"date", "timestamp"}
+
+
+def semantic_problems(contract: DatasetContract) -> list[tuple[str, str]]:
+    """(field, problem) for every rule that is well-shaped but cannot mean what it says.
+
+    Shape (types, known column names) is checked when the contract is built; this checks meaning: a range has
+    a bound, its minimum does not exceed its maximum and its column is a number; a rule's ``when_value`` is a
+    value its column may take (a metric that exists); timestamps parse; patterns compile; value lists are not
+    empty; the rule fields a rule needs are there.
+    """
+    from datetime import datetime
+
+    problems: list[tuple[str, str]] = []
+    types = {c.name: c.type for c in contract.columns}
+    allowed = {r.column: set(r.values) for r in contract.quality if r.rule == "allowed_values" and r.column}
+    for i, rule in enumerate(contract.quality):
+        at = f"quality.{i}"
+        if not rule.targets:
+            problems.append((f"{at}.column", f"rule {rule.rule!r} names no column"))
+        if rule.rule == "range":
+            if rule.min is None and rule.max is None:
+                problems.append((f"{at}.min", "a range rule needs min, max or both"))
+            if rule.min is not None and rule.max is not None and rule.min > rule.max:
+                problems.append((f"{at}.min", f"min {rule.min} exceeds max {rule.max}"))
+            for name in rule.targets:
+                if name in types and types[name] not in _NUMERIC_TYPES and not _DECIMAL.match(types[name]):
+                    problems.append((f"{at}.column", f"range on {name!r} of type {types[name]}, not a number"))
+        if (rule.when_column is None) != (rule.when_value is None):
+            problems.append((f"{at}.when_value", "when_column and when_value go together"))
+        if rule.when_column in allowed and rule.when_value not in allowed[rule.when_column]:
+            problems.append(
+                (f"{at}.when_value", f"{rule.when_value!r} is not an allowed value of {rule.when_column!r}")
+            )
+        if rule.rule == "allowed_values" and not rule.values:
+            problems.append((f"{at}.values", "an allowed_values rule lists no values"))
+        if rule.rule == "regex":
+            try:
+                re.compile(rule.pattern or "")
+            except re.error as exc:
+                problems.append((f"{at}.pattern", f"does not compile: {exc}"))
+            if not rule.pattern:
+                problems.append((f"{at}.pattern", "a regex rule needs a pattern"))
+        if rule.rule == "min_timestamp":
+            try:
+                datetime.fromisoformat(rule.value or "")
+            except ValueError:
+                problems.append((f"{at}.value", f"{rule.value!r} is not an ISO timestamp"))
+        if rule.rule in ("min_timestamp", "not_future"):
+            for name in rule.targets:
+                if name in types and types[name] not in _TIME_TYPES:
+                    problems.append((f"{at}.column", f"{rule.rule} on {name!r} of type {types[name]}, not a time"))
+    if contract.event_time and types.get(contract.event_time) not in _TIME_TYPES:
+        problems.append(("event_time", f"{contract.event_time!r} is not a date or timestamp column"))
+    return problems
+
+
+def validate(contract: DatasetContract, source: str | None = None) -> DatasetContract:
+    """The contract when its rules make sense (``semantic_problems``); ContractError naming file and field."""
+    problems = semantic_problems(contract)
+    if problems:
+        where = source or f"{contract.name}.yaml"
+        field, problem = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ContractError(f"{where}: field {field}: {problem}{more}")
     return contract
 
 

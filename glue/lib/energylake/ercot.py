@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, IntegerType
 
 from energylake.contracts import get_contract
+from energylake.ercot_formats import ercot_date, hour_text, range_failures
 from energylake.parse import LINEAGE, cast_columns, parse_csv_lines, split_by_reason, union_rejects
 from energylake.quality import apply_quality
 
@@ -35,10 +36,8 @@ def _flag(col: str) -> Column:
 def system_load(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, DataFrame]:
     """NP6-345-CD lines to ercot_system_load rows (one per weather zone and hour)."""
     rows, bad_parse = parse_csv_lines(lines, _raw_columns("raw_ercot_system_load"))
-    rows = rows.withColumn("oper_day_raw", F.col("oper_day")).withColumn(
-        "oper_day", F.to_date("oper_day_raw", "MM/dd/yyyy")
-    )
-    rows = rows.withColumn("hour_ending", F.regexp_extract("hour_ending", r"^\s*(\d{1,2})", 1))
+    rows = rows.withColumn("oper_day_raw", F.col("oper_day")).withColumn("oper_day", ercot_date(F.col("oper_day_raw")))
+    rows = rows.withColumn("hour_ending", hour_text(F.col("hour_ending")))
     bad_day = F.when(F.col("oper_day").isNull(), F.concat(F.lit("invalid_type:oper_day="), F.col("oper_day_raw")))
     rows, bad_date = split_by_reason(rows, bad_day)
     melted = rows.select(
@@ -89,12 +88,19 @@ def settlement_prices(lines: DataFrame, now: datetime | None = None) -> tuple[Da
     """NP6-905-CD lines to ercot_settlement_prices rows (15-minute intervals)."""
     rows, bad_parse = parse_csv_lines(lines, _raw_columns("raw_ercot_settlement_prices"))
     typed, bad_cast = cast_columns(
-        rows.withColumn("_day", F.to_date("delivery_date", "MM/dd/yyyy")),
+        rows.withColumn("_day", ercot_date(F.col("delivery_date"))).withColumn(
+            "delivery_hour", hour_text(F.col("delivery_hour"))
+        ),
         {"delivery_hour": IntegerType(), "delivery_interval": IntegerType(), "settlement_point_price": DoubleType()},
         required=("delivery_hour", "delivery_interval", "settlement_point_price", "settlement_point_name"),
     )
+    # An hour or interval outside its documented range would shift the interval's time onto another one.
     typed, bad_day = split_by_reason(
-        typed, F.when(F.col("_day").isNull(), F.concat(F.lit("invalid_type:delivery_date="), F.col("delivery_date")))
+        typed,
+        F.coalesce(
+            F.when(F.col("_day").isNull(), F.concat(F.lit("invalid_type:delivery_date="), F.col("delivery_date"))),
+            range_failures({name: F.col(name) for name in ("delivery_hour", "delivery_interval")}),
+        ),
     )
     dst = _flag("dst_flag")
     minutes = (F.col("delivery_hour") - 1) * 60 + (F.col("delivery_interval") - 1) * 15
@@ -119,14 +125,7 @@ def fuel_mix(lines: DataFrame, now: datetime | None = None) -> tuple[DataFrame, 
     """Fuel-mix (IntGenbyFuel layout) lines to ercot_fuel_mix rows: one per fuel and 15-minute interval."""
     rows, bad_parse = parse_csv_lines(lines, [*_raw_columns("raw_ercot_fuel_mix"), *FUEL_INTERVALS])
     # ERCOT writes the fuel-mix date with a 2-digit year ("01/14/24") in some files and 4 digits in others.
-    # Each pattern only sees strings of its own shape: Spark's default parser policy raises (instead of
-    # returning null) when a 4-digit pattern meets "01/14/24", which would fail the whole job.
-    rows = rows.withColumn(
-        "_day",
-        F.when(F.col("date").rlike(r"^\d{2}/\d{2}/\d{4}$"), F.to_date("date", "MM/dd/yyyy")).when(
-            F.col("date").rlike(r"^\d{2}/\d{2}/\d{2}$"), F.to_date("date", "MM/dd/yy")
-        ),
-    )
+    rows = rows.withColumn("_day", ercot_date(F.col("date")))
     rows, bad_day = split_by_reason(
         rows, F.when(F.col("_day").isNull(), F.concat(F.lit("invalid_type:date="), F.col("date")))
     )

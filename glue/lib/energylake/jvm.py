@@ -15,10 +15,11 @@ JSON_OBJECT_FIELDS = "energylake_json_object_fields"
 JSON_OBJECT_FIELDS_CLASS = "energylake.spark.JsonObjectFields"
 # One JSON object line: malformed (not one JSON object), its unknown keys (sorted, comma-joined), its first
 # repeated key, each known key's value as text and as a number (when it is one), and one nested object's
-# members (text only when the member is not a number).
+# members (text only when the member is not a number), and whether anything but whitespace follows the object
+# (``trailing``: the line holds more than one JSON value; its fields are then not read).
 JSON_OBJECT_FIELDS_TYPE = (
     "struct<malformed:boolean,unknown:string,repeated:string,text:array<string>,number:array<double>,"
-    "entries:array<struct<key:string,number:double,text:string>>>"
+    "entries:array<struct<key:string,number:double,text:string>>,trailing:boolean>"
 )
 
 

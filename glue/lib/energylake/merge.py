@@ -14,6 +14,7 @@ from pyspark.sql import DataFrame, Observation
 from pyspark.sql import functions as F
 
 from energylake import filesizing
+from energylake import quarantine as quarantine_keys
 from energylake.contracts import DatasetContract, get_contract
 from energylake.dedup import merge_with_existing, rank_with_existing
 from energylake.frames import materialise
@@ -114,6 +115,7 @@ def quarantine(
         F.lit(job_name).alias("job_name"),
         F.lit(tables.run_id).alias("run_id"),
         "source_file",
+        quarantine_keys.record_index(rejects),
         "reason",
         "raw_record",
         F.lit(now).cast("timestamp").alias("quarantined_ts"),
@@ -125,17 +127,13 @@ def quarantine(
     count = rows.count()
     tables.metrics.rows_quarantined += count
     if count:
-        keyed = rows.withColumn(
-            "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
-        )
+        keyed = rows.withColumn("_key", quarantine_keys.merge_key())
         # Every row carries the same (dataset, quarantine_date): the only partition touched.
         literal = {"dataset": dataset, "quarantine_date": str(now.date())}
         touched = [tuple(literal[p] for p in contract.partition_by)]
         existing = tables.read_table(contract, database, touched)
         if existing is not None:
-            existing = existing.withColumn(
-                "_key", F.sha2(F.concat_ws("\x1f", "job_name", "source_file", "reason", "raw_record"), 256)
-            )
+            existing = existing.withColumn("_key", quarantine_keys.merge_key())
         # The earliest quarantine of the same record is kept, so re-runs do not duplicate it.
         merged, _ = merge_with_existing(keyed, existing, ["_key"], [F.col("quarantined_ts").asc()])
         tables.write_partitions(merged.drop("_key"), contract, database, output_root)

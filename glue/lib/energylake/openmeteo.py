@@ -10,6 +10,7 @@ from pyspark.sql.types import ArrayType, DoubleType, IntegerType, MapType, Strin
 
 from energylake.contracts import get_contract
 from energylake.dedup import deduplicate
+from energylake.openmeteo_formats import observation_time
 from energylake.parse import CORRUPT, INVALID_ENCODING, invalid_utf8, split_by_reason, union_rejects
 from energylake.quality import apply_quality
 from energylake.units import convert_to
@@ -112,12 +113,18 @@ def weather_hourly(files: DataFrame, now: datetime | None = None) -> tuple[DataF
                 F.concat(F.lit(f"unknown_unit:{var}="), unit),
             ).alias(f"_bad_{var}")
         )
-    local = F.to_timestamp("_time", "yyyy-MM-dd'T'HH:mm")
-    obs = F.to_timestamp(F.unix_timestamp(local) - F.col("_offset"))
+    obs = observation_time(F.col("_time"), F.col("_offset"))
     shaped = hours.select(
         "source_file",
         "line_no",
-        F.concat(F.col("source_file"), F.lit(" #"), F.col("_time")).alias("raw_record"),
+        # The hour as received (its index, time and values): text also when the time is null.
+        F.to_json(
+            F.struct(
+                F.col("line_no").alias("hour_index"),
+                F.col("_time").alias("time"),
+                *[F.col(f"_arr_{v}")[F.col("line_no")].alias(v) for v in HOURLY_VARIABLES],
+            )
+        ).alias("raw_record"),
         "ingested_ts",
         "site_id",
         obs.alias("observation_ts"),

@@ -13,15 +13,24 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType
 
+from energylake import csvformat
+from energylake.casts import does_not_cast
 from energylake.frames import materialise
+from energylake.jvm import json_object_fields
 from energylake.lineage import FILE_NO, SOURCE_FILE, SourceFiles
+from energylake.objects import PathMap, apply_moved
+from energylake.quarantine import record_index
 from energylake.schema import string_struct
 
+# How read paths name their objects again: (local prefix, uri prefix), a PathMap (energylake.objects) or None.
+PathMapping = tuple[str, str] | PathMap | None
 LINEAGE = ("source_file", "line_no", "raw_record", "ingested_ts")
 REASON = "_reason"  # a row's quarantine reason before the split (null = valid)
-REJECT_COLUMNS = ("source_file", "reason", "raw_record")
+REJECT_COLUMNS = ("source_file", "line_no", "reason", "raw_record")
 CORRUPT = "_corrupt_record"
 INVALID_ENCODING = "invalid_encoding:not UTF-8"
+# A line is one JSON value: anything after it (a second record, stray text) quarantines the whole line.
+TRAILING_CONTENT = "trailing_content:more than one JSON value on the line"
 
 
 def invalid_utf8(col: Column) -> Column:
@@ -50,13 +59,13 @@ def strip_cr(line: Column) -> Column:
     return F.when(line.endswith("\r"), line.substr(F.lit(1), F.length(line) - 1)).otherwise(line)
 
 
-def read_lines(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+def read_lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
     return _lines(spark, paths, path_map, None)
 
 
 def read_numbered_lines(
-    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None
+    spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None
 ) -> tuple[DataFrame, SourceFiles]:
     """``read_lines`` with ``_file_no`` in place of ``source_file``, and the numbering that names the files again."""
     # The URIs come from Spark's own file listing (no file is read), so they are spelt exactly as in the rows.
@@ -65,9 +74,7 @@ def read_numbered_lines(
     return _lines(spark, paths, path_map, files), files
 
 
-def _lines(
-    spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None, files: SourceFiles | None
-) -> DataFrame:
+def _lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping, files: SourceFiles | None) -> DataFrame:
     text = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
@@ -87,7 +94,7 @@ def _lines(
     return frame.where(F.trim("raw_record") != "").select(*lineage)
 
 
-def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, str] | None = None) -> DataFrame:
+def read_files(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per whole file: source_file, line_no (0), raw_record (the file text), ingested_ts."""
     frame = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
@@ -101,28 +108,41 @@ def read_files(spark: SparkSession, paths: Sequence[str], path_map: tuple[str, s
     return map_source(frame, path_map)
 
 
-def map_source(frame: DataFrame, path_map: tuple[str, str] | None) -> DataFrame:
-    """Rewrite staged local file paths back to their s3:// URIs (``path_map`` = (local prefix, uri prefix))."""
-    if not path_map:
-        return frame
-    local, uri = path_map
-    local = re.sub(r"^file:/*", "/", local)
-    pattern = "^file:/*" + re.escape(local.lstrip("/"))
-    return frame.withColumn("source_file", F.regexp_replace("source_file", pattern, uri.replace("\\", "\\\\")))
+def map_source(frame: DataFrame, path_map: PathMapping) -> DataFrame:
+    """Rewrite read paths back to their s3:// URIs (``path_map`` = (local prefix, uri prefix) or a PathMap,
+    which also names relocated objects again, energylake.objects)."""
+    moved = path_map if isinstance(path_map, PathMap) else None
+    prefix = moved.prefix if moved is not None else path_map
+    mapped = F.col("source_file")
+    if prefix:
+        local, uri = prefix
+        local = re.sub(r"^file:/*", "/", local)
+        pattern = "^file:/*" + re.escape(local.lstrip("/"))
+        mapped = F.regexp_replace("source_file", pattern, uri.replace("\\", "\\\\"))
+    if moved is not None:
+        return apply_moved(frame, moved, mapped)
+    return frame.withColumn("source_file", mapped) if prefix else frame
 
 
 def rejects(frame: DataFrame, reason: Column | str) -> DataFrame:
-    """Quarantine rows (source_file, reason, raw_record) for every row of ``frame``."""
+    """Quarantine rows (source_file, line_no, reason, raw_record) for every row of ``frame``.
+
+    ``line_no`` (the record's line or index in its file, null when the frame has none) keeps identical bad
+    records of one file apart; a row without its text keeps all its columns as JSON instead.
+    """
     reason_col = F.col(reason) if isinstance(reason, str) else reason
     cols = set(frame.columns)
     source = F.col("source_file") if "source_file" in cols else F.lit(None).cast("string")
-    raw = F.col("raw_record") if "raw_record" in cols else F.to_json(F.struct(*[F.col(c) for c in frame.columns]))
-    return frame.select(source.alias("source_file"), reason_col.alias("reason"), raw.alias("raw_record"))
+    whole = F.to_json(F.struct(*[F.col(c) for c in frame.columns if c != REASON]))
+    raw = F.coalesce(F.col("raw_record"), whole) if "raw_record" in cols else whole
+    return frame.select(
+        source.alias("source_file"), record_index(frame), reason_col.alias("reason"), raw.alias("raw_record")
+    )
 
 
 def empty_rejects(spark: SparkSession) -> DataFrame:
     """An empty quarantine frame."""
-    return spark.createDataFrame([], string_struct(REJECT_COLUMNS))
+    return spark.createDataFrame([], "source_file string, line_no int, reason string, raw_record string")
 
 
 def union_rejects(parts: Iterable[DataFrame]) -> DataFrame:
@@ -154,11 +174,14 @@ def parse_json_lines(
         *LINEAGE,
         F.from_json("raw_record", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}).alias("_p"),
         F.map_keys(F.from_json("raw_record", "map<string,string>")).alias("_keys"),
+        # from_json reads the first value of a line and drops the rest: the JVM reader says whether there is more.
+        json_object_fields(lines.sparkSession, F.col("raw_record"), fields, "")["trailing"].alias("_trailing"),
     )
     unknown = F.array_except(F.col("_keys"), F.array(*[F.lit(k) for k in allowed_keys]))
     reason = (
         F.when(invalid_utf8(F.col("raw_record")), INVALID_ENCODING)
         .when(F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull() | F.col("_keys").isNull(), "malformed_json")
+        .when(F.col("_trailing"), TRAILING_CONTENT)
         .when(F.size(unknown) > 0, F.concat(F.lit("unknown_columns:"), F.array_join(F.array_sort(unknown), ",")))
         .otherwise(F.lit(None))
     )
@@ -204,7 +227,9 @@ def tag_csv_lines(lines: DataFrame, expected: Sequence[str]) -> DataFrame:
         "_has_header",
         "_header_reason",
         F.from_csv(
-            "raw_record", schema.simpleString(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}
+            "raw_record",
+            schema.simpleString(),
+            {**csvformat.SPARK_OPTIONS, "mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT},
         ).alias("_p"),
     )
     reason = (
@@ -245,7 +270,8 @@ def cast_failures(frame: DataFrame, types: dict[str, DataType], required: Iterab
     checks = []
     for name, dtype in types.items():
         value = _given(frame, name)
-        checks.append(F.when(value.isNotNull() & value.cast(dtype).isNull(), F.lit(f"invalid_type:{name}")))
+        failed = does_not_cast(value, dtype) if _is_str(frame, name) else value.isNotNull() & value.cast(dtype).isNull()
+        checks.append(F.when(failed, F.lit(f"invalid_type:{name}")))
         if name in required:
             checks.append(F.when(value.isNull(), F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")

@@ -11,17 +11,18 @@ The same job script runs on AWS Glue and locally. Each concern is a module of it
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
-from energylake import parse
+from energylake import failures, parse
 from energylake import session as sessions
 from energylake.accounting import JobMetrics, publish_metrics
 from energylake.arguments import ArgumentError, glue_available, job_arguments, named_arguments, parse_args
@@ -30,10 +31,14 @@ from energylake.catalog import Catalog
 from energylake.contracts import DatasetContract
 from energylake.lineage import SourceFiles
 from energylake.merge import merge_into, quarantine
+from energylake.objects import PathMap
 from energylake.publish import PARQUET_CODEC, Tables, partition_counts
+from energylake.reading import InputObjects
 from energylake.session import SPARK_SQL_SETTINGS
 from energylake.staging import Staging
 from energylake.storage import ObjectInfo, Storage, join_uri
+
+log = logging.getLogger("energylake.job")
 
 # Re-exported: the names job scripts, the local runner and tests import from here.
 __all__ = [
@@ -63,6 +68,7 @@ class JobContext:
     tables: Tables
     now: datetime
     glue_job: Any = None
+    objects: InputObjects = field(default_factory=InputObjects)  # this run's input triage (energylake.objects)
 
     @property
     def run_id(self) -> str:
@@ -93,22 +99,25 @@ class JobContext:
         """Objects under the prefix not yet processed (new key or changed ETag); fails if the path is missing."""
         if not self.storage.bucket_exists(prefix_uri):
             raise ArgumentError(f"input path {prefix_uri} does not exist (bucket missing)")
-        objects = [o for o in self.storage.list(prefix_uri) if not suffixes or o.uri.endswith(tuple(suffixes))]
-        fresh = self.bookmarks.fresh(objects)
+        fresh = self.bookmarks.fresh(self.storage.list(prefix_uri))
         self.metrics.input_objects += len(fresh)
-        return fresh
+        # Every new object is read, read from a safe name, quarantined or counted (energylake.objects).
+        return self.objects.admit(fresh, self.storage, suffixes, self.metrics.details)
+
+    def _input_paths(self, objects: Sequence[ObjectInfo]) -> tuple[list[str], PathMap]:
+        return self.staging.input_paths(objects, self.objects, self.state_uri("relocated", self.run_id))
 
     def read_lines(self, objects: Sequence[ObjectInfo]) -> DataFrame:
         """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
-        return parse.read_lines(self.spark, *self.staging.input_paths(objects))
+        return parse.read_lines(self.spark, *self._input_paths(objects))
 
     def read_numbered_lines(self, objects: Sequence[ObjectInfo]) -> tuple[DataFrame, SourceFiles]:
         """``read_lines`` with each row's file as a number (``_file_no``), and the numbering to name it again."""
-        return parse.read_numbered_lines(self.spark, *self.staging.input_paths(objects))
+        return parse.read_numbered_lines(self.spark, *self._input_paths(objects))
 
     def read_files(self, objects: Sequence[ObjectInfo]) -> DataFrame:
         """Whole objects as rows with lineage."""
-        return parse.read_files(self.spark, *self.staging.input_paths(objects))
+        return parse.read_files(self.spark, *self._input_paths(objects))
 
     # ---- tables ------------------------------------------------------------------------------
     def read_table(
@@ -168,13 +177,19 @@ class JobContext:
         """Append quarantine rows for ``dataset`` (merged per partition, so a re-run adds no duplicates)."""
         return quarantine(
             self.tables,
-            rejects,
+            self.objects.with_unreadable(rejects),
             dataset,
             self.name,
             self.now,
             self.args["quarantine_database"],
             self.args["quarantine_path"],
         )
+
+    def quarantine_unreadable_objects(self) -> None:
+        """Quarantine the unreadable objects no load took along (a run whose new objects were all unreadable)."""
+        if self.objects.unreadable:
+            self.metrics.rows_read += self.quarantine(self.objects.empty_rejects(self.spark), self.name)
+        self.objects.cleanup(self.storage)
 
     def load(
         self,
@@ -236,15 +251,20 @@ def job_context(
     error: BaseException | None = None
     try:
         yield ctx
+        ctx.quarantine_unreadable_objects()
         bookmarks.save(run_id)
     except BaseException as exc:
         error = exc
+        # The stack trace goes to the log; the metrics (and the caller) say the failure in one line.
+        failures.log_failure(log, f"job {name}", exc)
         raise
     finally:
         metrics.finish(error, time.monotonic() - started)
         publish_metrics(metrics, storage, args["state_path"])
         with contextlib.suppress(Exception):
             ctx.spark.catalog.clearCache()
+        with contextlib.suppress(Exception):
+            ctx.objects.cleanup(storage)  # relocated copies of a failed run
         staging.remove()
         if glue_job is not None and metrics.status == "succeeded":
             glue_job.commit()

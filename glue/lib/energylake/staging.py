@@ -15,6 +15,8 @@ from pathlib import Path
 
 from pyspark.sql import DataFrameWriter
 
+from energylake.objects import PathMap
+from energylake.reading import InputObjects
 from energylake.storage import ObjectInfo, Storage, join_uri, parse_s3_uri
 
 
@@ -40,8 +42,18 @@ class Staging:
         """True when Spark works on local copies."""
         return self.directory is not None
 
-    def input_paths(self, objects: Sequence[ObjectInfo]) -> tuple[list[str], tuple[str, str] | None]:
-        """Paths Spark reads the objects from, and the (local prefix, s3:// prefix) that names them again."""
+    def input_paths(
+        self, objects: Sequence[ObjectInfo], triage: InputObjects | None = None, scratch_uri: str = ""
+    ) -> tuple[list[str], tuple[str, str] | PathMap | None]:
+        """Paths Spark reads the objects from, and the (local prefix, s3:// prefix) that names them again.
+
+        With the run's ``triage`` (energylake.reading), objects Hadoop would misread are read from copies under
+        safe names (staged locally, or under ``scratch_uri`` on S3) and a PathMap names them again.
+        """
+        if triage is not None:
+            if self.directory is None:
+                return triage.direct_paths(objects, self.storage, scratch_uri)
+            return triage.staged_paths(objects, self.storage, self.directory)
         if self.directory is None:
             return [o.uri for o in objects], None
         base = self.directory / "in"

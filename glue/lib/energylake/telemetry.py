@@ -17,7 +17,7 @@ from energylake.contracts import get_contract
 from energylake.frames import materialise
 from energylake.jvm import json_object_fields, json_object_fields_from_map, json_object_map, uses_jvm_json_reader
 from energylake.lineage import FILE_NO, SourceFiles, lineage_column
-from energylake.parse import INVALID_ENCODING, LINEAGE, invalid_utf8, rejects
+from energylake.parse import INVALID_ENCODING, LINEAGE, TRAILING_CONTENT, invalid_utf8, rejects
 from energylake.quality import failing_rules, rule_failures
 from energylake.telemetry_rules import (
     INVALID_TYPE,
@@ -134,6 +134,7 @@ def parse_lines(
     parsed = docs.select(
         *lineage,
         doc["malformed"].alias("_malformed"),
+        doc["trailing"].alias("_trailing"),
         doc["repeated"].alias("_repeated"),
         doc["unknown"].alias("_unknown"),
         *[text[key].alias(f"_f_{key}") for key in passed_on],
@@ -159,6 +160,7 @@ def parse_lines(
     line_reason = (
         F.when(invalid_utf8(F.col("raw_record")), F.lit(INVALID_ENCODING))
         .when(F.col("_malformed"), F.lit(MALFORMED_JSON))
+        .when(F.col("_trailing"), F.lit(TRAILING_CONTENT))
         .when(F.col("_repeated").isNotNull(), F.concat(F.lit(f"{MALFORMED_JSON}:repeated key "), F.col("_repeated")))
         .when(F.col("_unknown").isNotNull(), F.concat(F.lit("unknown_columns:"), F.col("_unknown")))
         .when(

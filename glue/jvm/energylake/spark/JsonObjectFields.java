@@ -24,7 +24,8 @@ import org.apache.spark.sql.api.java.UDF3;
  * <p>Arguments: the line as bytes, the known top-level keys (comma-separated) and the key of one nested object
  * whose members are returned as entries (a device record's metrics). Returns the struct declared in
  * energylake/jvm.py: whether the line is not one JSON object, its unknown keys (sorted, comma-joined), its first
- * repeated key, each known key's value as text and as a number, and the nested object's members.
+ * repeated key, each known key's value as text and as a number, the nested object's members, and whether
+ * anything but whitespace follows the object (a second record on the same line, stray text).
  *
  * <p>Values follow Spark's from_json with a map of strings: a string as is, JSON null as null, any other value
  * as JSON text (a number as written); numbers are also returned as doubles, so they need no cast from text. The
@@ -39,7 +40,7 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
           .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
           .build();
 
-  private static final Row MALFORMED = RowFactory.create(true, null, null, null, null, null);
+  private static final Row MALFORMED = RowFactory.create(true, null, null, null, null, null, false);
 
   // Per task: the key layout of the last call (the arguments are constants of the query) and a text buffer.
   private transient String preparedKeys;
@@ -106,6 +107,7 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
     TreeSet<String> unknown = null;
     String repeated = null;
     List<Row> entries = null;
+    boolean trailing;
     try (JsonParser parser = FACTORY.createParser(line)) {
       if (parser.nextToken() != JsonToken.START_OBJECT) {
         return MALFORMED;
@@ -145,6 +147,9 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
       if (token != JsonToken.END_OBJECT) {
         return MALFORMED;
       }
+      // One JSON value per line: the object's fields are still read (as from_json reads them), and the
+      // caller quarantines the line.
+      trailing = hasTrailingContent(parser);
     } catch (JsonProcessingException e) {
       return MALFORMED;
     }
@@ -154,6 +159,19 @@ public final class JsonObjectFields implements UDF3<byte[], String, String, Row>
         repeated,
         Arrays.asList(texts),
         Arrays.asList(numbers),
-        entries);
+        entries,
+        trailing);
+  }
+
+  /**
+   * Whether anything but whitespace follows the value just read. Spark's from_json stops after the first
+   * value and drops the rest, so a line holding two records (or a record and stray text) lost all but one.
+   */
+  private static boolean hasTrailingContent(JsonParser parser) throws IOException {
+    try {
+      return parser.nextToken() != null;
+    } catch (JsonProcessingException e) {
+      return true; // text after the value that is not even a JSON token
+    }
   }
 }
