@@ -25,11 +25,12 @@ def _jsonl(path: Path) -> pd.DataFrame:
 
 
 def operations_frames(streaming_out: str | Path) -> dict[str, pd.DataFrame]:
-    """Operations panels from the Flink job's output files (Timestream `time` = window_start)."""
+    """Operations panels from the Flink job's output files (aggregates at window_start; alerts at window_end, the
+    timestamp of their InfluxDB points, ``lakeingest.telemetry.series.ALERTS``)."""
     out = Path(streaming_out)
     site = _jsonl(out / "site_aggregates.jsonl").rename(columns={"window_start": "time"})
     device = _jsonl(out / "device_aggregates.jsonl").rename(columns={"window_start": "time"})
-    alerts = _jsonl(out / "telemetry_alerts.jsonl").rename(columns={"window_start": "time"})
+    alerts = _jsonl(out / "telemetry_alerts.jsonl").rename(columns={"window_end": "time"})
     frames = {
         "Site active power (1-minute average, MW)": site[site.metric == "active_power"][
             ["time", "site_id", "avg_value"]

@@ -15,7 +15,11 @@ from pathlib import Path
 import yaml
 
 from analytics.streaming.config import PACKAGE_DIR
+from lakeingest.packaging import function_sources
 
+# The alerts consumer writes to InfluxDB with the telemetry writer's own code (line protocol, client): the zip
+# carries that function's packages as functions.json lists them (standard library only, no dependencies).
+INFLUX_WRITER_FUNCTION = "telemetry_influx_writer"
 MAIN = "from analytics.streaming.app import main\n\nif __name__ == '__main__':\n    main()\n"
 CONNECTOR_PREFIX = "flink-sql-connector-aws-kinesis-streams"
 
@@ -43,16 +47,23 @@ def build_zip(target: str | Path, connector_jars: list[Path]) -> Path:
 
 
 def build_consumers_zip(target: str | Path) -> Path:
-    """The Lambda zip for the Kinesis consumers (handlers analytics.streaming.consumers.*; boto3 is in the runtime)."""
+    """The Lambda zip for the Kinesis consumers (handlers analytics.streaming.consumers.*; boto3 is in the runtime).
+
+    Besides the consumers it holds the lakeingest packages of the InfluxDB telemetry writer, which the alerts
+    consumer imports (deterministic order and timestamps).
+    """
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {
+        "analytics/__init__.py": b"",
+        "analytics/streaming/__init__.py": (PACKAGE_DIR / "__init__.py").read_bytes(),
+        "analytics/streaming/consumers.py": (PACKAGE_DIR / "consumers.py").read_bytes(),
+    }
+    for path, name in function_sources(INFLUX_WRITER_FUNCTION):
+        files[name] = path.read_bytes()
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in (
-            ("analytics/__init__.py", b""),
-            ("analytics/streaming/__init__.py", (PACKAGE_DIR / "__init__.py").read_bytes()),
-            ("analytics/streaming/consumers.py", (PACKAGE_DIR / "consumers.py").read_bytes()),
-        ):
-            zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        for name in sorted(files):
+            zf.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), files[name], zipfile.ZIP_DEFLATED)
     return target
 
 

@@ -54,6 +54,11 @@ def _files_for(packages: list[str]) -> list[tuple[Path, str]]:
     return out
 
 
+def function_sources(name: str, manifest: dict | None = None) -> list[tuple[Path, str]]:
+    """(source path, archive name) of function ``name``'s own code (its packages, without dependencies)."""
+    return _files_for((manifest or load_manifest())["functions"][name]["packages"])
+
+
 class MissingLockError(RuntimeError):
     """A function declares requirements but has no lock (run ``make lock``)."""
 

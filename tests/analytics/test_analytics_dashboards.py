@@ -51,20 +51,35 @@ def test_dashboard_json_is_a_grafana_model(name):
         assert set(panel["gridPos"]) == {"x", "y", "w", "h"}
 
 
+FLUX_COLUMNS = {"_time", "_value", "_field", "_measurement", "_start", "_stop"}  # InfluxDB's own columns
+
+
+def _flux_columns(query: str, function: str) -> list[str]:
+    """Column names a Flux function lists, e.g. ``group(columns: ["site_id"])``."""
+    lists = re.findall(function + r"\(columns: \[([^\]]*)\]", query)
+    return [column for names in lists for column in re.findall(r'"(\w+)"', names)]
+
+
 def _check_flux(query: str) -> None:
-    """A Flux query names only measurements, fields and tags the InfluxDB writer writes (series.SERIES)."""
-    from lakeingest.telemetry.series import SERIES
+    """A Flux query names only measurements, fields and tags the InfluxDB writers write (series.MEASUREMENTS)."""
+    from lakeingest.telemetry.series import MEASUREMENTS
 
     assert query.startswith('from(bucket: "${influx_bucket}")'), query
-    measurements = {s.measurement: s for s in SERIES.values()}
-    for measurement, field in re.findall(r'r\._measurement == "(\w+)" and r\._field == "(\w+)"', query) or [
-        (None, None)
-    ]:
-        assert measurement in measurements, f"unknown measurement {measurement} in: {query}"
-        assert field in {f.name for f in measurements[measurement].fields}, f"unknown field {field} in: {query}"
-        for columns in re.findall(r"group\(columns: \[([^\]]*)\]\)", query):
-            for column in re.findall(r'"(\w+)"', columns):
-                assert column in {t.name for t in measurements[measurement].tags}, f"unknown tag {column} in: {query}"
+    measurements = re.findall(r'r\._measurement == "(\w+)"', query)
+    assert measurements, f"no measurement filter in: {query}"
+    for measurement in measurements:
+        assert measurement in MEASUREMENTS, f"unknown measurement {measurement} in: {query}"
+    series = [MEASUREMENTS[m] for m in measurements]
+    fields = {f.name for s in series for f in s.fields}
+    tags = {t.name for s in series for t in s.tags}
+    for field in re.findall(r'r\._field == "(\w+)"', query):
+        assert field in fields, f"unknown field {field} in: {query}"
+    for column in _flux_columns(query, "group"):
+        assert column in tags, f"unknown tag {column} in: {query}"
+    # After a pivot on _field the fields are columns too (keep/sort name them).
+    known = FLUX_COLUMNS | tags | (fields if 'columnKey: ["_field"]' in query else set())
+    for column in _flux_columns(query, "keep") + _flux_columns(query, "sort"):
+        assert column in known, f"unknown column {column} in: {query}"
 
 
 def test_the_hot_path_panels_read_what_the_influxdb_writer_writes():
@@ -72,10 +87,15 @@ def test_the_hot_path_panels_read_what_the_influxdb_writer_writes():
     bucket = next(v for v in board["templating"]["list"] if v["name"] == "influx_bucket")
     module_vars = (REPO_ROOT / "terraform/modules/timestream_influxdb/variables.tf").read_text()
     assert re.search(r'variable "bucket" \{[^}]*default\s*=\s*"' + re.escape(bucket["query"]) + '"', module_vars)
-    flux = [p for _, p in iter_panels(("operations",)) if "query" in p["targets"][0]]
-    assert len(flux) == 3
-    for panel in flux:
+    # Every operations panel (telemetry and alerts) reads InfluxDB: Timestream LiveAnalytics is closed to new
+    # accounts and nothing creates its tables any more.
+    panels = [p for _, p in iter_panels(("operations",))]
+    assert [p["title"] for p in panels if "query" not in p["targets"][0]] == []
+    for panel in panels:
+        assert panel["datasource"]["type"] == panel["targets"][0]["datasource"]["type"] == "influxdb", panel["title"]
         _check_flux(panel["targets"][0]["query"])
+    alert_panels = [p["title"] for p in panels if '"telemetry_alerts"' in p["targets"][0]["query"]]
+    assert alert_panels == ["Alerts by type", "Latest alerts"]
 
 
 def test_flux_check_catches_a_wrong_field():
@@ -84,6 +104,22 @@ def test_flux_check_catches_a_wrong_field():
             'from(bucket: "${influx_bucket}")'
             ' |> filter(fn: (r) => r._measurement == "device_readings" and r._field == "nope")'
         )
+
+
+def test_flux_check_catches_a_wrong_tag_or_column():
+    with pytest.raises(AssertionError, match="unknown tag"):
+        _check_flux(
+            'from(bucket: "${influx_bucket}")'
+            ' |> filter(fn: (r) => r._measurement == "telemetry_alerts" and r._field == "observed_value")'
+            ' |> group(columns: ["turbine"])'
+        )
+    with pytest.raises(AssertionError, match="unknown column"):
+        _check_flux(
+            'from(bucket: "${influx_bucket}") |> filter(fn: (r) => r._measurement == "telemetry_alerts")'
+            ' |> keep(columns: ["_time", "observed_value"])'  # a field is a column only after a pivot
+        )
+    with pytest.raises(AssertionError, match="no measurement"):
+        _check_flux('from(bucket: "${influx_bucket}") |> range(start: -1h)')
 
 
 def test_every_query_references_existing_tables_and_columns():

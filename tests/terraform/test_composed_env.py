@@ -467,6 +467,32 @@ def test_new_accounts_get_the_influxdb_hot_path_and_no_liveanalytics(composed: C
     assert flink and not [c["address"] for c in flink if c["type"].startswith("aws_timestream")]
 
 
+def test_the_alerts_consumer_writes_to_the_influxdb_instance(composed: ComposedPlan) -> None:
+    """The Flink alerts reach InfluxDB too (the operations dashboard's alert panels): the consumer gets the
+    instance's URL and secret, runs in the VPC with a group the instance admits on its port, and may read only
+    that secret."""
+    consumer = next(
+        c
+        for c in composed.of_type("aws_lambda_function")
+        if c.get("module_address") == "module.analytics_streaming" and c["index"] == "alerts"
+    )
+    # The module's own test checks the variables it sets from var.influxdb; here: the env passes the instance's.
+    influxdb = composed.plan["configuration"]["root_module"]["module_calls"]["analytics_streaming"]["expressions"]
+    references = set(influxdb["influxdb"]["references"])
+    assert {"module.timeseries.endpoint_url", "module.timeseries.auth_secret_arn"} <= references, references
+    after = with_unknowns_set(composed.after(consumer), unknown_of(consumer))
+    assert after["vpc_config"] and after["vpc_config"][0]["subnet_ids"]
+    address = composed.config_address(consumer)
+    assert "module.timeseries.aws_timestreaminfluxdb_db_instance.this" in composed.ancestors(address)
+    assert "module.analytics_streaming.aws_iam_role_policy_attachment.consumer_vpc" in composed.ancestors(address)
+    ingress = "module.timeseries.aws_vpc_security_group_ingress_rule.from_clients"
+    assert "module.analytics_streaming.aws_security_group.alerts_consumer" in composed.ancestors(ingress)
+    ingress_rules = composed.of_type("aws_vpc_security_group_ingress_rule")
+    rules = [r for r in ingress_rules if composed.config_address(r) == ingress]
+    grafana = [g for g in composed.of_type("aws_security_group") if g.get("module_address") == "module.dashboards"]
+    assert len(rules) == 1 + len(grafana)  # the alerts consumer's group, and the dashboards' when planned
+
+
 def test_lake_formation_admins_are_merged_not_replaced(composed: ComposedPlan) -> None:
     """PutDataLakeSettings replaces the admin list, so the plan keeps the account's current admins (read with
     the aws_lakeformation_data_lake_settings data source) beside the example tfvars' lake_admin_arns.

@@ -252,8 +252,11 @@ def test_lambda_packages_come_from_the_manifest(tmp_path: Path) -> None:
     assert set(zips) == set(manifest)
     names = zipfile.ZipFile(zips["ercot_ingest"]).namelist()
     assert "lakeingest/ercot/handler.py" in names and not any(n.startswith("lakeingest/documents/") for n in names)
-    assert zipfile.ZipFile(values["flink_consumers_zip"]).namelist() == [
-        "analytics/__init__.py",
-        "analytics/streaming/__init__.py",
-        "analytics/streaming/consumers.py",
-    ]
+    # The consumers, and the InfluxDB telemetry writer's own packages (the alerts consumer writes with its code).
+    from lakeingest.packaging import function_sources
+
+    writer = [name for _, name in function_sources("telemetry_influx_writer")]
+    assert "lakeingest/telemetry/line_protocol.py" in writer
+    assert zipfile.ZipFile(values["flink_consumers_zip"]).namelist() == sorted(
+        ["analytics/__init__.py", "analytics/streaming/__init__.py", "analytics/streaming/consumers.py", *writer]
+    )

@@ -42,11 +42,12 @@ class Series:
     measurement: str
     tags: tuple[Tag, ...]
     fields: tuple[Field, ...]
+    time_path: str | None = None  # a series not read from a telemetry source names its time field itself
 
     @property
     def time_field(self) -> str:
         """The reading's own time (ISO-8601 UTC), never the arrival time."""
-        return SOURCES[self.source]["time_field"]
+        return self.time_path or SOURCES[self.source]["time_field"]
 
 
 SERIES: dict[str, Series] = {
@@ -64,6 +65,25 @@ SERIES: dict[str, Series] = {
         fields=(Field("data", "value", "float"),),
     ),
 }
+
+# The Flink job's anomaly alerts (analytics/streaming, sink table telemetry_alerts), written to InfluxDB by the
+# alerts consumer (analytics.streaming.consumers.alerts_handler) for the operations dashboard's alert panels.
+# Timestamp: the window's END, the moment the alert became known (an alert is never stamped before the
+# readings that raised it were complete), and where Flux's aggregateWindow puts the dashboard's other points.
+ALERTS = Series(
+    source="telemetry_alerts",
+    measurement="telemetry_alerts",
+    tags=tuple(Tag(name, name) for name in ("site_id", "device_id", "alert_type", "severity", "metric")),
+    fields=(
+        Field("observed_value", "observed_value", "float"),
+        Field("threshold", "threshold", "float"),
+        Field("reading_count", "reading_count", "integer"),
+    ),
+    time_path="window_end",
+)
+
+# Every measurement written to InfluxDB, by name (what dashboards may query).
+MEASUREMENTS: dict[str, Series] = {s.measurement: s for s in (*SERIES.values(), ALERTS)}
 
 
 def lookup(record: dict[str, Any], path: str) -> Any:

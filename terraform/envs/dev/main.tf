@@ -148,9 +148,13 @@ module "timeseries" {
   kms_key_arn           = module.storage.kms_key_arn
   functions_manifest    = local.ingestion_sources[0]
   lambda_zip_dir        = coalesce(var.lambda_zip_dir, "${local.repo}/build/lambda")
-  # The dashboards' VPC connection (a list of known length: the group id is known only after apply).
-  client_security_group_ids = var.enable_grafana ? [module.dashboards.security_group_id] : []
-  tags                      = local.tags
+  # The dashboards' VPC connection and the alerts consumer (a list of known length: the group ids are known
+  # only after apply).
+  client_security_group_ids = concat(
+    var.enable_grafana ? [module.dashboards.security_group_id] : [],
+    var.enable_timestream_influxdb ? [module.analytics_streaming.alerts_consumer_security_group_id] : [],
+  )
+  tags = local.tags
 }
 
 module "migration" {
@@ -216,8 +220,16 @@ module "analytics_streaming" {
   consumers_zip_path        = local.flink_consumers_zip
   start_application         = var.start_flink_application
   alert_email_subscriptions = var.alert_emails
-  tags                      = local.tags
-  depends_on                = [terraform_data.analytics_packages]
+  # Alerts also become telemetry_alerts points in InfluxDB (the operations dashboard's alert panels).
+  influxdb = var.enable_timestream_influxdb ? {
+    url               = module.timeseries.endpoint_url
+    secret_arn        = module.timeseries.auth_secret_arn
+    vpc_id            = var.vpc_id
+    subnet_ids        = var.private_subnet_ids
+    security_group_id = module.timeseries.security_group_id
+  } : null
+  tags       = local.tags
+  depends_on = [terraform_data.analytics_packages]
 }
 
 module "forecast" {

@@ -6,9 +6,12 @@
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
+data "aws_partition" "current" {}
+
 locals {
   region  = data.aws_region.current.name
   outputs = toset(["aggregates", "alerts", "errors"])
+  influx  = var.influxdb != null
 }
 
 resource "aws_kinesis_stream" "output" {
@@ -235,6 +238,15 @@ data "aws_iam_policy_document" "consumer" {
       resources = [aws_sns_topic.alerts.arn]
     }
   }
+  # The InfluxDB instance's own secret (organization, bucket, credentials), as the telemetry writer reads it.
+  dynamic "statement" {
+    for_each = each.key == "alerts" && local.influx ? [1] : []
+    content {
+      sid       = "InfluxDbSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [var.influxdb.secret_arn]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "consumer" {
@@ -253,18 +265,62 @@ resource "aws_cloudwatch_log_group" "consumer" {
 }
 
 locals {
-  # Alerts are published to SNS; the aggregates stream has no consumer here (no time-series store of its own).
+  # Alerts are written to InfluxDB (when configured) and published to SNS; the aggregates stream has no consumer
+  # here (no time-series store of its own). The InfluxDB variables are the telemetry writer's
+  # (lambda/functions.json: telemetry_influx_writer), read by analytics.streaming.consumers.
   consumers = {
     alerts = {
       handler = "analytics.streaming.consumers.alerts_handler"
-      env     = { ALERTS_TOPIC_ARN = aws_sns_topic.alerts.arn }
+      env = merge(
+        { ALERTS_TOPIC_ARN = aws_sns_topic.alerts.arn },
+        local.influx ? { INFLUXDB_URL = var.influxdb.url, INFLUXDB_SECRET_ARN = var.influxdb.secret_arn } : {},
+      )
+      vpc = local.influx
     }
   }
 }
 
+# ---- the alerts consumer in the VPC, when it writes to InfluxDB ---------------------------------------------
+
+resource "aws_security_group" "alerts_consumer" {
+  #checkov:skip=CKV2_AWS_5:Attached to aws_lambda_function.consumer["alerts"] through its dynamic vpc_config block, which this check's plan graph does not follow.
+  count       = local.influx ? 1 : 0
+  name        = "${var.name_prefix}-telemetry-alerts-consumer"
+  description = "Alerts consumer Lambda: InfluxDB and HTTPS to AWS APIs (Secrets Manager, SNS) only"
+  vpc_id      = var.influxdb.vpc_id
+  tags        = var.tags
+}
+
+resource "aws_vpc_security_group_egress_rule" "alerts_to_influxdb" {
+  count                        = local.influx ? 1 : 0
+  security_group_id            = aws_security_group.alerts_consumer[0].id
+  description                  = "InfluxDB API (Timestream for InfluxDB)"
+  referenced_security_group_id = var.influxdb.security_group_id
+  from_port                    = 8086
+  to_port                      = 8086
+  ip_protocol                  = "tcp"
+}
+
+resource "aws_vpc_security_group_egress_rule" "alerts_to_aws_apis" {
+  count             = local.influx ? 1 : 0
+  security_group_id = aws_security_group.alerts_consumer[0].id
+  description       = "HTTPS to Secrets Manager and SNS (through NAT or VPC interface endpoints)"
+  cidr_ipv4         = "0.0.0.0/0"
+  from_port         = 443
+  to_port           = 443
+  ip_protocol       = "tcp"
+}
+
+# The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
+# access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+resource "aws_iam_role_policy_attachment" "consumer_vpc" {
+  for_each   = { for k, c in local.consumers : k => c if c.vpc }
+  role       = aws_iam_role.consumer[each.key].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+}
+
 resource "aws_lambda_function" "consumer" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by the Kinesis event source mapping, where a function DLQ never applies; failed batches go to the mapping's on-failure SQS queue below.
-  #checkov:skip=CKV_AWS_117:The consumer reaches only AWS APIs (Kinesis, SNS); a VPC would add NAT/endpoints cost without isolating anything.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile per organisation; the zip is built reproducibly by `make flink-package`.
   for_each         = local.consumers
   function_name    = "${var.name_prefix}-telemetry-${each.key}-consumer"
@@ -281,10 +337,18 @@ resource "aws_lambda_function" "consumer" {
   environment {
     variables = each.value.env
   }
+  dynamic "vpc_config" {
+    for_each = each.value.vpc ? [1] : []
+    content {
+      subnet_ids         = var.influxdb.subnet_ids
+      security_group_ids = [aws_security_group.alerts_consumer[0].id]
+    }
+  }
   tracing_config {
     mode = "Active"
   }
-  depends_on = [aws_cloudwatch_log_group.consumer]
+  # Creating a function in a VPC needs the ENI permissions already attached to its role.
+  depends_on = [aws_cloudwatch_log_group.consumer, aws_iam_role_policy.consumer, aws_iam_role_policy_attachment.consumer_vpc]
 }
 
 resource "aws_lambda_event_source_mapping" "consumer" {

@@ -61,6 +61,18 @@ variable "consumers_zip_path" {
   type        = string
 }
 
+variable "influxdb" {
+  description = "Timestream for InfluxDB hot path (timestream_influxdb outputs): the alerts consumer writes each alert as a telemetry_alerts point. It runs in subnet_ids (private, with a route to Secrets Manager and SNS: NAT or interface endpoints) with a security group of its own that may call the instance's port (give that group to timestream_influxdb's client_security_group_ids), and may read the instance's secret. null: alerts go to SNS only."
+  type = object({
+    url               = string
+    secret_arn        = string
+    vpc_id            = string
+    subnet_ids        = list(string)
+    security_group_id = string
+  })
+  default = null
+}
+
 variable "connector_jar_name" {
   description = "File name of the Kinesis SQL connector JAR inside the zip's lib/ directory."
   type        = string

@@ -80,7 +80,7 @@ variable "admin_username" {
 }
 
 variable "client_security_group_ids" {
-  description = "Security groups allowed to reach InfluxDB on its port besides the writer (e.g. Managed Grafana's)."
+  description = "Security groups allowed to reach InfluxDB on its port besides the writer (e.g. Managed Grafana's, managed_flink's alerts consumer)."
   type        = list(string)
   default     = []
 }

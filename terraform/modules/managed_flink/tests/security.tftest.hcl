@@ -9,6 +9,9 @@ mock_provider "aws" {
   mock_data "aws_region" {
     defaults = { name = "us-east-1" }
   }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
   mock_resource "aws_iam_role" {
     defaults = { arn = "arn:aws:iam::111122223333:role/mocked" }
   }
@@ -105,6 +108,58 @@ run "everything_encrypted_and_least_privilege" {
   assert {
     condition     = startswith(aws_kinesis_firehose_delivery_stream.errors.extended_s3_configuration[0].prefix, "errors/streaming/")
     error_message = "late and rejected records land under errors/streaming/"
+  }
+}
+
+run "alerts_reach_influxdb_from_the_vpc" {
+  command = apply
+  variables {
+    influxdb = {
+      url               = "https://influx.example:8086"
+      secret_arn        = "arn:aws:secretsmanager:us-east-1:111122223333:secret:influx-auth"
+      vpc_id            = "vpc-0123"
+      subnet_ids        = ["subnet-a", "subnet-b"]
+      security_group_id = "sg-influxdb"
+    }
+  }
+  assert {
+    condition = (aws_lambda_function.consumer["alerts"].environment[0].variables["INFLUXDB_URL"] == "https://influx.example:8086"
+    && aws_lambda_function.consumer["alerts"].environment[0].variables["INFLUXDB_SECRET_ARN"] == var.influxdb.secret_arn)
+    error_message = "the alerts consumer gets the telemetry writer's InfluxDB settings (lambda/functions.json)"
+  }
+  assert {
+    condition = (aws_lambda_function.consumer["alerts"].vpc_config[0].subnet_ids == toset(var.influxdb.subnet_ids)
+    && aws_lambda_function.consumer["alerts"].vpc_config[0].security_group_ids == toset([aws_security_group.alerts_consumer[0].id]))
+    error_message = "the alerts consumer runs in the instance's subnets with its own security group"
+  }
+  assert {
+    condition = (aws_vpc_security_group_egress_rule.alerts_to_influxdb[0].referenced_security_group_id == "sg-influxdb"
+      && aws_vpc_security_group_egress_rule.alerts_to_influxdb[0].from_port == 8086
+    && output.alerts_consumer_security_group_id == aws_security_group.alerts_consumer[0].id)
+    error_message = "its group may call the instance's port, and is an output for the instance's ingress"
+  }
+  assert {
+    condition = toset(flatten([for s in data.aws_iam_policy_document.consumer["alerts"].statement : s.resources if s.sid == "InfluxDbSecret"])) == toset([var.influxdb.secret_arn]) && (
+    length([for s in data.aws_iam_policy_document.consumer["alerts"].statement : s if contains(coalesce(s.actions, []), "secretsmanager:GetSecretValue")]) == 1)
+    error_message = "the alerts consumer may read exactly the instance's secret"
+  }
+  assert {
+    condition     = endswith(aws_iam_role_policy_attachment.consumer_vpc["alerts"].policy_arn, ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+    error_message = "the alerts consumer's role may create its network interfaces"
+  }
+}
+
+run "influxdb_off_keeps_sns_only" {
+  command = plan
+  assert {
+    condition = (length(aws_security_group.alerts_consumer) == 0 && length(aws_iam_role_policy_attachment.consumer_vpc) == 0
+      && length(aws_lambda_function.consumer["alerts"].vpc_config) == 0
+    && !contains(keys(aws_lambda_function.consumer["alerts"].environment[0].variables), "INFLUXDB_URL"))
+    error_message = "without var.influxdb the alerts consumer stays outside the VPC and writes to SNS only"
+  }
+  assert {
+    condition     = length([for s in data.aws_iam_policy_document.consumer["alerts"].statement : s if s.sid == "InfluxDbSecret"]) == 0
+    error_message = "without var.influxdb the consumer may read no secret"
   }
 }
 
