@@ -208,6 +208,7 @@ def plan_dataset(
     names = contract.partition_by
     current = source.versions(contract)
     current_keys = set()
+    kept = 0
     batches: list[pa.RecordBatch] = []
     for values, version in sorted(current.items()):
         key = partition_key(contract, values)
@@ -215,6 +216,7 @@ def plan_dataset(
         done = loaded.get(key)
         if done is not None and done.version == version:
             load.kept_rows += done.rows
+            kept += 1
             load.newest_file = _newer(load.newest_file, done.newest_file)
             continue
         values_of = dict(zip(names, values, strict=True))
@@ -232,7 +234,7 @@ def plan_dataset(
         load.partitions.append(part)
     for key in sorted(set(loaded) - current_keys):
         load.removed.append(dict(zip(names, partition_values(key), strict=True)))
-    load.complete = not loaded or not names
+    load.complete = kept == 0  # every current partition is staged: nothing else in the warehouse stays
     wanted = gate_columns(contract)
     if batches:
         load.table = pa.Table.from_batches(batches)
