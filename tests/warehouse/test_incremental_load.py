@@ -21,7 +21,7 @@ from energylake.contracts import get_contract
 from migration.storage import S3Store, split_s3_url
 from tests.warehouse.test_curated_to_redshift import ROLE, warehouse  # noqa: F401 - warehouse is a fixture
 from warehouse.loader import TRADING_DATASETS, load_datasets, s3_reader
-from warehouse.redshift_dialect import check_manifest
+from warehouse.redshift_dialect import check_manifest, check_script
 
 pytestmark = pytest.mark.postgres
 ROWS = 40
@@ -99,7 +99,8 @@ def test_second_load_copies_and_reads_only_the_new_day(lake, warehouse):  # noqa
     counts = warehouse.query("SELECT transaction_date, count(*) FROM trading.transactions GROUP BY 1 ORDER BY 1")
     assert counts == [(_day(0), ROWS), (_day(1), ROWS)]
     refreshed = [s for s in warehouse.executed if s.startswith("CALL trading.sp_refresh_settlement")]
-    assert refreshed == [f"CALL trading.sp_refresh_settlement('{_day(1)}', '{_day(1)}')"]
+    assert refreshed == [f"CALL trading.sp_refresh_settlement('{_day(1)}', '{_day(1)}')"]  # that day only
+    assert check_script(refreshed) == []
 
 
 def test_the_manifest_is_the_documented_redshift_format(lake, warehouse):  # noqa: F811
