@@ -26,7 +26,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -40,6 +40,7 @@ from sqlglot import exp
 from energylake.catalog import Catalog
 from energylake.contracts import DatasetContract, get_contract
 from energylake.dms import trading_datasets
+from migration.dms.apply import arrow_type
 from migration.storage import S3Store, split_s3_url
 from warehouse.changes import (
     CatalogVersions,
@@ -239,7 +240,8 @@ def plan_dataset(
     if batches:
         load.table = pa.Table.from_batches(batches)
     else:
-        load.table = pa.table({c: pa.array([], pa.string()) for c in wanted})
+        types = {c.name: pa.string() if c.name in names else arrow_type(c.type) for c in contract.columns}
+        load.table = pa.table({c: pa.array([], types[c]) for c in wanted})
     return load
 
 
@@ -350,19 +352,33 @@ class LoadResult:
     changed: dict[str, int] = field(default_factory=dict)  # partitions replaced or removed per dataset
 
 
-def _resolver(executor: Executor) -> Callable[[str, str, list], set]:
-    """Which keys already exist in a dataset's warehouse table (for foreign keys of staged rows)."""
+@dataclass
+class _KeptRows:
+    """The gate's view of the warehouse: rows outside the partitions this load replaces (quality.WarehouseKeys)."""
 
-    def resolve(dataset: str, key: str, values: list) -> set:
+    executor: Executor
+    loads: dict[str, DatasetLoad]
+
+    def _select(self, dataset: str, column: str, values: list | None) -> set:
+        load = self.loads[dataset]
+        target = warehouse_table(load.contract)
         found: set = set()
-        target = warehouse_table(get_contract(dataset))
-        for start in range(0, len(values), 1000):
-            chunk = [exp.convert(v) for v in values[start : start + 1000]]
-            sql = exp.select(key).from_(target).where(exp.In(this=exp.column(key), expressions=chunk))
-            found |= {row[0] for row in executor.query(sql.sql(dialect=executor.dialect))}
+        chunks = [None] if values is None else [values[i : i + 1000] for i in range(0, len(values), 1000)]
+        for chunk in chunks:
+            sql = exp.select(column).distinct().from_(target)
+            if chunk is not None:
+                sql = sql.where(exp.In(this=exp.column(column), expressions=[exp.convert(v) for v in chunk]))
+            scope = _partition_filter(load, target) if load.changed and values is not None else None
+            if scope is not None:
+                sql = sql.where(exp.not_(scope))
+            found |= {row[0] for row in self.executor.query(sql.sql(dialect=self.executor.dialect))}
         return found
 
-    return resolve
+    def existing(self, dataset: str, column: str, values: list) -> set:
+        return self._select(dataset, column, values)
+
+    def all(self, dataset: str, column: str) -> set:
+        return self._select(dataset, column, None)
 
 
 def version_source(
@@ -408,7 +424,8 @@ def load_datasets(
         )
         for ld in loads
     }
-    report = run_gate(inputs, now=now, max_age=max_age, resolve=_resolver(executor))
+    kept = _KeptRows(executor, {ld.contract.name: ld for ld in loads})
+    report = run_gate(inputs, now=now, max_age=max_age, warehouse=kept)
     enforce(report, {"run_id": run_id, "datasets": list(datasets)})
     statements: list[Statement] = []
     for load in loads:

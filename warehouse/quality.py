@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import boto3
 import pyarrow as pa
@@ -85,8 +85,14 @@ class GateInput:
     complete: bool = True
 
 
-#: Looks up which of ``values`` exist as ``key`` in the warehouse table of ``dataset`` (already loaded rows).
-KeyResolver = Callable[[str, str, list], set]
+class WarehouseKeys(Protocol):
+    """Key lookups in the rows the warehouse keeps through this load (outside the partitions it replaces)."""
+
+    def existing(self, dataset: str, column: str, values: list) -> set:
+        """Which of ``values`` the kept rows of ``dataset`` hold in ``column``."""
+
+    def all(self, dataset: str, column: str) -> set:
+        """Every value of ``column`` in the warehouse table of ``dataset`` (before this load)."""
 
 
 def _foreign_keys_of(dataset: str) -> tuple[list[str], list[str]]:
@@ -118,12 +124,13 @@ def run_gate(
     now: datetime | None = None,
     max_age: timedelta = timedelta(hours=26),
     allow_empty: bool = False,
-    resolve: KeyResolver | None = None,
+    warehouse: WarehouseKeys | None = None,
 ) -> GateReport:
-    """Evaluate every check over the gate inputs (no side effects besides ``resolve``'s lookups).
+    """Evaluate every check over the gate inputs (no side effects besides ``warehouse``'s lookups).
 
-    A foreign key missing from the staged parent rows is looked up with ``resolve`` (the rows the warehouse already
-    holds) unless the staged parent rows are ``complete``.
+    With ``warehouse`` (an incremental load), a foreign key missing from the staged parent rows is looked up in
+    the parent rows the warehouse keeps unless the staged parent rows are ``complete``; and when a parent is
+    replaced whole, the keys it drops must not be referenced by child rows the warehouse keeps.
     """
     from energylake.contracts import get_contract
 
@@ -153,9 +160,14 @@ def run_gate(
         refs = pc.drop_null(inputs[child].table.column(col))
         known = inputs[parent].table.column(key)
         orphans = pc.unique(pc.filter(refs, pc.invert(pc.is_in(refs, value_set=known.combine_chunks())))).to_pylist()
-        if orphans and resolve is not None and not inputs[parent].complete:
-            found = resolve(parent, key, orphans)
+        if orphans and warehouse is not None and not inputs[parent].complete:
+            found = warehouse.existing(parent, key, orphans)
             orphans = [v for v in orphans if v not in found]
+        if warehouse is not None and inputs[parent].complete and not inputs[child].complete:
+            staged_keys = set(known.to_pylist())
+            dropped = sorted(k for k in warehouse.all(parent, key) if k not in staged_keys)
+            if dropped:  # parent rows deleted at the source while unchanged child rows still point at them
+                orphans += sorted(warehouse.existing(child, col, dropped) - set(orphans))
         sample = orphans[:5]
         add(
             CheckResult(

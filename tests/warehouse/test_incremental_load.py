@@ -21,6 +21,7 @@ from energylake.contracts import get_contract
 from migration.storage import S3Store, split_s3_url
 from tests.warehouse.test_curated_to_redshift import ROLE, warehouse  # noqa: F401 - warehouse is a fixture
 from warehouse.loader import TRADING_DATASETS, load_datasets, s3_reader
+from warehouse.quality import DataQualityGateError
 from warehouse.redshift_dialect import check_manifest, check_script
 
 pytestmark = pytest.mark.postgres
@@ -174,3 +175,16 @@ def test_a_republished_day_replaces_its_rows_and_a_removed_day_leaves(lake, ware
     assert days == [(_day(0),), (_day(1),)]  # the removed day's settlement went with it
     ledger = warehouse.query("SELECT partition_key FROM etl.load_ledger WHERE dataset_name = 'trading_transactions'")
     assert {k for (k,) in ledger} == {f"transaction_date={_day(i)}" for i in (0, 1)}
+
+
+def test_a_parent_key_still_referenced_by_kept_rows_blocks_the_load(lake, warehouse):  # noqa: F811
+    s3, catalog = lake
+    publish_day(s3, catalog, 0, ROWS)
+    _load(warehouse, s3, catalog)
+    customers = get_contract("trading_customers")
+    referenced = warehouse.query("SELECT min(customer_id) FROM trading.transactions")[0][0]
+    rows = [_row(customers, n, START) for n in range(1, 51) if n != referenced]
+    publish(s3, catalog, customers, rows, "without-one")  # only customers changed; day 1 still points at it
+    with pytest.raises(DataQualityGateError, match=f"fk_customer_id: 1 customer_id values missing.*\\[{referenced}\\]"):
+        _load(warehouse, s3, catalog)
+    assert warehouse.query("SELECT count(*) FROM trading.customers") == [(50,)]  # blocked: nothing changed
