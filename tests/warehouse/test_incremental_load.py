@@ -188,3 +188,21 @@ def test_a_parent_key_still_referenced_by_kept_rows_blocks_the_load(lake, wareho
     with pytest.raises(DataQualityGateError, match=f"fk_customer_id: 1 customer_id values missing.*\\[{referenced}\\]"):
         _load(warehouse, s3, catalog)
     assert warehouse.query("SELECT count(*) FROM trading.customers") == [(50,)]  # blocked: nothing changed
+
+
+def test_without_a_catalog_unchanged_files_are_not_read_again(s3, warehouse):  # noqa: F811
+    """The reference CDC apply registers no catalog table: a partition's version is a digest of its files."""
+    from migration.dms.apply import write_parquet
+
+    for bucket in ("transform", "artifacts"):
+        s3.create_bucket(Bucket=bucket)
+    transform = S3Store("transform", client=s3)
+    for name in TRADING_DATASETS:
+        contract = get_contract(name)
+        write_parquet(contract, [_row(contract, n, _day(n % 2)) for n in range(1, 51)], transform)
+    catalog = Catalog(boto3.client("glue"))  # given, but it has none of these tables
+    first, opened = _load(warehouse, s3, catalog)
+    assert first.gate.passed and len(opened) == 5  # 3 tables + 2 days of transactions
+    warehouse.executed.clear()
+    result, opened = _load(warehouse, s3, catalog)
+    assert opened == [] and result.statements == 0 and warehouse.executed == []
