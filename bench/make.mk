@@ -14,7 +14,11 @@ BENCH_SPARK_MEMORY ?= 4g
 # free-text notes for the report (| separates notes), e.g. what else ran on the machine
 BENCH_NOTE ?=
 
-.PHONY: bench bench-data test-bench
+# Warehouse load of one new day after 1 and after 30 days of history (issue 32); rows per day of transactions
+BENCH_WAREHOUSE_ROWS    ?= 2000
+BENCH_WAREHOUSE_HISTORY ?= 1,30
+
+.PHONY: bench bench-data test-bench bench-warehouse
 
 bench: setup ## Benchmark project job vs competent PySpark, naive script, DuckDB (BENCH_SIZE=50MB for a quick run) -> BENCHMARKS.md
 	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES) BENCH_SPARK_MEMORY=$(BENCH_SPARK_MEMORY)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
@@ -26,3 +30,8 @@ bench-data: setup ## Only generate the benchmark input (BENCH_SIZE, BENCH_SEED) 
 
 test-bench: setup ## Benchmark tests (generator determinism, engines agree on a tiny input, report)
 	$(PY) -m pytest tests/bench -m "not slow" $(PYTEST_ARGS)
+
+bench: bench-warehouse
+bench-warehouse: setup ## Warehouse load of one new day after 1 and 30 days of history: ratio and peak memory
+	$(PY) -m bench.warehouse --rows-per-day $(BENCH_WAREHOUSE_ROWS) --history $(BENCH_WAREHOUSE_HISTORY) \
+		--runs $(BENCH_RUNS) --out bench/results/warehouse-load.json

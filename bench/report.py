@@ -264,6 +264,22 @@ def incremental_section(res: dict[str, Any]) -> list[str]:
             f"{_mib(inc['per_day_bytes'])} MiB of input per day.", ""]  # fmt: skip
 
 
+def warehouse_section(res: dict[str, Any]) -> list[str]:
+    """Warehouse load of one new day after short and long history (bench.warehouse, issue 32)."""
+    wh = res.get("warehouse") or {}
+    out = ["## Warehouse load (one new day of transactions into PostgreSQL, the Redshift stand-in)", ""]
+    if not wh.get("points"):
+        return [*out, "Not measured: run `make bench-warehouse` (a prerequisite of `make bench`).", ""]
+    out += ["| History (days) | rows per day | s (median) | loader CPU s | peak memory MiB | rows staged |",
+            "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for p in wh["points"]:
+        out.append(
+            f"| {p['history_days']} | {_f(p['rows_per_day'])} | {_f(p['wall_median_s'], 3)} "
+            f"| {_f(p['loader_cpu_median_s'], 3)} | {_mib(p['peak_memory_bytes'])} | {_f(max(p['staged_rows']))} |"
+        )
+    return [*out, "", f"Ratio {wh['ratio_label']}: **{_f(wh['ratio'])}** (target <= {wh['target']}).", ""]
+
+
 def cdc_section(res: dict[str, Any]) -> list[str]:
     """The CDC apply of one DMS batch, project and DuckDB reference."""
     cdc = res.get("cdc", {})
@@ -374,6 +390,7 @@ def render_markdown(res: dict[str, Any]) -> str:
     out += scaling_table(res)
     out += incremental_section(res)
     out += cdc_section(res)
+    out += warehouse_section(res)
     out += athena_section(res)
     out += make_test_section(res)
     out += workflow_section(res)

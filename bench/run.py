@@ -309,6 +309,7 @@ def _file_size_outlook(p: dict[str, Any], input_bytes: int) -> str:
 
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
+WAREHOUSE_RESULTS = "warehouse-load.json"  # bench.warehouse's output under RESULTS_DIR
 MAKE_TEST_FILE = RESULTS_DIR / "make_test.json"
 
 
@@ -448,6 +449,8 @@ def run_bench(
         res["incremental"] = _incremental(workdir, seed, size, runs, scratch)
     if cdc:
         res["cdc"] = _cdc(workdir, seed, cdc_changes, runs, scratch, cores)
+    warehouse = results_dir / WAREHOUSE_RESULTS  # written by `make bench-warehouse`, a prerequisite of `make bench`
+    res["warehouse"] = json.loads(warehouse.read_text()) if warehouse.exists() else {}
     if athena_queries:
         _log("project workflow (every job) + athena named queries: bytes scanned")
         wf = _workflow(data, workdir, scratch)

@@ -415,6 +415,7 @@ def step_workflow(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
 
 def step_warehouse(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     """Data-quality gate, then COPY-equivalent loads, MERGE and the settlement procedures."""
+    from energylake.catalog import Catalog
     from warehouse.executors import LocalWarehouse
     from warehouse.loader import WAREHOUSE_DATASETS, load_datasets, setup_warehouse
     from warehouse.quality import DataQualityGateError
@@ -430,6 +431,7 @@ def step_warehouse(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
                 "REDSHIFT_COPY_ROLE_ARN", "arn:aws:iam::000000000000:role/energylake-local-redshift-copy"
             ),
             datasets=WAREHOUSE_DATASETS,
+            catalog=Catalog(),  # the partition versions the Glue jobs published: only new ones are COPYed
         )
     except DataQualityGateError as exc:
         raise DemoError(

@@ -136,17 +136,16 @@ class LocalWarehouse:
                 )
             if declared != len(data):
                 raise ValueError(f"COPY: {entry['url']} is {len(data)} bytes, manifest says {declared}")
-            table = pq.read_table(io.BytesIO(data))
-            if table.num_columns != len(columns):
-                raise ValueError(
-                    f"COPY: {entry['url']} has {table.num_columns} columns, table {job.table} has {len(columns)}"
-                )
-            if table.column_names != columns:  # Redshift maps by position; a name mismatch means a wrong file
-                raise ValueError(f"COPY: {entry['url']} columns {table.column_names} != {columns}")
-            table = _naive_utc(table)
+            parquet = pq.ParquetFile(io.BytesIO(data))
+            names = parquet.schema_arrow.names
+            if len(names) != len(columns):
+                raise ValueError(f"COPY: {entry['url']} has {len(names)} columns, table {job.table} has {len(columns)}")
+            if names != columns:  # Redshift maps by position; a name mismatch means a wrong file
+                raise ValueError(f"COPY: {entry['url']} columns {names} != {columns}")
             with conn.cursor().copy(f"COPY {job.table} FROM STDIN") as copy:
-                for row in table.to_pylist():
-                    copy.write_row([row[c] for c in columns])
+                for batch in parquet.iter_batches():  # row group by row group: memory bounded by the file's groups
+                    for row in _naive_utc(pa.Table.from_batches([batch])).to_pylist():
+                        copy.write_row([row[c] for c in columns])
 
 
 def _naive_utc(table: pa.Table) -> pa.Table:

@@ -138,6 +138,17 @@ class Catalog:
         """Remove a partition that no longer holds rows (e.g. every row deleted by CDC)."""
         self.glue.delete_partition(DatabaseName=database, TableName=contract.name, PartitionValues=list(values))
 
+    def current_versions(self, database: str, contract: DatasetContract) -> dict[tuple[str, ...], str]:
+        """Published version directory of each partition (``()`` for an unpartitioned table); {} when none.
+
+        The one reading of "what is published now": jobs compare it before writing, the warehouse loader compares
+        it with its load ledger to COPY only the partition versions it has not loaded yet.
+        """
+        if contract.partition_by:
+            return self.partitions(database, contract.name)
+        location = self.table_location(database, contract.name)
+        return {(): location} if location and "/v=" in location else {}
+
     def data_locations(self, database: str, name: str) -> list[str]:
         """Every current data directory of a table (partition locations, or the table location)."""
         table = self.get_table(database, name)

@@ -84,10 +84,7 @@ class Tables:
 
     def current_versions(self, contract: DatasetContract, database: str) -> dict[str, str]:
         """Published location of each partition (values joined by ``|``; "" for an unpartitioned table)."""
-        if contract.partition_by:
-            return {"|".join(v): loc for v, loc in self.catalog.partitions(database, contract.name).items()}
-        loc = self.catalog.table_location(database, contract.name)
-        return {"": loc} if loc and "/v=" in loc else {}
+        return {"|".join(v): loc for v, loc in self.catalog.current_versions(database, contract).items()}
 
     def read_dates(
         self, contract: DatasetContract, database: str, dates: set[str], where: dict[str, str] | None = None
