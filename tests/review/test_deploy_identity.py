@@ -40,6 +40,7 @@ SERVICE_OF_RESOURCE = {
     "aws_vpc_security_group_": "ec2",
     "aws_sns_": "sns",
     "aws_sqs_": "sqs",
+    "aws_timestreaminfluxdb_": "timestream-influxdb",
     "aws_timestreamwrite_": "timestream",
     "aws_transfer_": "transfer",
     "aws_wafv2_": "wafv2",
