@@ -9,6 +9,7 @@ from pyspark.sql import functions as F
 from energylake.cdc import apply_cdc, parse_dms, stored_partitions, tombstone_records, tombstones_frame
 from energylake.contracts import get_contract
 from energylake.dms import trading_datasets
+from energylake.filesizing import partition_key
 from energylake.runtime import JobMetrics, job_context
 from energylake.storage import join_uri
 
@@ -43,8 +44,10 @@ def main(argv: list[str]) -> JobMetrics:
             touched: list[tuple[str, ...]] = []
             if parts and result.touched_partitions is not None:
                 touched = [tuple(str(v) for v in r) for r in result.touched_partitions.collect()]
-                # The state holds exactly the touched partitions: the rows read (located) and the upserts.
-                ctx.write_partitions(result.state, contract, database, output, drop=touched)
+                # The state holds the partitions read (located) and the ones upserts land in; a located partition
+                # whose changes were all superseded (stale or deleted before) has not changed and is not rewritten.
+                state = result.state.where(partition_key(parts).isin(["|".join(v) for v in touched]))
+                ctx.write_partitions(state, contract, database, output, drop=touched)
             else:
                 ctx.write_partitions(result.state, contract, database, output)
             ctx.storage.put_json(tombstones_uri, tombstone_records(result.tombstones, contract))

@@ -99,3 +99,12 @@ def test_a_batch_reads_and_rewrites_only_the_partitions_it_touches(lake, s3, mon
     assert _files(s3)[("2024-07-14",)] == before[("2024-07-14",)]
     tx = read_catalog_table(s3, DATABASE, TABLE).set_index("transaction_id")
     assert tx.index.is_unique and str(tx.loc[101, "transaction_date"]) == "2024-07-13"
+
+    # A change older than the stored row (a late file) is superseded: its partition is read, nothing rewritten.
+    older = _row("U", "2024-07-13 09:00:00.000000", 302, "2024-07-14 00:30:00")  # stored: updated 02:00
+    stale = "\n".join([DMS_HEADERS["transactions"], older])
+    put(s3, landing, "dms/trading/transactions/20240713-090000000.csv", stale)
+    late = runner.run_job("trading_cdc_apply")
+    assert late.status == "succeeded" and late.balanced and late.details[TABLE]["superseded"] == 1
+    assert late.details[TABLE]["partitions_read"] == 1 and late.details[TABLE]["partitions_rewritten"] == 0
+    assert _files(s3)[("2024-07-14",)] == before[("2024-07-14",)]
