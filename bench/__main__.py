@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--no-incremental", action="store_true")
     run.add_argument("--no-cdc", action="store_true")
     run.add_argument("--cdc-changes", type=int, default=1_000_000, help="CDC batch size (default 1 million)")
+    run.add_argument(
+        "--cdc-table-rows", type=int, default=None,
+        help="apply the CDC batch to a pre-existing table of this many transactions (default: with its full load)",
+    )  # fmt: skip
     run.add_argument("--no-athena", action="store_true")
     run.add_argument("--make-test", action="store_true", help="also time `make test` (slow)")
     run.add_argument(
@@ -63,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         athena_queries=not args.no_athena,
         make_test=args.make_test,
         cdc_changes=args.cdc_changes,
+        cdc_table_rows=args.cdc_table_rows,
         add_points=args.add_point,
         command=os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:]),
     )

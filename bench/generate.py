@@ -28,6 +28,8 @@ from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
+from energylake.dms import load_file_name
+
 MIB = 1024 * 1024
 DEFAULT_START = date(2024, 5, 1)
 
@@ -67,6 +69,8 @@ WEATHER_ZONES = ("COAST", "EAST", "FAR_WEST", "NORTH", "NORTH_C", "SOUTHERN", "S
 FUELS = ("Wind", "Solar", "Gas", "Gas-CC", "Coal", "Nuclear", "Hydro", "Biomass", "Other", "Storage")
 TRADING_TABLES = ("providers", "customers", "contracts", "transactions")
 CDC_FILE_ROWS = 50_000
+LOAD_FILE_ROWS = 500_000  # rows per full-load file of a pre-existing CDC table
+CDC_HISTORY_DAYS = 30  # days a pre-existing CDC table (generate_cdc's table_rows) spreads over
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B?)?\s*$", re.IGNORECASE)
 
@@ -375,24 +379,42 @@ class _Trading:
                 f"{energy * price:.4f}", status or "pending", t, t]  # fmt: skip
 
 
-def generate_cdc(root: Path, seed: int, changes: int, start: date, stats: GenStats) -> None:
+def generate_cdc(
+    root: Path,
+    seed: int,
+    changes: int,
+    start: date,
+    stats: GenStats,
+    table_rows: int | None = None,
+    history_days: int = CDC_HISTORY_DAYS,
+) -> None:
     """landing/dms/trading/<table>/LOAD00000001.csv (full load) and CDC files totalling `changes` rows.
 
     The CDC batch is mostly transactions (inserts, status updates, some deletes) with several changes to the
     same key inside one batch, so the apply must order by dms_commit_ts. Full load holds changes/4 keys.
+
+    With ``table_rows`` the full load is a pre-existing table instead, written under ``history/`` (the bench
+    applies it untimed, then times the CDC batch against it): ``table_rows`` transactions spread evenly over the
+    ``history_days`` days before ``start`` (keys in time order, one partition per day), and the batch's deletes
+    hit recent keys like its updates do (a trading source settles, cancels and deletes recent transactions; a
+    uniform pick would delete from every day of history).
     """
     base_keys = {"providers": 50, "customers": max(100, changes // 40), "contracts": max(50, changes // 80)}
-    base_keys["transactions"] = max(100, changes // 4)
+    base_keys["transactions"] = table_rows if table_rows else max(100, changes // 4)
     model = _Trading(base_keys["providers"], base_keys["customers"])
     t0 = datetime(start.year, start.month, start.day)
+    load_root = root / ("history" if table_rows else "landing") / "dms" / "trading"
+    span = timedelta(days=history_days)
     for table in TRADING_TABLES:
         rng = _rng(seed, "dms-load", table)
         header = ["Op", "dms_commit_ts", *_DMS_COLUMNS[table]]
-        rows = [header] + [
-            ["I", _dms_ts(t0), *model.row(table, k, rng, t0 - timedelta(days=1))]
-            for k in range(1, base_keys[table] + 1)
-        ]
-        _write_csv(root / "landing" / "dms" / "trading" / table / "LOAD00000001.csv", rows, stats, f"dms/{table}")
+        per_file = LOAD_FILE_ROWS if table_rows else base_keys[table]  # DMS splits a big full load into files
+        for number, first in enumerate(range(1, base_keys[table] + 1, per_file), start=1):
+            rows = [header] + [
+                ["I", _dms_ts(t0), *model.row(table, k, rng, _load_ts(t0, k, base_keys[table], table_rows, span))]
+                for k in range(first, min(first + per_file, base_keys[table] + 1))
+            ]
+            _write_csv(load_root / table / load_file_name(number), rows, stats, f"dms/{table}")
     # CDC: table chosen by weight; ops by kind; timestamps strictly increasing by 1 ms steps + jitter.
     next_key = dict(base_keys)
     live: dict[str, list[int]] = {t: list(range(1, base_keys[t] + 1)) for t in TRADING_TABLES}
@@ -421,6 +443,9 @@ def generate_cdc(root: Path, seed: int, changes: int, start: date, stats: GenSta
                 key = keys[-1 - min(len(keys) - 1, int(rng.expovariate(1 / 200)))]
                 status = rng.choice(["settled", "cancelled"]) if table == "transactions" else None
                 per_table[table].append(["U", _dms_ts(ts), *model.row(table, key, rng, ts, status)])
+            elif table_rows:
+                key = keys.pop(-1 - min(len(keys) - 1, int(rng.expovariate(1 / 2000))))
+                per_table[table].append(["D", _dms_ts(ts), *model.row(table, key, rng, ts)])
             else:
                 key = keys.pop(rng.randrange(len(keys)))
                 per_table[table].append(["D", _dms_ts(ts), *model.row(table, key, rng, ts)])
@@ -432,6 +457,13 @@ def generate_cdc(root: Path, seed: int, changes: int, start: date, stats: GenSta
         written += batch
         file_no += 1
         ts += timedelta(seconds=60)
+
+
+def _load_ts(t0: datetime, key: int, keys: int, table_rows: int | None, span: timedelta) -> datetime:
+    """Full-load row time: the day before ``t0``, or (a pre-existing table) key order spread over ``span``."""
+    if not table_rows:
+        return t0 - timedelta(days=1)
+    return t0 - span + span * ((key - 1) / keys)
 
 
 def _cumulative(weights: tuple[tuple[str, float], ...]) -> list[tuple[str, float]]:

@@ -9,6 +9,8 @@ BENCH_WORKDIR   ?= $(or $(TMPDIR),/tmp)/energylake-bench
 BENCH_MAKE_TEST ?=
 BENCH_ARGS      ?=
 BENCH_CDC_CHANGES ?= 1000000
+# Rows of a pre-existing transactions table the CDC batch is applied to (empty: the batch with its own full load)
+BENCH_CDC_TABLE_ROWS ?=
 # Heap of the Spark engines: 2 GiB per core, under a Glue G.1X worker's 4 GB per vCPU (DuckDB gets the same limit)
 BENCH_SPARK_MEMORY ?= 4g
 # free-text notes for the report (| separates notes), e.g. what else ran on the machine
@@ -21,9 +23,9 @@ BENCH_WAREHOUSE_HISTORY ?= 1,30
 .PHONY: bench bench-data test-bench bench-warehouse
 
 bench: setup ## Benchmark project job vs competent PySpark, naive script, DuckDB (BENCH_SIZE=50MB for a quick run) -> BENCHMARKS.md
-	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES) BENCH_SPARK_MEMORY=$(BENCH_SPARK_MEMORY)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
+	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES)$(if $(BENCH_CDC_TABLE_ROWS), BENCH_CDC_TABLE_ROWS=$(BENCH_CDC_TABLE_ROWS)) BENCH_SPARK_MEMORY=$(BENCH_SPARK_MEMORY)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
 	LAKE_SPARK_DRIVER_MEMORY=$(BENCH_SPARK_MEMORY) BENCH_DUCKDB_MEMORY=$(BENCH_DUCKDB_MEMORY) BENCH_NOTE="$(BENCH_NOTE)" $(PY) -m bench run --size $(BENCH_SIZE) --runs $(BENCH_RUNS) --seed $(BENCH_SEED) --engines $(BENCH_ENGINES) \
-		--cdc-changes $(BENCH_CDC_CHANGES) --workdir $(BENCH_WORKDIR) --report BENCHMARKS.md $(if $(BENCH_MAKE_TEST),--make-test) $(BENCH_ARGS)
+		--cdc-changes $(BENCH_CDC_CHANGES) $(if $(BENCH_CDC_TABLE_ROWS),--cdc-table-rows $(BENCH_CDC_TABLE_ROWS)) --workdir $(BENCH_WORKDIR) --report BENCHMARKS.md $(if $(BENCH_MAKE_TEST),--make-test) $(BENCH_ARGS)
 
 bench-data: setup ## Only generate the benchmark input (BENCH_SIZE, BENCH_SEED) under BENCH_WORKDIR/data
 	$(PY) -m bench generate $(BENCH_WORKDIR)/data --size $(BENCH_SIZE) --seed $(BENCH_SEED)

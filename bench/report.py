@@ -283,7 +283,8 @@ def warehouse_section(res: dict[str, Any]) -> list[str]:
 def cdc_section(res: dict[str, Any]) -> list[str]:
     """The CDC apply of one DMS batch, project and DuckDB reference."""
     cdc = res.get("cdc", {})
-    out = [f"## CDC apply ({_f(cdc.get('changes'))} changes + full load)", ""]
+    against = f"a table of {_f(cdc['table_rows'])} rows" if cdc.get("table_rows") else "full load"
+    out = [f"## CDC apply ({_f(cdc.get('changes'))} changes + {against})", ""]
     rows = []
     for key, label in (("project_cdc", "Project job `trading_cdc_apply`"), ("duckdb_cdc", "DuckDB reference")):
         s = cdc.get(key, {})

@@ -387,6 +387,7 @@ def run_bench(
     make_test: bool = False,
     command: str = "",
     cdc_changes: int = 1_000_000,
+    cdc_table_rows: int | None = None,
     add_points: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """The whole benchmark; returns the results dict (also written as JSON and rendered to markdown)."""
@@ -448,7 +449,7 @@ def run_bench(
     if incremental:
         res["incremental"] = _incremental(workdir, seed, size, runs, scratch)
     if cdc:
-        res["cdc"] = _cdc(workdir, seed, cdc_changes, runs, scratch, cores)
+        res["cdc"] = _cdc(workdir, seed, cdc_changes, runs, scratch, cores, cdc_table_rows)
     warehouse = results_dir / WAREHOUSE_RESULTS  # written by `make bench-warehouse`, a prerequisite of `make bench`
     res["warehouse"] = json.loads(warehouse.read_text()) if warehouse.exists() else {}
     if athena_queries:
@@ -617,25 +618,36 @@ def _incremental(workdir: Path, seed: int, size: str, runs: int, scratch: Path) 
     return result
 
 
-def _cdc(workdir: Path, seed: int, changes: int, runs: int, scratch: Path, cores: int) -> dict[str, Any]:
-    """Changes/s of applying one DMS batch of `changes` CDC rows (+ full load): project job and DuckDB reference."""
+def _cdc(
+    workdir: Path, seed: int, changes: int, runs: int, scratch: Path, cores: int, table_rows: int | None = None
+) -> dict[str, Any]:
+    """Changes/s of applying one DMS batch of `changes` CDC rows: project job and DuckDB reference.
+
+    Without ``table_rows`` the batch comes with its full load (changes/4 transactions) and both are applied in
+    one timed run. With ``table_rows`` the full load is a pre-existing table of that many transactions over
+    CDC_HISTORY_DAYS days, applied untimed (the project snapshots the lake, DuckDB writes its table) before each
+    timed run of the batch against it.
+    """
     from bench.generate import DEFAULT_START, GenStats, generate_cdc
 
-    root = workdir / f"cdc-s{seed}-{changes}"
+    root = workdir / (f"cdc-s{seed}-{changes}" + (f"-t{table_rows}" if table_rows else ""))
     if not (root / "done").exists():
-        _log(f"generating a DMS batch of {changes:,} changes")
-        generate_cdc(root, seed, changes, DEFAULT_START, GenStats(seed=seed, target_bytes=0, start="", days=1))
+        _log(f"generating a DMS batch of {changes:,} changes" + (f" on {table_rows:,} rows" if table_rows else ""))
+        stats = GenStats(seed=seed, target_bytes=0, start="", days=1)
+        generate_cdc(root, seed, changes, DEFAULT_START, stats, table_rows=table_rows)
         (root / "done").touch()
     dms = root / "landing" / "dms" / "trading"
     dms_bytes = sum(p.stat().st_size for p in dms.rglob("*.csv"))
-    out: dict[str, Any] = {"changes": changes, "input_bytes": dms_bytes}
+    out: dict[str, Any] = {"changes": changes, "input_bytes": dms_bytes, "table_rows": table_rows}
+    history = {"history_root": str(root / "history" / "dms" / "trading"),
+               "snapshot": str(workdir / "snapshots" / root.name)} if table_rows else {}  # fmt: skip
     for engine in ("project_cdc", "duckdb_cdc"):
         if engine == "project_cdc" and (why := project.cdc_available()):
             out[engine] = {"available": False, "reason": why}
             continue
         _log(f"cdc: {engine} x{runs}")
         spec = {"name": engine, "engine": engine, "input_root": str(dms), "output": str(workdir / "out" / engine),
-                "runs": runs, "threads": cores}  # fmt: skip
+                "runs": runs, "threads": cores, **history}  # fmt: skip
         r = _worker(spec, scratch)
         if not r.get("runs"):
             out[engine] = {"available": False, "reason": r.get("error")}

@@ -11,6 +11,18 @@ The file format and its AWS documentation pages are in ``energylake.dms``. What 
   hexadecimal (LOAD00000009.csv, LOAD0000000A.csv), CDC names are timestamps with a fraction of any width.
 * A primary-key UPDATE is one ``U`` row with the new key; the ``bi_<key>`` before-image columns (the task's
   ``add-before-image-columns`` rule) name the old key, which is deleted at the same commit.
+
+What one batch costs (issue 32). Before: the job read every row of every partition (``read_table`` of the whole
+table), joined the changes' keys against all of it three times (stale check, anti-join, touched partitions),
+kept the whole new state and only then cut it down to the touched partitions; the counts re-ran the ranking of
+the changes once per count. After: ``stored_partitions`` finds where the changed keys live from the key columns
+alone (a change row's own partition value cannot say it: an update may move a row to another date and a delete
+may carry no event time), the job reads every column only of those partitions (partition pruning: the read is
+the catalog locations of the touched partitions, nothing else), ``apply_cdc`` ranks the changes once (one
+shuffle by key, ``change_order``) and keeps the winners for the state and every count, and only the touched
+partitions are rewritten through the atomic publish; the other partitions keep their files and catalog
+locations. Left proportional to the table: the probe reads the key column of every stored file (a few bytes
+per row, Parquet column pruning; a per-partition key range in the catalog would skip most files).
 """
 
 from __future__ import annotations
@@ -25,6 +37,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
 from energylake.dms import CDC_FILE_PATTERN, FRACTION_DIGITS, LOAD_FILE_PATTERN, before_image_columns
+from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
     REASON,
@@ -168,6 +181,19 @@ def change_order() -> list[Column]:
     ]
 
 
+def stored_partitions(stored: DataFrame | None, changes: DataFrame, contract: DatasetContract) -> list[tuple[str, ...]]:
+    """Partition values (as the catalog spells them) of the stored rows whose primary key a change names.
+
+    Only the key and partition columns of ``stored`` are read (the partition columns are the catalog's literals),
+    so the probe costs the key column, not the table; the job then reads whole rows of these partitions only.
+    """
+    if stored is None or not contract.partition_by:
+        return []
+    keys, parts = list(contract.primary_key), list(contract.partition_by)
+    hit = stored.select(*keys, *parts).join(changes.select(*keys).distinct(), keys, "left_semi")
+    return sorted({tuple(str(v) for v in row) for row in hit.select(*parts).distinct().collect()})
+
+
 @dataclass
 class CdcResult:
     """Outcome of one CDC batch: new current state and what happened to every change row."""
@@ -205,6 +231,8 @@ def apply_cdc(
         stale = (F.col("op") != "D") & (F.col("_stored_updated_at") > F.col("updated_at"))
         superseded = superseded.unionByName(last.where(stale).drop("_stored_updated_at"))
         last = last.where(~stale | stale.isNull()).drop("_stored_updated_at")
+    # Kept once: the state, the applied/deleted counts and the tombstones all read the ranked winners.
+    last = materialise(last)
     upserts = last.where(F.col("op") != "D").select(*names)
     if current is None:
         state = upserts
@@ -254,6 +282,7 @@ __all__ = [
     "is_full_load",
     "parse_dms",
     "source_columns",
+    "stored_partitions",
     "tombstone_records",
     "tombstones_frame",
 ]
