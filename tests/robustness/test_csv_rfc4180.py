@@ -17,8 +17,8 @@ from pyspark.sql.types import IntegerType, LongType
 from energylake.casts import does_not_cast
 from lakectl import runner
 
+from .balance_lib import assert_balanced_by_table, put_objects, run
 from .corpus_lib import read_table
-from .issue33_lib import assert_balanced_by_table, put_objects, run
 
 HEADER = [
     "Op",

@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from energylake.failures import one_line
 from lakectl import runner
 
-from .issue33_lib import put_objects
+from .balance_lib import put_objects
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from energylake import jvm
 from lakectl import runner
 
-from .issue33_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, put_objects, run
 
 KEYS = sorted(["data", "date", "device_id", "id", "metrics", "site_id", "ts", "type"])
 SPARK = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from lakectl import runner
 
+from .balance_lib import assert_balanced_by_table, put_objects, run
 from .corpus_lib import table_checksum
-from .issue33_lib import assert_balanced_by_table, put_objects, run
 
 PREFIX = "telemetry/windfarm/2024/07/15/13/"
 NAME_CHARS = st.sampled_from(list("abcXYZ019_.-[]{}:*?% =+é\\/"))

@@ -18,8 +18,8 @@ import pytest
 from energylake import objects
 from lakectl import runner
 
+from .balance_lib import assert_balanced_by_table, put_objects, run
 from .corpus_lib import read_table
-from .issue33_lib import assert_balanced_by_table, put_objects, run
 
 PREFIX = "telemetry/windfarm/2024/07/15/12/"
 # Names Hadoop would read as hidden, glob or URI syntax, or URL-encode in file_path.

@@ -13,7 +13,7 @@ import boto3
 
 from lakectl import runner
 
-from .issue33_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, put_objects, run
 
 
 def _forget_bookmark(job: str) -> None:

@@ -17,8 +17,8 @@ from energylake.ercot_formats import ercot_date, hour_text
 from energylake.openmeteo_formats import observation_time
 from lakectl import runner
 
+from .balance_lib import assert_balanced_by_table, put_objects, run
 from .corpus_lib import read_table
-from .issue33_lib import assert_balanced_by_table, put_objects, run
 
 
 def _date_spellings(day: datetime) -> list[str]:

@@ -1,4 +1,4 @@
-"""Helpers for the issue-33 tests: run a job over generated objects and account for it from the tables.
+"""Helpers for the no-loss tests: run a job over generated objects and account for it from the tables.
 
 The balance is checked against the quarantine table itself (its rows for the objects of the run), never only
 against the job's own metrics.
