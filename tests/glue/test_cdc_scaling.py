@@ -94,11 +94,14 @@ def test_a_batch_reads_and_rewrites_only_the_partitions_it_touches(lake, s3, mon
     )
     again = runner.run_job("trading_cdc_apply")
     assert again.status == "succeeded" and again.balanced
-    assert again.details[TABLE]["partitions_read"] == 1  # the key's stored partition, 07-12
+    # Both are read: the key's stored partition (07-12) and the one it lands in (07-13), whose other rows the
+    # rewrite must keep.
+    assert again.details[TABLE]["partitions_read"] == 2
     assert again.details[TABLE]["partitions_rewritten"] == 2
     assert _files(s3)[("2024-07-14",)] == before[("2024-07-14",)]
     tx = read_catalog_table(s3, DATABASE, TABLE).set_index("transaction_id")
     assert tx.index.is_unique and str(tx.loc[101, "transaction_date"]) == "2024-07-13"
+    assert sorted(tx.index) == [101, 102, 103, 201, 203, 204, 301, 302, 303]
 
     # A change older than the stored row (a late file) is superseded: its partition is read, nothing rewritten.
     older = _row("U", "2024-07-13 09:00:00.000000", 302, "2024-07-14 00:30:00")  # stored: updated 02:00

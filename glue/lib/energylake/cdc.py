@@ -182,8 +182,11 @@ def change_order() -> list[Column]:
 
 
 def stored_partitions(stored: DataFrame | None, changes: DataFrame, contract: DatasetContract) -> list[tuple[str, ...]]:
-    """Partition values (as the catalog spells them) of the stored rows whose primary key a change names.
+    """Partition values (as the catalog spells them) a batch must read whole: those of the stored rows whose
+    primary key a change names, and those the changed rows land in.
 
+    A partition an upsert lands in is rewritten, so its stored rows must be read even when no changed key lives
+    there (new keys, or a row moved to another date); otherwise the rewrite would hold only the batch's rows.
     Only the key and partition columns of ``stored`` are read (the partition columns are the catalog's literals),
     so the probe costs the key column, not the table; the job then reads whole rows of these partitions only.
     """
@@ -191,7 +194,9 @@ def stored_partitions(stored: DataFrame | None, changes: DataFrame, contract: Da
         return []
     keys, parts = list(contract.primary_key), list(contract.partition_by)
     hit = stored.select(*keys, *parts).join(changes.select(*keys).distinct(), keys, "left_semi")
-    return sorted({tuple(str(v) for v in row) for row in hit.select(*parts).distinct().collect()})
+    landing = changes.select(*parts).dropna()  # a delete may carry its key alone
+    both = hit.select(*parts).unionByName(landing).distinct()
+    return sorted({tuple(str(v) for v in row) for row in both.collect()})
 
 
 @dataclass
