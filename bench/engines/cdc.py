@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from bench.semantics import RunCounts
-from energylake.contracts import get_contract
+from energylake.contracts import DatasetContract, get_contract
 
 TABLES = ("providers", "customers", "contracts", "transactions")
 
@@ -26,19 +26,7 @@ def duckdb_apply(input_root: str, output: Path, threads: int | None = None) -> R
         src = Path(input_root) / table
         if not src.exists():
             continue
-        # Full load sorts first (LOAD* < timestamps is not guaranteed by name, so rank the kind explicitly).
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE ch AS
-            SELECT *, CASE WHEN parse_filename(filename) LIKE 'LOAD%' THEN 0 ELSE 1 END AS _kind
-            FROM read_csv('{src}/*.csv', header = true, all_varchar = true, filename = true)
-        """)
-        cols = [c.name for c in contract.columns if c.name != "transaction_date"]
-        casts = ", ".join(f"TRY_CAST(NULLIF({c}, '') AS {_duck(contract.column(c).type)}) AS {c}" for c in cols)
-        part = (
-            ", CAST(TRY_CAST(transaction_ts AS TIMESTAMP) AS DATE) AS transaction_date"
-            if table == "transactions"
-            else ""
-        )
+        casts, part = _load_changes(con, src, contract)
         out = output / table
         out.mkdir(parents=True, exist_ok=True)
         opts = "FORMAT parquet, COMPRESSION snappy"
@@ -72,6 +60,22 @@ def duckdb_apply(input_root: str, output: Path, threads: int | None = None) -> R
     )
 
 
+def _load_changes(con: duckdb.DuckDBPyConnection, src: Path, contract: DatasetContract) -> tuple[str, str]:
+    """Load a table's DMS files into temp table ``ch`` (with ``_kind``: 0 full load, 1 CDC); return the typed
+    select list of its columns and the derived partition column ("" for an unpartitioned table)."""
+    # Full load sorts first (LOAD* < timestamps is not guaranteed by name, so rank the kind explicitly).
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE ch AS
+        SELECT *, CASE WHEN parse_filename(filename) LIKE 'LOAD%' THEN 0 ELSE 1 END AS _kind
+        FROM read_csv('{src}/*.csv', header = true, all_varchar = true, filename = true)
+    """)
+    cols = [c.name for c in contract.columns if c.name != "transaction_date"]
+    casts = ", ".join(f"TRY_CAST(NULLIF({c}, '') AS {_duck(contract.column(c).type)}) AS {c}" for c in cols)
+    partitioned = "transaction_date" in contract.partition_by
+    derived = ", CAST(TRY_CAST(transaction_ts AS TIMESTAMP) AS DATE) AS transaction_date" if partitioned else ""
+    return casts, derived
+
+
 def _duck(glue_type: str) -> str:
     return {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "date": "DATE",
             "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}.get(glue_type, glue_type.upper())  # fmt: skip
@@ -95,15 +99,8 @@ def duckdb_merge(input_root: str, table_root: Path, threads: int | None = None) 
         src = Path(input_root) / table
         if not src.exists():
             continue
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE ch AS
-            SELECT *, CASE WHEN parse_filename(filename) LIKE 'LOAD%' THEN 0 ELSE 1 END AS _kind
-            FROM read_csv('{src}/*.csv', header = true, all_varchar = true, filename = true)
-        """)
-        cols = [c.name for c in contract.columns if c.name != "transaction_date"]
-        casts = ", ".join(f"TRY_CAST(NULLIF({c}, '') AS {_duck(contract.column(c).type)}) AS {c}" for c in cols)
-        part = table == "transactions"
-        derived = ", CAST(TRY_CAST(transaction_ts AS TIMESTAMP) AS DATE) AS transaction_date" if part else ""
+        casts, derived = _load_changes(con, src, contract)
+        part = bool(derived)
         con.execute(f"""
             CREATE OR REPLACE TEMP TABLE last AS
             SELECT Op, {casts}{derived} FROM ch

@@ -170,14 +170,9 @@ def tag(lines: DataFrame) -> DataFrame:
     )
 
 
-def transform(spark: SparkSession, files: Sequence[str], output: str, quarantine: str) -> Callable[[], RunCounts]:
-    """Parse, check, de-duplicate and write partitioned Parquet + quarantine; returns the (untimed) accounting."""
-    lines = read_lines(spark, files)
-    tagged = tag(lines).persist(StorageLevel.MEMORY_AND_DISK)
-    good = tagged.where(F.col("reason").isNull()).withColumn("event_date", F.to_date("event_ts"))
-    deduplicated = deduplicate(good)
-    deduplicated.write.mode("overwrite").partitionBy(*PARTITIONS).parquet(output)
-    tagged.where(F.col("reason").isNotNull()).select(
+def quarantine_rows(tagged: DataFrame) -> DataFrame:
+    """The tagged rows that failed a check, in the quarantine table's columns (both Spark engines write these)."""
+    return tagged.where(F.col("reason").isNotNull()).select(
         F.lit("telemetry_to_transform").alias("job_name"),
         F.lit("bench").alias("run_id"),
         "source_file",
@@ -185,7 +180,17 @@ def transform(spark: SparkSession, files: Sequence[str], output: str, quarantine
         "raw_record",
         F.current_timestamp().alias("quarantined_ts"),
         F.lit("telemetry_readings").alias("dataset"),
-    ).coalesce(1).write.mode("overwrite").parquet(quarantine)
+    )
+
+
+def transform(spark: SparkSession, files: Sequence[str], output: str, quarantine: str) -> Callable[[], RunCounts]:
+    """Parse, check, de-duplicate and write partitioned Parquet + quarantine; returns the (untimed) accounting."""
+    lines = read_lines(spark, files)
+    tagged = tag(lines).persist(StorageLevel.MEMORY_AND_DISK)
+    good = tagged.where(F.col("reason").isNull()).withColumn("event_date", F.to_date("event_ts"))
+    deduplicated = deduplicate(good)
+    deduplicated.write.mode("overwrite").partitionBy(*PARTITIONS).parquet(output)
+    quarantine_rows(tagged).coalesce(1).write.mode("overwrite").parquet(quarantine)
 
     def counts() -> RunCounts:
         """Accounting from the kept readings and what was written (after the timed part)."""

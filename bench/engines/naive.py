@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from bench.engines.competent import tag
+from bench.engines.competent import quarantine_rows, tag
 from bench.semantics import UNITS, RunCounts
 
 
@@ -53,15 +53,7 @@ def transform(spark: SparkSession, input_root: str, output: str, quarantine: str
         "source_file",
         F.to_date("event_ts").alias("event_date"),
     ).write.mode("overwrite").partitionBy("event_date", "metric").parquet(output)
-    rows.where(F.col("reason").isNotNull()).select(
-        F.lit("telemetry_to_transform").alias("job_name"),
-        F.lit("bench").alias("run_id"),
-        "source_file",
-        "reason",
-        "raw_record",
-        F.current_timestamp().alias("quarantined_ts"),
-        F.lit("telemetry_readings").alias("dataset"),
-    ).write.mode("overwrite").parquet(quarantine)
+    quarantine_rows(rows).write.mode("overwrite").parquet(quarantine)
     return lambda: _counts(spark, lines, rows, output, quarantine)
 
 
