@@ -1,4 +1,4 @@
-"""Lambda consumers of the Flink job's Kinesis outputs: alerts → InfluxDB + SNS, aggregates → Timestream.
+"""Lambda consumer of the Flink job's alerts stream: alerts → InfluxDB + SNS (the aggregates stream has none).
 
 Handlers take the standard Kinesis event; AWS is reached through the SDK's own settings (AWS_ENDPOINT_URL,
 region, credential chain). A record that cannot be decoded is reported as a batch item failure (the event
@@ -200,16 +200,3 @@ def alerts_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any
             print(json.dumps({"sequenceNumber": sequence, "publish_error": str(exc)}))
             return {"batchItemFailures": [{"itemIdentifier": s} for s in sequences[position:]]}
     return {"batchItemFailures": []}
-
-
-def aggregates_handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:
-    """Write device aggregates and site aggregates (no device_id) to their Timestream tables."""
-    rows, failures = decode_records(event)
-    client = timestream_write_client()
-    by_table: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        table = os.environ["DEVICE_TABLE"] if row.get("device_id") else os.environ["SITE_TABLE"]
-        by_table.setdefault(table, []).append(timestream_record(row))
-    for table, records in by_table.items():
-        _write(client, table, records)
-    return {"batchItemFailures": failures}

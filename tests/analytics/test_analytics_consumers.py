@@ -83,42 +83,6 @@ def test_alerts_are_published_and_bad_records_reported(aws, monkeypatch):
     assert record["Time"] == "1714564920000"
 
 
-def test_aggregates_are_written_to_timestream(aws, monkeypatch):
-    tsw = consumers.timestream_write_client()
-    tsw.create_database(DatabaseName="energylake")
-    for table in ("device_aggregates", "site_aggregates"):
-        tsw.create_table(DatabaseName="energylake", TableName=table)
-    monkeypatch.setenv("TIMESTREAM_DATABASE", "energylake")
-    monkeypatch.setenv("DEVICE_TABLE", "device_aggregates")
-    monkeypatch.setenv("SITE_TABLE", "site_aggregates")
-    device = {
-        "window_start": "2024-05-01T12:00:00",
-        "device_id": "WF-ROSCOE-T01",
-        "site_id": "WF-ROSCOE",
-        "metric": "power_factor",
-        "avg_value": 0.95,
-        "min_value": 0.9,
-        "max_value": 0.99,
-        "reading_count": 5,
-    }
-    site = {
-        "window_start": "2024-05-01T12:00:00",
-        "site_id": "WF-ROSCOE",
-        "metric": "power_factor",
-        "avg_value": 0.95,
-        "device_count": 3,
-        "reading_count": 14,
-        "sum_value": 13.3,
-    }
-    assert consumers.aggregates_handler(_event([device, site])) == {"batchItemFailures": []}
-    record = consumers.timestream_record(device)
-    assert record["Time"] == "1714564800000"
-    assert {d["Name"] for d in record["Dimensions"]} == {"device_id", "site_id", "metric"}
-    assert {"Name": "reading_count", "Value": "5", "Type": "BIGINT"} in record["MeasureValues"]
-    described = tsw.describe_table(DatabaseName="energylake", TableName="device_aggregates")["Table"]
-    assert described["TableName"] == "device_aggregates"
-
-
 # ---- alerts → Timestream for InfluxDB -------------------------------------------------------------------------
 
 ALERT_LINE = (
