@@ -18,7 +18,7 @@ def main(argv: list[str]) -> JobMetrics:
             objects = ctx.new_inputs(join_uri(ctx.args["input_path"], report) + "/", [".csv"])
             if not objects:
                 continue
-            valid, rejects = build(ctx.read_lines(objects), ctx.now)
+            valid, rejects = build(ctx.read_csv_records(objects), ctx.now)
             contract = get_contract(dataset)
             order = winner_order(valid, contract.event_time, "ingested_ts")
             output = join_uri(ctx.args["output_path"], dataset) + "/"

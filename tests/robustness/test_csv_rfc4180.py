@@ -83,3 +83,50 @@ def test_does_not_cast_rejects_fractional_exponent_and_overflowing_integers(spar
     ).collect()
     assert [r.long for r in got] == [False, False, False, True, True, True, True, False, True, True, False]
     assert [r.int for r in got] == [False, False, False, True, True, True, True, True, True, True, False]
+
+
+BREAKS = ["Line one\nline two", "Suite 5\r\nBuilding B", 'He said "hi"\nthen left', "\n", "trailing\n"]
+
+
+def test_dms_csv_keeps_line_breaks_inside_quoted_fields(aws, spark, s3):
+    # RFC 4180 rule 6: a quoted field may hold line breaks; Python's csv module and DMS (Rfc4180=true) write them.
+    runner.ensure_buckets()
+    rng = random.Random(336)
+    names, addresses, rows = {}, {}, []
+    for key in range(1, 31):
+        names[key] = rng.choice(BREAKS + PIECES) + rng.choice(["", " & Co"])
+        addresses[key] = rng.choice([*BREAKS, "1 Main St"])
+        rows.append(_row(str(key), names[key], addresses[key]))
+    rows.append(_row("304.7", "Split\nkey", "x"))  # still quarantined whole, with its line break
+    rng.shuffle(rows)
+    key = "dms/trading/customers/LOAD00000001.csv"
+    uris = put_objects(s3, "energylake-local-landing", {key: _csv(rows)})
+
+    done = run(s3, "trading_cdc_apply", uris)
+
+    table = read_table(s3, "energy_transform", "trading_customers")
+    stored = table.astype(object).where(table.notna(), None)
+    got = {int(k): (n, a) for k, n, a in zip(stored.customer_id, stored.name, stored.address, strict=True)}
+    # Surrounding spaces are trimmed by design (line breaks are data), and an empty value is stored as null.
+    assert got == {k: (names[k].strip(" ") or None, addresses[k].strip(" ") or None) for k in names}
+    assert done.reasons(key) == {"invalid_type": 1}
+    assert done.quarantine.raw_record.str.contains("Split\nkey").any()
+    assert_balanced_by_table(done)
+
+
+def test_csv_records_split_only_outside_quotes(spark, tmp_path):
+    from energylake import parse
+
+    text = 'a,b\n1,"x\ny"\n2,"say ""hi""\r\nbye"\n3,plain\n4,"open quote never closed\n5,after\n'
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode())
+    got = [(r.line_no, r.raw_record) for r in parse.read_csv_records(spark, [str(path)]).orderBy("line_no").collect()]
+    assert got == [
+        (0, "a,b"),
+        (1, '1,"x\ny"'),
+        (2, '2,"say ""hi""\r\nbye"'),
+        (3, "3,plain"),
+        # A quote still open at the end of the file is not a field: its lines stay lines.
+        (4, '4,"open quote never closed'),
+        (5, "5,after"),
+    ]

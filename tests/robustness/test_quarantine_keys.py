@@ -6,12 +6,17 @@ time is null keep their text; a rerun over the same objects adds no quarantine r
 
 from __future__ import annotations
 
+import io
 import json
 import random
 
 import boto3
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from lakectl import runner
+from lakectl.catalog import Catalog
 
 from .balance_lib import assert_balanced_by_table, put_objects, run
 
@@ -95,3 +100,44 @@ def test_hours_with_a_null_or_bad_time_keep_their_text_and_are_one_row_each(aws,
     _forget_bookmark("openmeteo_to_transform")
     again = run(s3, "openmeteo_to_transform", uris)
     assert len(again.quarantine) == len(damaged)
+
+
+def _rewrite_as_before_line_numbers(s3) -> None:
+    """Make the quarantine table look as a release before line numbers wrote it: no line_no, one row per key."""
+    catalog = Catalog()
+    for _, location in catalog.partitions("energy_quarantine", "quarantine_records").items():
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
+        files = [k for k in keys if k.endswith(".parquet")]
+        table = pa.concat_tables(
+            pq.read_table(io.BytesIO(s3.get_object(Bucket=bucket, Key=k)["Body"].read())) for k in files
+        )
+        table = table.set_column(table.schema.get_field_index("line_no"), "line_no", pa.nulls(len(table), pa.int32()))
+        legacy_key = ["job_name", "source_file", "reason", "raw_record"]
+        first = table.group_by(legacy_key, use_threads=False).aggregate([("run_id", "min")])
+        table = table.join(first.rename_columns([*legacy_key, "run_id"]), [*legacy_key, "run_id"]).select(
+            table.schema.names
+        )
+        table = table.filter(pc.invert(pc.is_null(table["job_name"])))
+        for k in files:
+            s3.delete_object(Bucket=bucket, Key=k)
+        out = io.BytesIO()
+        pq.write_table(table, out, coerce_timestamps="us")  # what Spark reads back as its timestamp type
+        s3.put_object(Bucket=bucket, Key=files[0], Body=out.getvalue())
+
+
+def test_rows_from_before_line_numbers_are_replaced_not_doubled_on_rerun(aws, spark, s3):
+    runner.ensure_buckets()
+    bad = '{"id": "WF-ROSCOE-T01", "data": "not a number", "type": "powerFactor", "date": "2024-07-15T10:00:00Z"}'
+    good = json.dumps({"id": "WF-ROSCOE-T02", "data": 0.95, "type": "powerFactor", "date": "2024-07-15T10:01:00Z"})
+    lines = [bad, good, bad, "{broken", bad]
+    key = "telemetry/windfarm/2024/07/15/10/issue33-legacy.json"
+    uris = put_objects(s3, "energylake-local-raw", {key: ("\n".join(lines) + "\n").encode()})
+    run(s3, "telemetry_to_transform", uris)
+    _rewrite_as_before_line_numbers(s3)
+
+    _forget_bookmark("telemetry_to_transform")
+    again = run(s3, "telemetry_to_transform", uris)
+
+    assert sorted(again.quarantine.line_no) == [0, 2, 3, 4]
+    assert_balanced_by_table(again)

@@ -133,6 +133,7 @@ def quarantine(
         touched = [tuple(literal[p] for p in contract.partition_by)]
         existing = tables.read_table(contract, database, touched)
         if existing is not None:
+            existing = quarantine_keys.drop_superseded_legacy_rows(existing, keyed)
             existing = existing.withColumn("_key", quarantine_keys.merge_key())
         # The earliest quarantine of the same record is kept, so re-runs do not duplicate it.
         merged, _ = merge_with_existing(keyed, existing, ["_key"], [F.col("quarantined_ts").asc()])

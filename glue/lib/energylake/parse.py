@@ -53,6 +53,35 @@ def split_lines(text: Column) -> Column:
     return F.split(text, "\n")
 
 
+# Stands in for a line break inside a quoted CSV field while the text is split into records; text that
+# already holds one is split at every line break, as it was before records could span lines.
+# U+FFFF is a noncharacter (Unicode 15, section 23.7), and NUL cannot be used: translate() reads it as "delete".
+_QUOTED_BREAK = "\uffff"
+
+
+def protect_quoted_breaks(text: Column) -> Column:
+    """CSV text with the line breaks inside quoted fields replaced, so splitting at LF yields RFC 4180 records.
+
+    RFC 4180 section 2 rule 6: a field enclosed in double quotes may hold line breaks. Splitting the text at
+    every quote, the odd-numbered pieces are the insides of quoted fields (a doubled quote "" closes and
+    reopens one, which keeps the parity). A quote left open at the end of the text is not a field: its
+    lines are split as usual, so one stray quote cannot swallow the rest of the file.
+    """
+    pieces = F.split(text, csvformat.QUOTE)
+    last = F.size(pieces) - 1
+    inside = F.transform(
+        pieces,
+        lambda piece, i: F.when((i % 2 == 1) & (i < last), F.translate(piece, "\n", _QUOTED_BREAK)).otherwise(piece),
+    )
+    safe = text.contains(csvformat.QUOTE) & ~text.contains(_QUOTED_BREAK)
+    return F.when(safe, F.array_join(inside, csvformat.QUOTE)).otherwise(text)
+
+
+def restore_quoted_breaks(record: Column) -> Column:
+    """A record split from ``protect_quoted_breaks`` text with its quoted line breaks back."""
+    return F.translate(record, _QUOTED_BREAK, "\n")
+
+
 def strip_cr(line: Column) -> Column:
     """A line without the CR of a CRLF line end (a CR elsewhere in the line stays)."""
     # Per line, after the split: a suffix test, where searching the whole text for CR read it byte by byte.
@@ -62,6 +91,15 @@ def strip_cr(line: Column) -> Column:
 def read_lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per non-empty line of the files: source_file, line_no (0-based), raw_record, ingested_ts."""
     return _lines(spark, paths, path_map, None)
+
+
+def read_csv_records(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
+    """``read_lines`` for CSV: one row per RFC 4180 record, so a quoted field may span lines.
+
+    ``line_no`` is then the record's index in the file, which is its line number in a file without quoted
+    line breaks.
+    """
+    return _lines(spark, paths, path_map, None, csv_records=True)
 
 
 def read_numbered_lines(
@@ -74,7 +112,13 @@ def read_numbered_lines(
     return _lines(spark, paths, path_map, files), files
 
 
-def _lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping, files: SourceFiles | None) -> DataFrame:
+def _lines(
+    spark: SparkSession,
+    paths: Sequence[str],
+    path_map: PathMapping,
+    files: SourceFiles | None,
+    csv_records: bool = False,
+) -> DataFrame:
     text = spark.read.text(list(paths), wholetext=True).select(
         F.col("_metadata.file_path").alias("source_file"),
         F.col("_metadata.file_modification_time").alias("ingested_ts"),
@@ -86,11 +130,16 @@ def _lines(spark: SparkSession, paths: Sequence[str], path_map: PathMapping, fil
     if files is not None:
         text = text.withColumn(FILE_NO, files.number(F.col(SOURCE_FILE)))
         lineage[0] = FILE_NO
+    body = strip_bom(F.col("value"))
+    if csv_records:
+        body = protect_quoted_breaks(body)
     frame = text.select(
         lineage[0],
         "ingested_ts",
-        F.posexplode(split_lines(strip_bom(F.col("value")))).alias("line_no", "_line"),
-    ).withColumn("raw_record", strip_cr(F.col("_line")))
+        F.posexplode(split_lines(body)).alias("line_no", "_line"),
+    )
+    record = strip_cr(F.col("_line"))
+    frame = frame.withColumn("raw_record", restore_quoted_breaks(record) if csv_records else record)
     return frame.where(F.trim("raw_record") != "").select(*lineage)
 
 

@@ -111,6 +111,10 @@ class JobContext:
         """Lines of the objects with lineage (source_file is the s3:// URI in both modes)."""
         return parse.read_lines(self.spark, *self._input_paths(objects))
 
+    def read_csv_records(self, objects: Sequence[ObjectInfo]) -> DataFrame:
+        """``read_lines`` for CSV objects: RFC 4180 records, a quoted field's line breaks kept inside it."""
+        return parse.read_csv_records(self.spark, *self._input_paths(objects))
+
     def read_numbered_lines(self, objects: Sequence[ObjectInfo]) -> tuple[DataFrame, SourceFiles]:
         """``read_lines`` with each row's file as a number (``_file_no``), and the numbering to name it again."""
         return parse.read_numbered_lines(self.spark, *self._input_paths(objects))
