@@ -64,17 +64,21 @@ def protect_quoted_breaks(text: Column) -> Column:
 
     RFC 4180 section 2 rule 6: a field enclosed in double quotes may hold line breaks. Splitting the text at
     every quote, the odd-numbered pieces are the insides of quoted fields (a doubled quote "" closes and
-    reopens one, which keeps the parity). A quote left open at the end of the text is not a field: its
-    lines are split as usual, so one stray quote cannot swallow the rest of the file.
+    reopens one, which keeps the parity). A quote left open at the end of the text is not a field: the text
+    after it keeps its line breaks, so one stray quote cannot swallow the rest of the file.
     """
-    pieces = F.split(text, csvformat.QUOTE)
-    last = F.size(pieces) - 1
+    # The lambda reads nothing but its piece and index: Spark re-evaluates outer expressions per element.
     inside = F.transform(
-        pieces,
-        lambda piece, i: F.when((i % 2 == 1) & (i < last), F.translate(piece, "\n", _QUOTED_BREAK)).otherwise(piece),
+        F.split(text, csvformat.QUOTE),
+        lambda piece, i: F.when(i % 2 == 1, F.translate(piece, "\n", _QUOTED_BREAK)).otherwise(piece),
     )
+    protected = F.array_join(inside, csvformat.QUOTE)
+    unclosed = F.substring_index(protected, csvformat.QUOTE, -1)
+    head = protected.substr(F.lit(1), F.length(protected) - F.length(unclosed))
+    open_at_end = (F.length(text) - F.length(F.replace(text, F.lit(csvformat.QUOTE), F.lit("")))) % 2 == 1
+    protected = F.when(open_at_end, F.concat(head, restore_quoted_breaks(unclosed))).otherwise(protected)
     safe = text.contains(csvformat.QUOTE) & ~text.contains(_QUOTED_BREAK)
-    return F.when(safe, F.array_join(inside, csvformat.QUOTE)).otherwise(text)
+    return F.when(safe, protected).otherwise(text)
 
 
 def restore_quoted_breaks(record: Column) -> Column:
