@@ -27,6 +27,30 @@ def _lines(spark, tmp_path: Path, name: str, text: str):
     return parse.read_lines(spark, [str(path)], (str(tmp_path) + "/", "s3://bucket/"))
 
 
+def test_parse_dms_parses_each_header_layout_and_keeps_files_without_a_header(spark, tmp_path):
+    # Files of one batch may differ in layout (before images added to the task later); each is parsed by its
+    # own header, and a file with no header row (its first line blank) is quarantined, even when no file has
+    # the plain layout it would be parsed with.
+    cols = ",".join(c.name for c in get_contract("trading_transactions").data_columns)
+    ts = "2024-07-15 08:00:00.000000"
+    row = "1,10,1,,1.5000,40.2500,60.3750,settled,2024-07-14 23:30:00.123456,2024-07-14 23:30:00.123456"
+    files = {
+        "derived.csv": f"Op,dms_commit_ts,{cols},transaction_date\nI,{ts},{row.replace('1,10', '2,10', 1)},2024-07-14\n",  # noqa: E501
+        "before.csv": f"Op,dms_commit_ts,{cols},bi_transaction_id\nU,{ts},{row.replace('1,10', '3,10', 1)},4\n",
+        "headerless.csv": f"\nI,{ts},{row.replace('1,10', '5,10', 1)}\nI,{ts},{row.replace('1,10', '6,10', 1)}\n",
+    }
+    lines = None
+    for name, text in files.items():
+        frame = _lines(spark, tmp_path, name, text)
+        lines = frame if lines is None else lines.unionByName(frame)
+    changes, bad = cdc.parse_dms(lines, get_contract("trading_transactions"))
+    assert sorted((r.transaction_id, r.op) for r in changes.collect()) == [(2, "I"), (3, "U"), (4, "D")]
+    assert (
+        sorted((r.source_file, r.reason) for r in bad.collect())
+        == [("s3://bucket/headerless.csv", "missing_header")] * 2
+    )
+
+
 def test_parse_dms_accepts_files_with_and_without_the_generated_partition_column(spark, tmp_path):
     cols = ",".join(c.name for c in get_contract("trading_transactions").data_columns)
     ts = "2024-07-15 08:00:00.000000"

@@ -86,26 +86,27 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     has_derived = F.exists(header, lambda h: h.isin(*derived)) if derived else F.lit(False)
     has_before = F.exists(header, lambda h: h.isin(*before))
     variant = F.when(has_derived, 2).otherwise(0) + F.when(has_before, 1).otherwise(0)
-    marked = lines.join(
-        lines.where(F.col("line_no") == 0).select("source_file", variant.alias("_variant")),
-        "source_file",
-        "left",  # a file without a header row keeps its lines (quarantined as missing_header)
-    ).fillna(0, ["_variant"])
+    # Which header layout each file has, read once from the header rows: each CSV parse below runs over the
+    # files of one layout, only for the layouts present (usually one), not over every line once per layout.
+    layouts: dict[int, list[str]] = {}
+    for row in lines.where(F.col("line_no") == 0).select("source_file", variant.alias("_variant")).collect():
+        layouts.setdefault(int(row["_variant"]), []).append(row["source_file"])
     widest = ["op", "dms_commit_ts", *cols, *derived, *before]
     parts = []
-    for with_derived in (False, True) if derived else (False,):
-        for with_before in (False, True):
-            expected = [
-                "op",
-                "dms_commit_ts",
-                *cols,
-                *(derived if with_derived else []),
-                *(before if with_before else []),
-            ]
-            code = (2 if with_derived else 0) + (1 if with_before else 0)
-            part = tag_csv_lines(marked.where(F.col("_variant") == code).select(*LINEAGE), expected)
-            absent = [F.lit(None).cast("string").alias(n) for n in widest if n not in expected]
-            parts.append(part.select("*", *absent))
+    for code in sorted(layouts) or [0]:
+        with_derived, with_before = bool(code & 2), bool(code & 1)
+        expected = ["op", "dms_commit_ts", *cols, *(derived if with_derived else []), *(before if with_before else [])]
+        others = [f for c, files in layouts.items() if c != code for f in files]
+        # The first layout also takes the files without a header row, where they are quarantined as missing_header.
+        first = code == min(layouts, default=0)
+        of_layout = (
+            (~F.col("source_file").isin(*others) if first else F.col("source_file").isin(*layouts[code]))
+            if others
+            else None
+        )
+        part = tag_csv_lines(lines if of_layout is None else lines.where(of_layout), expected)
+        absent = [F.lit(None).cast("string").alias(n) for n in widest if n not in expected]
+        parts.append(part.select("*", *absent))
     rows = parts[0]
     for part in parts[1:]:
         rows = rows.unionByName(part)
