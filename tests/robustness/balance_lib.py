@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+import boto3
 import pandas as pd
 
 from energylake.contracts import get_contract
 from lakectl import runner
 
-from .corpus_lib import read_table, reason_code
+from .corpus_lib import read_table, reason_code, table_checksum
 
 
 @dataclass
@@ -56,3 +57,18 @@ def assert_balanced_by_table(done: Run) -> None:
     assert len(this_run) == m.rows_quarantined, (len(this_run), m.rows_quarantined)
     assert m.rows_read == m.rows_written + m.rows_deduplicated + m.rows_not_reported + len(this_run), m
     assert this_run.empty or (this_run.raw_record.notna().all() and this_run.reason.notna().all())
+
+
+def forget_bookmark(job: str) -> None:
+    """Make ``job`` read every object of its prefix again (its bookmark deleted)."""
+    boto3.client("s3").delete_object(Bucket="energylake-local-artifacts", Key=f"state/bookmarks/{job}.json")
+
+
+def assert_rerun_changes_nothing(s3, job: str, first: Run, tables: list[tuple[str, str]]) -> None:
+    """Run ``job`` again over ``first``'s objects, read anew: the tables' rows and the quarantine stay the same."""
+    before = {t: table_checksum(s3, *t) for t in tables}
+    forget_bookmark(job)
+    again = run(s3, job, first.uris)
+    assert again.metrics.rows_read == first.metrics.rows_read
+    assert len(again.quarantine) == len(first.quarantine)
+    assert {t: table_checksum(s3, *t) for t in tables} == before

@@ -17,7 +17,7 @@ from pyspark.sql.types import IntegerType, LongType
 from energylake.casts import does_not_cast
 from lakectl import runner
 
-from .balance_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, assert_rerun_changes_nothing, put_objects, run
 from .corpus_lib import read_table
 
 HEADER = [
@@ -73,6 +73,7 @@ def test_dms_csv_round_trips_quotes_and_separators_and_quarantines_inexact_keys(
     assert done.reasons(key) == {"invalid_type": len(BAD_KEYS)}
     assert all(r.startswith("invalid_type:customer_id") for r in done.quarantine.reason)
     assert_balanced_by_table(done)
+    assert_rerun_changes_nothing(s3, "trading_cdc_apply", done, [("energy_transform", "trading_customers")])
 
 
 def test_does_not_cast_rejects_fractional_exponent_and_overflowing_integers(spark):
@@ -112,6 +113,7 @@ def test_dms_csv_keeps_line_breaks_inside_quoted_fields(aws, spark, s3):
     assert done.reasons(key) == {"invalid_type": 1}
     assert done.quarantine.raw_record.str.contains("Split\nkey").any()
     assert_balanced_by_table(done)
+    assert_rerun_changes_nothing(s3, "trading_cdc_apply", done, [("energy_transform", "trading_customers")])
 
 
 def test_csv_records_split_only_outside_quotes(spark, tmp_path):

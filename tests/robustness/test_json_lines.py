@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 from energylake import jvm
 from lakectl import runner
 
-from .balance_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, assert_rerun_changes_nothing, put_objects, run
 
 KEYS = sorted(["data", "date", "device_id", "id", "metrics", "site_id", "ts", "type"])
 SPARK = settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
@@ -95,6 +95,7 @@ def test_telemetry_quarantines_every_line_holding_more_than_one_value_or_bad_byt
     raws = set(done.quarantine.raw_record)
     assert {line.decode() for line in damaged} <= raws  # the whole line is kept, both records in it
     assert_balanced_by_table(done)
+    assert_rerun_changes_nothing(s3, "telemetry_to_transform", done, [("energy_transform", "telemetry_readings")])
 
 
 @given(st.lists(st.tuples(RECORDS, TRAILERS), min_size=1, max_size=10))

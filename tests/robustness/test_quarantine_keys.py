@@ -10,7 +10,6 @@ import io
 import json
 import random
 
-import boto3
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -18,11 +17,7 @@ import pyarrow.parquet as pq
 from lakectl import runner
 from lakectl.catalog import Catalog
 
-from .balance_lib import assert_balanced_by_table, put_objects, run
-
-
-def _forget_bookmark(job: str) -> None:
-    boto3.client("s3").delete_object(Bucket="energylake-local-artifacts", Key=f"state/bookmarks/{job}.json")
+from .balance_lib import assert_balanced_by_table, forget_bookmark, put_objects, run
 
 
 def test_identical_bad_telemetry_records_are_one_row_each_and_reruns_add_none(aws, spark, s3):
@@ -61,7 +56,7 @@ def test_identical_bad_telemetry_records_are_one_row_each_and_reruns_add_none(aw
         assert rows.raw_record.value_counts().to_dict() == copies
     assert_balanced_by_table(first)
 
-    _forget_bookmark("telemetry_to_transform")
+    forget_bookmark("telemetry_to_transform")
     again = run(s3, "telemetry_to_transform", uris)
     assert again.metrics.rows_quarantined == first.metrics.rows_quarantined
     assert len(again.quarantine) == len(first.quarantine)  # the earliest quarantine of each record is kept
@@ -97,7 +92,7 @@ def test_hours_with_a_null_or_bad_time_keep_their_text_and_are_one_row_each(aws,
     assert done.quarantine.raw_record.notna().all()
     assert_balanced_by_table(done)
 
-    _forget_bookmark("openmeteo_to_transform")
+    forget_bookmark("openmeteo_to_transform")
     again = run(s3, "openmeteo_to_transform", uris)
     assert len(again.quarantine) == len(damaged)
 
@@ -136,7 +131,7 @@ def test_rows_from_before_line_numbers_are_replaced_not_doubled_on_rerun(aws, sp
     run(s3, "telemetry_to_transform", uris)
     _rewrite_as_before_line_numbers(s3)
 
-    _forget_bookmark("telemetry_to_transform")
+    forget_bookmark("telemetry_to_transform")
     again = run(s3, "telemetry_to_transform", uris)
 
     assert sorted(again.quarantine.line_no) == [0, 2, 3, 4]

@@ -17,7 +17,7 @@ from energylake.ercot_formats import ercot_date, hour_text
 from energylake.openmeteo_formats import observation_time
 from lakectl import runner
 
-from .balance_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, assert_rerun_changes_nothing, put_objects, run
 from .corpus_lib import read_table
 
 
@@ -104,6 +104,8 @@ def test_ercot_job_loads_documented_variants_and_quarantines_out_of_range_rows(a
     assert sorted(set(load.hour_ending)) == [1]
     assert done.reasons(load_key) == {"out_of_range": 18}  # two lines x nine zones
     assert_balanced_by_table(done)
+    tables = [("energy_transform", "ercot_settlement_prices"), ("energy_transform", "ercot_system_load")]
+    assert_rerun_changes_nothing(s3, "ercot_to_transform", done, tables)
 
 
 def test_openmeteo_job_reads_every_time_precision(aws, spark, s3):
@@ -122,3 +124,4 @@ def test_openmeteo_job_reads_every_time_precision(aws, spark, s3):
     assert sorted(pd.to_datetime(weather.observation_ts).dt.hour) == [10, 11, 12, 14]
     assert done.reasons(key) == {"invalid_type": 1}
     assert_balanced_by_table(done)
+    assert_rerun_changes_nothing(s3, "openmeteo_to_transform", done, [("energy_transform", "weather_hourly")])
