@@ -455,8 +455,14 @@ def render_markdown(res: dict[str, Any]) -> str:
         "- Incremental: 1 or 30 days of history are processed by the job first (untimed) and snapshotted; each timed "
         "run restores the snapshot, uploads day N and runs the job: its bookmarks hand it only the new objects, "
         "and it merges into (reads and rewrites) only the partitions those rows touch.",
-        "- CDC: one DMS batch (full load + CDC files, several changes per key) applied by `trading_cdc_apply`; "
-        "changes/s counts the CDC rows only, the time includes the full load.",
+        "- CDC: one DMS batch (CDC files, several changes per key) applied by `trading_cdc_apply`; changes/s "
+        "counts the CDC rows only. "
+        + (
+            "The table the batch is applied to was loaded first (untimed, snapshotted), and every timed run "
+            "restores it."
+            if (res.get("cdc") or {}).get("table_rows")
+            else "The batch comes with its full load, and the time includes it."
+        ),
         "",
     ]
     return "\n".join(out)
