@@ -1,4 +1,4 @@
-"""python -m bench [run|generate] ...: the benchmark's command line (`make bench` calls `run`)."""
+"""python -m bench [run|report|cdc|generate] ...: the benchmark's command line (`make bench` calls `run`)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("results", type=Path, nargs="?", default=None, help="default: the newest bench/results file")
     rep.add_argument("--report", type=Path, default=Path("BENCHMARKS.md"))
     rep.add_argument("--add-point", type=Path, action="append", default=[], help="as for run")
+    rep.add_argument(
+        "--cdc-point", type=Path, action="append", default=[],
+        help="results JSON of `python -m bench cdc` (another table size): shown in the CDC section (repeatable)",
+    )  # fmt: skip
+    cdc = sub.add_parser("cdc", help="only the CDC apply (project and DuckDB) against a table of a given size")
+    cdc.add_argument("--changes", type=int, default=1_000_000)
+    cdc.add_argument("--table-rows", type=int, required=True)
+    cdc.add_argument("--runs", type=int, default=3)
+    cdc.add_argument("--seed", type=int, default=7)
+    cdc.add_argument("--workdir", type=Path, default=None)
     gen = sub.add_parser("generate", help="only generate the input data")
     gen.add_argument("out", type=Path)
     gen.add_argument("--size", default="1GB")
@@ -51,7 +61,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         from bench.run import newest_results, rerender
 
-        rerender(args.results or newest_results(), args.report, args.add_point)
+        rerender(args.results or newest_results(), args.report, args.add_point, args.cdc_point)
+        return 0
+    if args.cmd == "cdc":
+        from bench.run import run_cdc_bench
+
+        command = os.environ.get("BENCH_COMMAND") or "python -m bench " + " ".join(argv or sys.argv[1:])
+        out = run_cdc_bench(args.changes, args.table_rows, args.runs, args.seed, args.workdir, command=command)
+        print(out)
         return 0
     from bench.run import run_bench
 

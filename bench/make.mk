@@ -20,7 +20,7 @@ BENCH_NOTE ?=
 BENCH_WAREHOUSE_ROWS    ?= 2000
 BENCH_WAREHOUSE_HISTORY ?= 1,30
 
-.PHONY: bench bench-data test-bench bench-warehouse
+.PHONY: bench bench-data test-bench bench-warehouse bench-cdc
 
 bench: setup ## Benchmark project job vs competent PySpark, naive script, DuckDB (BENCH_SIZE=50MB for a quick run) -> BENCHMARKS.md
 	BENCH_COMMAND="make bench BENCH_SIZE=$(BENCH_SIZE) BENCH_RUNS=$(BENCH_RUNS) BENCH_SEED=$(BENCH_SEED) BENCH_CDC_CHANGES=$(BENCH_CDC_CHANGES)$(if $(BENCH_CDC_TABLE_ROWS), BENCH_CDC_TABLE_ROWS=$(BENCH_CDC_TABLE_ROWS)) BENCH_SPARK_MEMORY=$(BENCH_SPARK_MEMORY)$(if $(BENCH_MAKE_TEST), BENCH_MAKE_TEST=1)$(if $(BENCH_ARGS), BENCH_ARGS='$(BENCH_ARGS)')" \
@@ -37,3 +37,10 @@ bench: bench-warehouse
 bench-warehouse: setup ## Warehouse load of one new day after 1 and 30 days of history: ratio and peak memory
 	$(PY) -m bench.warehouse --rows-per-day $(BENCH_WAREHOUSE_ROWS) --history $(BENCH_WAREHOUSE_HISTORY) \
 		--runs $(BENCH_RUNS) --out bench/results/warehouse-load.json
+
+# The CDC batch against a bigger table (issue 32: does a batch's cost follow the changes or the table?); the
+# result joins the report with `python -m bench report --cdc-point bench/results/cdc-<changes>-t<rows>.json`.
+BENCH_CDC_BIG_TABLE_ROWS ?= 10000000
+bench-cdc: setup ## Only the CDC apply of BENCH_CDC_CHANGES against a table of BENCH_CDC_BIG_TABLE_ROWS rows
+	LAKE_SPARK_DRIVER_MEMORY=$(BENCH_SPARK_MEMORY) $(PY) -m bench cdc --changes $(BENCH_CDC_CHANGES) \
+		--table-rows $(BENCH_CDC_BIG_TABLE_ROWS) --runs $(BENCH_RUNS) --seed $(BENCH_SEED) --workdir $(BENCH_WORKDIR)

@@ -298,7 +298,36 @@ def cdc_section(res: dict[str, Any]) -> list[str]:
     if not rows:
         return [*out, "Not measured.", ""]
     return [*out, "| Implementation | changes/s | per core | s | CPU s | peak RSS MiB |",
-            "|---|---:|---:|---:|---:|---:|", *rows, ""]  # fmt: skip
+            "|---|---:|---:|---:|---:|---:|", *rows, "", *cdc_scaling(res)]  # fmt: skip
+
+
+def cdc_scaling(res: dict[str, Any]) -> list[str]:
+    """The same batch against tables of other sizes (``python -m bench cdc``): does its cost follow the table?"""
+    points = [res.get("cdc") or {}, *(res.get("cdc_points") or [])]
+    points = sorted((p for p in points if p.get("table_rows")), key=lambda p: p["table_rows"])
+    if len(points) < 2:
+        return []
+    out = [
+        f"The same batch of {_f(points[0].get('changes'))} changes against tables of different sizes (the "
+        "project's stored-data work: transactions partitions and files read, partitions rewritten):",
+        "",
+        "| Table rows | project CPU s | DuckDB CPU s | project / DuckDB | partitions read | files read "
+        "| partitions rewritten | project peak RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in points:
+        pr, dk = p.get("project_cdc") or {}, p.get("duckdb_cdc") or {}
+        extra = (pr.get("counts") or {}).get("extra") or {}
+        ratio = pr["cpu_seconds"] / dk["cpu_seconds"] if pr.get("cpu_seconds") and dk.get("cpu_seconds") else None
+        work = [
+            _f(extra.get(f"trading_transactions_{k}"))
+            for k in ("partitions_read", "files_read", "partitions_rewritten")
+        ]
+        out.append(
+            f"| {_f(p['table_rows'])} | {_f(pr.get('cpu_seconds'))} | {_f(dk.get('cpu_seconds'))} | {_f(ratio)} "
+            f"| {' | '.join(work)} | {_mib(pr.get('peak_rss_bytes') or 0)} |"
+        )
+    return [*out, ""]
 
 
 def athena_section(res: dict[str, Any]) -> list[str]:

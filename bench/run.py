@@ -478,6 +478,40 @@ def run_bench(
     return res
 
 
+def add_cdc_points(res: dict[str, Any], paths: Sequence[Path]) -> None:
+    """Join the CDC measurements of ``python -m bench cdc`` results to ``res`` (one per table size)."""
+    for path in paths:
+        point = json.loads(Path(path).read_text())
+        kept = [p for p in res.get("cdc_points") or [] if p.get("table_rows") != point["cdc"].get("table_rows")]
+        res["cdc_points"] = [*kept, {**point["cdc"], "started": point.get("started")}]
+
+
+def run_cdc_bench(
+    changes: int,
+    table_rows: int | None,
+    runs: int,
+    seed: int = 7,
+    workdir: Path | None = None,
+    results_dir: Path | None = None,
+    command: str = "",
+) -> Path:
+    """Only the CDC apply (project and DuckDB), against a table of ``table_rows``; returns the results file.
+
+    The file (``cdc-<changes>-t<rows>.json``) joins a bench report with ``--cdc-point``: the same batch against
+    tables of different sizes shows whether a batch's cost follows the changes or the table (issue 32).
+    """
+    workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
+    results_dir = Path(results_dir or RESULTS_DIR)
+    res: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
+                           "machine": machine(), "runs": runs, "seed": seed}  # fmt: skip
+    res["cdc"] = _cdc(workdir, seed, changes, runs, workdir / "scratch", os.cpu_count() or 1, table_rows)
+    res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results_dir.mkdir(parents=True, exist_ok=True)
+    out = results_dir / f"cdc-{changes}-t{table_rows or 0}.json"
+    out.write_text(json.dumps(res, indent=2, default=str))
+    return out
+
+
 def derive(res: dict[str, Any]) -> dict[str, Any]:
     """Figures computed from the measurements: ratios, Glue projections (wall- and CPU-time based), targets."""
     res["telemetry_ratios"] = _ratios(res["telemetry"])
@@ -530,13 +564,17 @@ def scaling(res: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rerender(results: Path, report: Path, add_points: Sequence[Path] = ()) -> dict[str, Any]:
+def rerender(
+    results: Path, report: Path, add_points: Sequence[Path] = (), cdc_points: Sequence[Path] = ()
+) -> dict[str, Any]:
     """Recompute the derived figures of a results JSON and write the report again (no measurement).
 
     ``add_points``: results JSONs of other runs (same generator and seed, another size) whose telemetry
-    measurement joins the fixed vs per-MiB fit.
+    measurement joins the fixed vs per-MiB fit. ``cdc_points``: results of ``python -m bench cdc`` (the same
+    batch against other table sizes), shown beside the run's own CDC measurement.
     """
     res = json.loads(Path(results).read_text())
+    add_cdc_points(res, cdc_points)
     for path in add_points:
         point = telemetry_point(json.loads(Path(path).read_text()))
         if point and all(p.get("started") != point["started"] for p in res.get("extra_points") or []):

@@ -207,3 +207,34 @@ def test_each_run_replaces_the_results_of_its_size(tmp_path) -> None:
     assert sorted(f.name for f in tmp_path.iterdir()) == ["bench-1GB.json", "bench-50MB.json"]
     with pytest.raises(FileNotFoundError, match="run `make bench` first"):
         newest_results(tmp_path / "empty")
+
+
+def _cdc_point(table_rows: int, project_cpu: float, partitions_read: int) -> dict:
+    extra = {"trading_transactions_partitions_read": partitions_read, "trading_transactions_files_read": 3,
+             "trading_transactions_partitions_rewritten": 2}  # fmt: skip
+    return {
+        "changes": 1000,
+        "table_rows": table_rows,
+        "project_cdc": {"available": True, "seconds": 10.0, "changes_per_s": 100.0, "changes_per_s_per_core": 50.0,
+                        "cpu_seconds": project_cpu, "peak_rss_bytes": MIB, "counts": {"extra": extra}},
+        "duckdb_cdc": {"available": True, "seconds": 1.0, "changes_per_s": 1000.0, "changes_per_s_per_core": 500.0,
+                       "cpu_seconds": 10.0, "peak_rss_bytes": MIB},
+    }  # fmt: skip
+
+
+def test_cdc_points_of_other_table_sizes_join_the_report(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    res["cdc"] = _cdc_point(1_000_000, 40.0, 5)
+    (tmp_path / "run.json").write_text(json.dumps(res))
+    (tmp_path / "cdc.json").write_text(json.dumps({"started": "later", "cdc": _cdc_point(10_000_000, 44.0, 6)}))
+    rerender(tmp_path / "run.json", tmp_path / "A.md", cdc_points=[tmp_path / "cdc.json"])
+    md = (tmp_path / "A.md").read_text()
+    assert "| 1,000,000 | 40.00 | 10.00 | 4.00 | 5 | 3 | 2 | 1.0 |" in md
+    assert "| 10,000,000 | 44.00 | 10.00 | 4.40 | 6 | 3 | 2 | 1.0 |" in md
+    # Joining the same table size again replaces its point.
+    rerender(tmp_path / "run.json", tmp_path / "B.md", cdc_points=[tmp_path / "cdc.json"])
+    assert (tmp_path / "B.md").read_text().count("| 10,000,000 |") == 1
