@@ -362,8 +362,9 @@ def make_test_section(res: dict[str, Any]) -> list[str]:
         return [*out, mt.get("reason", "Not measured (run with `BENCH_MAKE_TEST=1`)."), ""]
     return [*out, "| Measurement | Result |", "|---|---|",
             f"| `make test` wall time | {_f(mt['seconds'], 0)} s (exit {mt['exit_code']}) {' '.join(mt['summary'])}; "
-            f"{mt.get('source', '')}, measured {mt.get('measured_at', '?')} at load average "
-            f"{mt.get('load_average_at_start', '?')} |", ""]  # fmt: skip
+            f"{mt.get('source', '')}, measured {mt.get('measured_at', '?')}"
+            + (f" at load average {mt['load_average_at_start']}" if mt.get("load_average_at_start") else "")
+            + " |", ""]  # fmt: skip
 
 
 def targets_section(res: dict[str, Any]) -> list[str]:
