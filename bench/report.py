@@ -312,11 +312,16 @@ def cdc_scaling(res: dict[str, Any]) -> list[str]:
         "project's stored-data work: transactions partitions and files read, partitions rewritten):",
         "",
         "| Table rows | project CPU s | DuckDB CPU s | project / DuckDB | partitions read | files read "
-        "| partitions rewritten | project peak RSS MiB |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| partitions rewritten | project peak RSS MiB | Spark heap |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in points:
+        heap = p.get("spark_heap") or (res.get("spark_heap") if p is res.get("cdc") else None) or "?"
         pr, dk = p.get("project_cdc") or {}, p.get("duckdb_cdc") or {}
+        if not pr.get("available"):
+            reason = str(pr.get("reason") or "no result").strip().splitlines()[-1][:160]
+            out.append(f"| {_f(p['table_rows'])} | not measured: {reason} | {_f(dk.get('cpu_seconds'))} | | | | | | |")
+            continue
         extra = (pr.get("counts") or {}).get("extra") or {}
         ratio = pr["cpu_seconds"] / dk["cpu_seconds"] if pr.get("cpu_seconds") and dk.get("cpu_seconds") else None
         work = [
@@ -325,7 +330,7 @@ def cdc_scaling(res: dict[str, Any]) -> list[str]:
         ]
         out.append(
             f"| {_f(p['table_rows'])} | {_f(pr.get('cpu_seconds'))} | {_f(dk.get('cpu_seconds'))} | {_f(ratio)} "
-            f"| {' | '.join(work)} | {_mib(pr.get('peak_rss_bytes') or 0)} |"
+            f"| {' | '.join(work)} | {_mib(pr.get('peak_rss_bytes') or 0)} | {heap} |"
         )
     return [*out, ""]
 

@@ -483,7 +483,10 @@ def add_cdc_points(res: dict[str, Any], paths: Sequence[Path]) -> None:
     for path in paths:
         point = json.loads(Path(path).read_text())
         kept = [p for p in res.get("cdc_points") or [] if p.get("table_rows") != point["cdc"].get("table_rows")]
-        res["cdc_points"] = [*kept, {**point["cdc"], "started": point.get("started")}]
+        res["cdc_points"] = [
+            *kept,
+            {**point["cdc"], "started": point.get("started"), "spark_heap": point.get("spark_heap")},
+        ]
 
 
 def run_cdc_bench(
@@ -503,7 +506,8 @@ def run_cdc_bench(
     workdir = Path(workdir or Path(tempfile.gettempdir()) / "energylake-bench")
     results_dir = Path(results_dir or RESULTS_DIR)
     res: dict[str, Any] = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "command": command,
-                           "machine": machine(), "runs": runs, "seed": seed}  # fmt: skip
+                           "machine": machine(), "runs": runs, "seed": seed,
+                           "spark_heap": os.environ.get("LAKE_SPARK_DRIVER_MEMORY", DEFAULT_DRIVER_MEMORY)}  # fmt: skip
     res["cdc"] = _cdc(workdir, seed, changes, runs, workdir / "scratch", os.cpu_count() or 1, table_rows)
     res["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     results_dir.mkdir(parents=True, exist_ok=True)

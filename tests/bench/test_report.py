@@ -230,11 +230,29 @@ def test_cdc_points_of_other_table_sizes_join_the_report(tmp_path) -> None:
     res = _results()
     res["cdc"] = _cdc_point(1_000_000, 40.0, 5)
     (tmp_path / "run.json").write_text(json.dumps(res))
-    (tmp_path / "cdc.json").write_text(json.dumps({"started": "later", "cdc": _cdc_point(10_000_000, 44.0, 6)}))
+    res["spark_heap"] = "4g"
+    (tmp_path / "run.json").write_text(json.dumps(res))
+    point = {"started": "later", "spark_heap": "8g", "cdc": _cdc_point(10_000_000, 44.0, 6)}
+    (tmp_path / "cdc.json").write_text(json.dumps(point))
     rerender(tmp_path / "run.json", tmp_path / "A.md", cdc_points=[tmp_path / "cdc.json"])
     md = (tmp_path / "A.md").read_text()
-    assert "| 1,000,000 | 40.00 | 10.00 | 4.00 | 5 | 3 | 2 | 1.0 |" in md
-    assert "| 10,000,000 | 44.00 | 10.00 | 4.40 | 6 | 3 | 2 | 1.0 |" in md
+    assert "| 1,000,000 | 40.00 | 10.00 | 4.00 | 5 | 3 | 2 | 1.0 | 4g |" in md
+    assert "| 10,000,000 | 44.00 | 10.00 | 4.40 | 6 | 3 | 2 | 1.0 | 8g |" in md
     # Joining the same table size again replaces its point.
     rerender(tmp_path / "run.json", tmp_path / "B.md", cdc_points=[tmp_path / "cdc.json"])
     assert (tmp_path / "B.md").read_text().count("| 10,000,000 |") == 1
+
+
+def test_a_cdc_point_whose_project_run_failed_says_why() -> None:
+    from bench.report import cdc_scaling
+
+    res = _results()
+    res["cdc"] = _cdc_point(1_000_000, 40.0, 5)
+    failed = _cdc_point(10_000_000, 0.0, 0)
+    failed["project_cdc"] = {
+        "available": False,
+        "reason": "Traceback\n...\njava.lang.OutOfMemoryError: Java heap space\n",
+    }
+    res["cdc_points"] = [{**failed, "spark_heap": "4g"}]
+    rows = "\n".join(cdc_scaling(res))
+    assert "| 10,000,000 | not measured: java.lang.OutOfMemoryError: Java heap space | 10.00 |" in rows
