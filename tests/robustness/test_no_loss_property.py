@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from lakectl import runner
 
-from .balance_lib import assert_balanced_by_table, put_objects, run
+from .balance_lib import assert_balanced_by_table, forget_bookmark, put_objects, run
 from .corpus_lib import table_checksum
 
 PREFIX = "telemetry/windfarm/2024/07/15/13/"
@@ -100,7 +100,7 @@ def test_random_names_and_line_damage_lose_nothing_and_reruns_change_nothing(aws
 
     again = run(s3, "telemetry_to_transform", uris)  # the bookmark: nothing is read twice
     assert (again.metrics.input_objects, again.metrics.rows_read) == (0, 0)
-    s3.delete_object(Bucket="energylake-local-artifacts", Key="state/bookmarks/telemetry_to_transform.json")
+    forget_bookmark("telemetry_to_transform")
     rerun = run(s3, "telemetry_to_transform", uris)  # everything read again: the same rows, no new quarantine
     assert len(rerun.quarantine) == bad
     assert rerun.metrics.rows_written == good
