@@ -13,7 +13,7 @@ locals {
   function     = local.manifest.functions[local.function_key]
   zip          = "${var.lambda_zip_dir}/${local.function_key}.zip"
   function_id  = "${var.name_prefix}-${local.function_key}"
-  port         = 8086
+  port         = 8086 # the one place the InfluxDB port is set: output port for the clients' groups
   url          = var.enabled ? "https://${aws_timestreaminfluxdb_db_instance.this[0].endpoint}:${local.port}" : null
   account_id   = data.aws_caller_identity.current.account_id
   region       = data.aws_region.current.name
@@ -42,19 +42,41 @@ resource "aws_security_group" "influxdb" {
   tags        = var.tags
 }
 
-resource "aws_security_group" "writer" {
-  count       = var.enabled ? 1 : 0
-  name        = "${var.name_prefix}-influxdb-writer"
-  description = "Telemetry writer Lambda: InfluxDB and HTTPS to AWS APIs (Secrets Manager, SQS) only"
-  vpc_id      = var.vpc_id
-  tags        = var.tags
+# The writer's group: influxdb_client_sg, the group every InfluxDB client has (egress to the port and HTTPS only).
+module "writer_client" {
+  source                     = "../influxdb_client_sg"
+  count                      = var.enabled ? 1 : 0
+  name                       = "${var.name_prefix}-influxdb-writer"
+  description                = "Telemetry writer Lambda: InfluxDB and HTTPS to AWS APIs (Secrets Manager, SQS) only"
+  vpc_id                     = var.vpc_id
+  influxdb_security_group_id = aws_security_group.influxdb[0].id
+  influxdb_port              = local.port
+  influxdb_rule_description  = "InfluxDB API"
+  aws_apis_rule_description  = "HTTPS to Secrets Manager and SQS (through NAT or VPC interface endpoints)"
+  tags                       = var.tags
+}
+
+# The group and its rules were this module's own resources: moved, not replaced.
+moved {
+  from = aws_security_group.writer[0]
+  to   = module.writer_client[0].aws_security_group.this
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.writer_to_influxdb[0]
+  to   = module.writer_client[0].aws_vpc_security_group_egress_rule.to_influxdb
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.writer_to_aws_apis[0]
+  to   = module.writer_client[0].aws_vpc_security_group_egress_rule.to_aws_apis
 }
 
 resource "aws_vpc_security_group_ingress_rule" "from_writer" {
   count                        = var.enabled ? 1 : 0
   security_group_id            = aws_security_group.influxdb[0].id
   description                  = "InfluxDB API from the telemetry writer"
-  referenced_security_group_id = aws_security_group.writer[0].id
+  referenced_security_group_id = module.writer_client[0].security_group_id
   from_port                    = local.port
   to_port                      = local.port
   ip_protocol                  = "tcp"
@@ -69,26 +91,6 @@ resource "aws_vpc_security_group_ingress_rule" "from_clients" {
   from_port                    = local.port
   to_port                      = local.port
   ip_protocol                  = "tcp"
-}
-
-resource "aws_vpc_security_group_egress_rule" "writer_to_influxdb" {
-  count                        = var.enabled ? 1 : 0
-  security_group_id            = aws_security_group.writer[0].id
-  description                  = "InfluxDB API"
-  referenced_security_group_id = aws_security_group.influxdb[0].id
-  from_port                    = local.port
-  to_port                      = local.port
-  ip_protocol                  = "tcp"
-}
-
-resource "aws_vpc_security_group_egress_rule" "writer_to_aws_apis" {
-  count             = var.enabled ? 1 : 0
-  security_group_id = aws_security_group.writer[0].id
-  description       = "HTTPS to Secrets Manager and SQS (through NAT or VPC interface endpoints)"
-  cidr_ipv4         = "0.0.0.0/0"
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
 }
 
 # ---- the instance -----------------------------------------------------------------------------------------
@@ -236,7 +238,7 @@ resource "aws_lambda_function" "writer" {
 
   vpc_config {
     subnet_ids         = var.subnet_ids
-    security_group_ids = [aws_security_group.writer[0].id]
+    security_group_ids = [module.writer_client[0].security_group_id]
   }
   environment {
     variables = {

@@ -13,6 +13,11 @@ output "security_group_id" {
   value       = var.enabled ? aws_security_group.influxdb[0].id : null
 }
 
+output "port" {
+  description = "Port of the InfluxDB API: the clients' security groups (influxdb_client_sg's influxdb_port) may call it."
+  value       = local.port
+}
+
 output "writer_function_name" {
   description = "The writer Lambda (error alarms); null when disabled."
   value       = var.enabled ? aws_lambda_function.writer[0].function_name : null

@@ -37,7 +37,7 @@ override_resource {
 }
 
 override_resource {
-  target = aws_security_group.writer
+  target = module.writer_client[0].aws_security_group.this
   values = { id = "sg-0writer" }
 }
 
@@ -72,16 +72,16 @@ run "enabled_instance_is_private_and_reached_only_by_the_writer" {
     error_message = "the instance has no public IP and lives in the lake's private subnets"
   }
   assert {
-    condition     = length(aws_vpc_security_group_ingress_rule.from_writer) == 1 && aws_vpc_security_group_ingress_rule.from_writer[0].referenced_security_group_id == aws_security_group.writer[0].id && length(aws_vpc_security_group_ingress_rule.from_clients) == 0
+    condition     = length(aws_vpc_security_group_ingress_rule.from_writer) == 1 && aws_vpc_security_group_ingress_rule.from_writer[0].referenced_security_group_id == "sg-0writer" && length(aws_vpc_security_group_ingress_rule.from_clients) == 0
     error_message = "only the writer's security group reaches the instance (no CIDR ingress)"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.writer_to_aws_apis[0].from_port == 443 && aws_vpc_security_group_egress_rule.writer_to_aws_apis[0].to_port == 443
-    error_message = "the writer leaves the VPC on HTTPS only"
+    condition     = aws_lambda_function.writer[0].vpc_config[0].security_group_ids == toset(["sg-0writer"]) && module.writer_client[0].security_group_id == "sg-0writer"
+    error_message = "the writer runs in its influxdb_client_sg group only (the instance's port and HTTPS, tested there)"
   }
   assert {
-    condition     = output.endpoint_url == "https://abc123.us-east-1.timestream-influxdb.amazonaws.com:8086"
-    error_message = "the writer and Grafana reach InfluxDB over HTTPS on its port"
+    condition     = output.endpoint_url == "https://abc123.us-east-1.timestream-influxdb.amazonaws.com:8086" && output.port == aws_timestreaminfluxdb_db_instance.this[0].port
+    error_message = "the writer and Grafana reach InfluxDB over HTTPS on its port, which the clients' groups get from output port"
   }
 }
 
