@@ -486,11 +486,38 @@ def test_the_alerts_consumer_writes_to_the_influxdb_instance(composed: ComposedP
     assert "module.timeseries.aws_timestreaminfluxdb_db_instance.this" in composed.ancestors(address)
     assert "module.analytics_streaming.aws_iam_role_policy_attachment.consumer_vpc" in composed.ancestors(address)
     ingress = "module.timeseries.aws_vpc_security_group_ingress_rule.from_clients"
-    assert "module.analytics_streaming.aws_security_group.alerts_consumer" in composed.ancestors(ingress)
+    assert "module.analytics_streaming.module.alerts_client.aws_security_group.this" in composed.ancestors(ingress)
     ingress_rules = composed.of_type("aws_vpc_security_group_ingress_rule")
     rules = [r for r in ingress_rules if composed.config_address(r) == ingress]
-    grafana = [g for g in composed.of_type("aws_security_group") if g.get("module_address") == "module.dashboards"]
+    grafana = [
+        g for g in composed.of_type("aws_security_group") if g.get("module_address", "").startswith("module.dashboards")
+    ]
     assert len(rules) == 1 + len(grafana)  # the alerts consumer's group, and the dashboards' when planned
+
+
+def test_every_influxdb_client_group_calls_the_instance_port(composed: ComposedPlan) -> None:
+    """Each client's group (influxdb_client_sg: the writer, the alerts consumer, Grafana when planned) may call
+    the instance's group on the port the instance listens on: the port comes from timestream_influxdb's output,
+    which the modules' own tests (mocked inputs) cannot see the env pass."""
+    (instance,) = composed.of_type("aws_timestreaminfluxdb_db_instance")
+    port = composed.after(instance)["port"]
+    instance_group = "module.timeseries.aws_security_group.influxdb"
+    clients = [
+        r
+        for r in composed.of_type("aws_vpc_security_group_egress_rule")
+        if composed.config_address(r).endswith(".aws_vpc_security_group_egress_rule.to_influxdb")
+    ]
+    grafana = [
+        g for g in composed.of_type("aws_security_group") if g.get("module_address", "").startswith("module.dashboards")
+    ]
+    assert len(clients) == 2 + len(grafana), [c["address"] for c in clients]  # writer, alerts consumer (+ Grafana)
+    wrong = [
+        c["address"]
+        for c in clients
+        if (composed.after(c)["from_port"], composed.after(c)["to_port"]) != (port, port)
+        or instance_group not in composed.ancestors(composed.config_address(c))
+    ]
+    assert not wrong, f"client groups not calling the instance's group on its port {port}: {wrong}"
 
 
 def test_lake_formation_admins_are_merged_not_replaced(composed: ComposedPlan) -> None:

@@ -227,6 +227,7 @@ module "analytics_streaming" {
     vpc_id            = var.vpc_id
     subnet_ids        = var.private_subnet_ids
     security_group_id = module.timeseries.security_group_id
+    port              = module.timeseries.port
   } : null
   tags       = local.tags
   depends_on = [terraform_data.analytics_packages]

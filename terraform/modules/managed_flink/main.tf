@@ -282,33 +282,33 @@ locals {
 
 # ---- the alerts consumer in the VPC, when it writes to InfluxDB ---------------------------------------------
 
-resource "aws_security_group" "alerts_consumer" {
-  #checkov:skip=CKV2_AWS_5:Attached to aws_lambda_function.consumer["alerts"] through its dynamic vpc_config block, which this check's plan graph does not follow.
-  count       = local.influx ? 1 : 0
-  name        = "${var.name_prefix}-telemetry-alerts-consumer"
-  description = "Alerts consumer Lambda: InfluxDB and HTTPS to AWS APIs (Secrets Manager, SNS) only"
-  vpc_id      = var.influxdb.vpc_id
-  tags        = var.tags
+# The consumer's group: influxdb_client_sg, the group every InfluxDB client has (egress to the port and HTTPS only).
+module "alerts_client" {
+  source                     = "../influxdb_client_sg"
+  count                      = local.influx ? 1 : 0
+  name                       = "${var.name_prefix}-telemetry-alerts-consumer"
+  description                = "Alerts consumer Lambda: InfluxDB and HTTPS to AWS APIs (Secrets Manager, SNS) only"
+  vpc_id                     = var.influxdb.vpc_id
+  influxdb_security_group_id = var.influxdb.security_group_id
+  influxdb_port              = var.influxdb.port
+  aws_apis_rule_description  = "HTTPS to Secrets Manager and SNS (through NAT or VPC interface endpoints)"
+  tags                       = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "alerts_to_influxdb" {
-  count                        = local.influx ? 1 : 0
-  security_group_id            = aws_security_group.alerts_consumer[0].id
-  description                  = "InfluxDB API (Timestream for InfluxDB)"
-  referenced_security_group_id = var.influxdb.security_group_id
-  from_port                    = 8086
-  to_port                      = 8086
-  ip_protocol                  = "tcp"
+# The group and its rules were this module's own resources: moved, not replaced.
+moved {
+  from = aws_security_group.alerts_consumer[0]
+  to   = module.alerts_client[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "alerts_to_aws_apis" {
-  count             = local.influx ? 1 : 0
-  security_group_id = aws_security_group.alerts_consumer[0].id
-  description       = "HTTPS to Secrets Manager and SNS (through NAT or VPC interface endpoints)"
-  cidr_ipv4         = "0.0.0.0/0"
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
+moved {
+  from = aws_vpc_security_group_egress_rule.alerts_to_influxdb[0]
+  to   = module.alerts_client[0].aws_vpc_security_group_egress_rule.to_influxdb
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.alerts_to_aws_apis[0]
+  to   = module.alerts_client[0].aws_vpc_security_group_egress_rule.to_aws_apis
 }
 
 # The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
@@ -341,7 +341,7 @@ resource "aws_lambda_function" "consumer" {
     for_each = each.value.vpc ? [1] : []
     content {
       subnet_ids         = var.influxdb.subnet_ids
-      security_group_ids = [aws_security_group.alerts_consumer[0].id]
+      security_group_ids = [module.alerts_client[0].security_group_id]
     }
   }
   tracing_config {

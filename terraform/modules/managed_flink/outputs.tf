@@ -40,5 +40,5 @@ output "consumer_failures_queue_arn" {
 
 output "alerts_consumer_security_group_id" {
   description = "Security group of the alerts consumer when it writes to InfluxDB (give it to timestream_influxdb's client_security_group_ids); null without var.influxdb."
-  value       = local.influx ? aws_security_group.alerts_consumer[0].id : null
+  value       = local.influx ? module.alerts_client[0].security_group_id : null
 }
