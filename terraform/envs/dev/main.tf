@@ -256,6 +256,7 @@ module "dashboards" {
     vpc_id            = var.vpc_id
     subnet_ids        = var.private_subnet_ids
     security_group_id = module.timeseries.security_group_id
+    port              = module.timeseries.port
   } : null
   kms_key_arn = module.storage.kms_key_arn
   tags        = local.tags

@@ -80,32 +80,33 @@ data "aws_iam_policy_document" "grafana" {
 # VpcConfiguration": at least two subnets, one to five security groups,
 # https://docs.aws.amazon.com/grafana/latest/APIReference/API_VpcConfiguration.html). Once connected, the
 # workspace's outbound traffic leaves through the VPC, so Athena is reached on 443 (NAT or endpoints).
-resource "aws_security_group" "grafana" {
-  count       = local.influx_vpc ? 1 : 0
-  name        = "${var.name_prefix}-grafana"
-  description = "Managed Grafana workspace: InfluxDB hot path and HTTPS to AWS APIs only"
-  vpc_id      = var.influxdb.vpc_id
-  tags        = var.tags
+# Its group is influxdb_client_sg, the group every InfluxDB client has (egress to the port and HTTPS only).
+module "grafana_client" {
+  source                     = "../influxdb_client_sg"
+  count                      = local.influx_vpc ? 1 : 0
+  name                       = "${var.name_prefix}-grafana"
+  description                = "Managed Grafana workspace: InfluxDB hot path and HTTPS to AWS APIs only"
+  vpc_id                     = var.influxdb.vpc_id
+  influxdb_security_group_id = var.influxdb.security_group_id
+  influxdb_port              = var.influxdb.port
+  aws_apis_rule_description  = "HTTPS to AWS APIs (Athena, Glue, STS) through NAT or VPC endpoints"
+  tags                       = var.tags
 }
 
-resource "aws_vpc_security_group_egress_rule" "grafana_to_influxdb" {
-  count                        = local.influx_vpc ? 1 : 0
-  security_group_id            = aws_security_group.grafana[0].id
-  description                  = "InfluxDB API (Timestream for InfluxDB)"
-  referenced_security_group_id = var.influxdb.security_group_id
-  from_port                    = 8086
-  to_port                      = 8086
-  ip_protocol                  = "tcp"
+# The group and its rules were this module's own resources: moved, not replaced.
+moved {
+  from = aws_security_group.grafana[0]
+  to   = module.grafana_client[0].aws_security_group.this
 }
 
-resource "aws_vpc_security_group_egress_rule" "grafana_to_aws_apis" {
-  count             = local.influx_vpc ? 1 : 0
-  security_group_id = aws_security_group.grafana[0].id
-  description       = "HTTPS to AWS APIs (Athena, Glue, STS) through NAT or VPC endpoints"
-  cidr_ipv4         = "0.0.0.0/0"
-  from_port         = 443
-  to_port           = 443
-  ip_protocol       = "tcp"
+moved {
+  from = aws_vpc_security_group_egress_rule.grafana_to_influxdb[0]
+  to   = module.grafana_client[0].aws_vpc_security_group_egress_rule.to_influxdb
+}
+
+moved {
+  from = aws_vpc_security_group_egress_rule.grafana_to_aws_apis[0]
+  to   = module.grafana_client[0].aws_vpc_security_group_egress_rule.to_aws_apis
 }
 
 resource "aws_iam_role" "grafana" {
@@ -137,7 +138,7 @@ resource "aws_grafana_workspace" "this" {
     for_each = local.influx_vpc ? [1] : []
     content {
       subnet_ids         = var.influxdb.subnet_ids
-      security_group_ids = [aws_security_group.grafana[0].id]
+      security_group_ids = [module.grafana_client[0].security_group_id]
     }
   }
 

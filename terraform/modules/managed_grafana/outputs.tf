@@ -20,7 +20,7 @@ output "role_arn" {
 
 output "security_group_id" {
   description = "Security group of the workspace's VPC connection (give it to timestream_influxdb's client_security_group_ids); null without influxdb."
-  value       = var.enabled && var.influxdb != null ? aws_security_group.grafana[0].id : null
+  value       = local.influx_vpc ? module.grafana_client[0].security_group_id : null
 }
 
 output "influxdb_url" {

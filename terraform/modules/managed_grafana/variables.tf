@@ -38,6 +38,7 @@ variable "influxdb" {
     vpc_id            = string
     subnet_ids        = list(string)
     security_group_id = string
+    port              = number
   })
   default = null
 }

@@ -14,6 +14,11 @@ mock_provider "aws" {
   }
 }
 
+override_resource {
+  target = module.grafana_client[0].aws_security_group.this
+  values = { id = "sg-0grafana" }
+}
+
 variables {
   name_prefix               = "lake-test"
   athena_workgroup          = "lake-test-analytics"
@@ -74,6 +79,7 @@ run "influxdb_hot_path_through_the_vpc" {
       vpc_id            = "vpc-0123456789abcdef0"
       subnet_ids        = ["subnet-aaaa", "subnet-bbbb"]
       security_group_id = "sg-0influxdb"
+      port              = 8086
     }
   }
   assert {
@@ -81,8 +87,8 @@ run "influxdb_hot_path_through_the_vpc" {
     error_message = "the workspace joins the lake's VPC to reach the private InfluxDB instance"
   }
   assert {
-    condition     = aws_vpc_security_group_egress_rule.grafana_to_influxdb[0].referenced_security_group_id == "sg-0influxdb" && aws_vpc_security_group_egress_rule.grafana_to_influxdb[0].from_port == 8086
-    error_message = "the workspace may call the instance's port, nothing else inside the VPC"
+    condition     = aws_grafana_workspace.this[0].vpc_configuration[0].security_group_ids == toset(["sg-0grafana"]) && output.security_group_id == "sg-0grafana"
+    error_message = "the workspace's only group is its influxdb_client_sg (the instance's port and HTTPS, tested there), an output for the instance's ingress"
   }
   assert {
     condition     = aws_grafana_workspace.this[0].data_sources == tolist(["ATHENA"]) && length([for s in data.aws_iam_policy_document.grafana.statement : s if startswith(coalesce(s.sid, "-"), "Timestream")]) == 0
