@@ -797,6 +797,46 @@ def dead_skips(skips, failed: set[tuple[str, str]], module_dirs: dict[Path, list
     return dead, unjudged
 
 
+def module_dirs_of(configuration: dict, root_dir: Path) -> dict[Path, list[str]]:
+    """Directory of every module the plan's configuration calls, nested calls included -> the address prefixes
+    of its instances in checkov's results (instance keys left out, as in ``failed``)."""
+    dirs: dict[Path, list[str]] = {root_dir.resolve(): [""]}
+    todo = [(configuration["root_module"], root_dir.resolve(), "")]
+    while todo:
+        module, directory, prefix = todo.pop()
+        for call, spec in module.get("module_calls", {}).items():
+            child_dir, child_prefix = (directory / spec["source"]).resolve(), f"{prefix}module.{call}."
+            dirs.setdefault(child_dir, []).append(child_prefix)
+            todo.append((spec.get("module", {}), child_dir, child_prefix))
+    return dirs
+
+
+def test_module_dirs_include_nested_module_calls() -> None:
+    """A skip in a module that another module calls (influxdb_client_sg) is judged too, on every instance."""
+    env_dir = TF_ROOT / "envs" / "dev"
+    client = {"source": "../influxdb_client_sg", "module": {}}
+    configuration = {
+        "root_module": {
+            "module_calls": {
+                "timeseries": {
+                    "source": "../../modules/timestream_influxdb",
+                    "module": {"module_calls": {"writer_client": client}},
+                },
+                "dashboards": {
+                    "source": "../../modules/managed_grafana",
+                    "module": {"module_calls": {"grafana_client": client}},
+                },
+            }
+        }
+    }
+    dirs = module_dirs_of(configuration, env_dir)
+    assert sorted(dirs[(TF_ROOT / "modules" / "influxdb_client_sg").resolve()]) == [
+        "module.dashboards.module.grafana_client.",
+        "module.timeseries.module.writer_client.",
+    ]
+    assert dirs[(TF_ROOT / "modules" / "timestream_influxdb").resolve()] == ["module.timeseries."]
+
+
 def test_dead_skip_detection_flags_a_skip_whose_check_never_fires() -> None:
     module = (TF_ROOT / "modules" / "glue").resolve()
     skips = [(module, "aws_s3_bucket.a", "CKV_AWS_1", "fires"), (module, "aws_s3_bucket.a", "CKV_AWS_2", "never")]
@@ -825,9 +865,6 @@ def test_every_checkov_skip_suppresses_a_check_that_fires(composed: ComposedPlan
         for r in reports
         for f in r["results"]["failed_checks"]
     }
-    env_dir = (TF_ROOT / "envs" / composed.env).resolve()
-    module_dirs: dict[Path, list[str]] = {env_dir: [""]}
-    for call, spec in composed.plan["configuration"]["root_module"].get("module_calls", {}).items():
-        module_dirs.setdefault((env_dir / spec["source"]).resolve(), []).append(f"module.{call}.")
+    module_dirs = module_dirs_of(composed.plan["configuration"], TF_ROOT / "envs" / composed.env)
     dead, _unjudged = dead_skips(inline_skips(), failed, module_dirs)
     assert not dead, "checkov skips that suppress nothing on the plan (remove them):\n" + "\n".join(dead)
