@@ -132,3 +132,27 @@ def test_csv_records_split_only_outside_quotes(spark, tmp_path):
         (4, '4,"open quote never closed'),
         (5, "5,after"),
     ]
+
+
+def test_csv_headers_are_the_records_numbered_zero(spark, tmp_path):
+    """``read_csv_headers`` reads each file's header without splitting the file: it must give exactly the record
+    ``read_csv_records`` numbers 0 (BOM and CR dropped, a quoted line break kept, none after a blank first line)."""
+    from energylake import parse
+
+    texts = {
+        "plain.csv": "a,b\n1,2\n",
+        "bom_crlf.csv": "\ufeffOp,Name\r\nI,x\r\n",
+        "quoted_break.csv": '"first\nheader",b\n1,2\n',
+        "blank_first.csv": "\na,b\n1,2\n",
+        "header_only.csv": "a,b",
+        "empty.csv": "",
+    }
+    paths = []
+    for name, text in texts.items():
+        (tmp_path / name).write_bytes(text.encode())
+        paths.append(str(tmp_path / name))
+    headers = {r.source_file.rsplit("/", 1)[-1]: r.raw_record for r in parse.read_csv_headers(spark, paths).collect()}
+    records = parse.read_csv_records(spark, paths).where(F.col("line_no") == 0)
+    assert headers == {r.source_file.rsplit("/", 1)[-1]: r.raw_record for r in records.collect()}
+    assert headers == {"plain.csv": "a,b", "bom_crlf.csv": "Op,Name", "quoted_break.csv": '"first\nheader",b',
+                       "header_only.csv": "a,b"}  # fmt: skip

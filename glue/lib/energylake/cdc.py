@@ -27,6 +27,7 @@ per row, Parquet column pruning; a per-partition key range in the catalog would 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
-from energylake.dms import CDC_FILE_PATTERN, FRACTION_DIGITS, LOAD_FILE_PATTERN, before_image_columns
+from energylake.dms import before_image_columns, file_sequence, is_load_file
 from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
@@ -68,7 +69,9 @@ def derive_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
     return frame
 
 
-def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, DataFrame]:
+def parse_dms(
+    lines: DataFrame, contract: DatasetContract, headers: DataFrame | None = None
+) -> tuple[DataFrame, DataFrame]:
     """DMS S3 CSV lines (Op, dms_commit_ts, table columns) to typed change rows; bad rows quarantined.
 
     A row is judged in one pass by the checks of each step in turn (CSV parse, casts, Op, the contract's rules)
@@ -77,7 +80,8 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     the garbage collector). A source table may itself hold the derived partition column (e.g. a stored
     generated ``transaction_date``, which DMS exports like any column), and files may end with the key's before
     image (``bi_<key>``): each file is parsed by the columns its header names. A ``U`` row whose before image
-    names another key also yields a ``D`` of that old key (same commit, file and line).
+    names another key also yields a ``D`` of that old key (same commit, file and line). ``headers`` is each
+    file's header record (``read_csv_headers``); without it they are taken from ``lines``.
     """
     cols = source_columns(contract)
     derived = [c.name for c in contract.partition_columns]
@@ -88,9 +92,15 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
     variant = F.when(has_derived, 2).otherwise(0) + F.when(has_before, 1).otherwise(0)
     # Which header layout each file has, read once from the header rows: each CSV parse below runs over the
     # files of one layout, only for the layouts present (usually one), not over every line once per layout.
+    # The header rows are kept on the driver (one per file) and joined back from there, so the files are split
+    # into lines once, for the rows themselves.
+    headers = lines.where(F.col("line_no") == 0) if headers is None else headers
+    header_rows = headers.select("source_file", "raw_record", variant.alias("_variant")).collect()
     layouts: dict[int, list[str]] = {}
-    for row in lines.where(F.col("line_no") == 0).select("source_file", variant.alias("_variant")).collect():
+    for row in header_rows:
         layouts.setdefault(int(row["_variant"]), []).append(row["source_file"])
+    spark = lines.sparkSession
+    header_schema = "source_file string, raw_record string"
     widest = ["op", "dms_commit_ts", *cols, *derived, *before]
     parts = []
     for code in sorted(layouts) or [0]:
@@ -104,7 +114,10 @@ def parse_dms(lines: DataFrame, contract: DatasetContract) -> tuple[DataFrame, D
             if others
             else None
         )
-        part = tag_csv_lines(lines if of_layout is None else lines.where(of_layout), expected)
+        own = [(r["source_file"], r["raw_record"]) for r in header_rows if int(r["_variant"]) == code]
+        part = tag_csv_lines(
+            lines if of_layout is None else lines.where(of_layout), expected, spark.createDataFrame(own, header_schema)
+        )
         absent = [F.lit(None).cast("string").alias(n) for n in widest if n not in expected]
         parts.append(part.select("*", *absent))
     rows = parts[0]
@@ -154,30 +167,34 @@ def _with_old_key_deletes(changes: DataFrame, contract: DatasetContract) -> Data
     return changes.unionByName(changes.where((F.col("op") == "U") & imaged & moved).select(*old_key))
 
 
-def is_full_load() -> Column:
-    """True for a row of a full-load file (``LOAD<hex counter>.csv``)."""
-    return F.regexp_extract(F.col("source_file"), LOAD_FILE_PATTERN, 1) != ""
+# Each change row's file, ranked once per file (``file_order``) and joined back: the ranking reads the file
+# names with ``energylake.dms.file_sequence``, not with regular expressions over the name on every row.
+FULL_LOAD = "_full_load"  # the row comes from a full-load file (LOAD<hex counter>.csv)
+FILE_RANK = "_file_rank"  # the file's place in DMS's write order (higher = written later)
+
+
+def file_order(spark: SparkSession, files: Iterable[str | None]) -> DataFrame:
+    """One row per DMS file: source_file, ``_full_load`` and ``_file_rank`` (``energylake.dms.file_sequence``)."""
+    ordered = sorted({f for f in files if f is not None}, key=file_sequence)
+    rows = [(name, is_load_file(name), rank) for rank, name in enumerate(ordered)]
+    return spark.createDataFrame(rows, f"source_file string, {FULL_LOAD} boolean, {FILE_RANK} int")
+
+
+def with_file_order(changes: DataFrame) -> DataFrame:
+    """``changes`` with ``_full_load`` and ``_file_rank`` of their files (a row without a file is a CDC row)."""
+    files = [r[0] for r in changes.select("source_file").distinct().collect()]
+    ranked = changes.join(F.broadcast(file_order(changes.sparkSession, files)), "source_file", "left")
+    return ranked.withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False)))
 
 
 def change_order() -> list[Column]:
     """Latest change first: CDC rows above full-load rows (a full-load timestamp is a transfer time, not a commit
-    time), then the timestamp, then the file's place in DMS's write order (its counter or time stamp) and line."""
-    name = F.col("source_file")
-    load_counter = F.regexp_extract(name, LOAD_FILE_PATTERN, 1)
-    is_load = is_full_load()
-    cdc_stamp = F.concat(
-        F.regexp_extract(name, CDC_FILE_PATTERN, 1),
-        F.regexp_extract(name, CDC_FILE_PATTERN, 2),
-        F.rpad(F.substring(F.regexp_extract(name, CDC_FILE_PATTERN, 3), 1, FRACTION_DIGITS), FRACTION_DIGITS, "0"),
-    )
-    sequence = F.when(is_load, F.conv(load_counter, 16, 10)).when(
-        F.regexp_extract(name, CDC_FILE_PATTERN, 1) != "", cdc_stamp
-    )
+    time), then the timestamp, then the file's place in DMS's write order (its counter or time stamp) and line.
+    Reads the columns ``with_file_order`` adds."""
     return [
-        F.when(is_load, 0).otherwise(1).desc(),
+        F.col(FULL_LOAD).asc(),
         F.col("dms_commit_ts").desc(),
-        sequence.cast("decimal(38,0)").desc_nulls_first(),
-        F.col("source_file").desc(),
+        F.col(FILE_RANK).desc_nulls_first(),
         F.col("line_no").desc(),
     ]
 
@@ -223,14 +240,16 @@ def apply_cdc(
     """
     keys = list(contract.primary_key)
     names = [c.name for c in contract.columns]
-    last, superseded = deduplicate(changes, keys, change_order())
+    last, superseded = deduplicate(with_file_order(changes), keys, change_order())
+    superseded = superseded.drop(FULL_LOAD, FILE_RANK)
     if tombstones is not None:
         last = last.join(tombstones.select(*keys, F.col("deleted_ts").alias("_deleted_ts")), keys, "left")
         # A full-load row never brings back a key a CDC delete removed: its timestamp is a transfer time.
         deleted = F.col("_deleted_ts")
-        dead = (F.col("op") != "D") & deleted.isNotNull() & ((F.col("dms_commit_ts") <= deleted) | is_full_load())
-        superseded = superseded.unionByName(last.where(dead).drop("_deleted_ts"))
+        dead = (F.col("op") != "D") & deleted.isNotNull() & ((F.col("dms_commit_ts") <= deleted) | F.col(FULL_LOAD))
+        superseded = superseded.unionByName(last.where(dead).drop("_deleted_ts", FULL_LOAD, FILE_RANK))
         last = last.where(~dead | dead.isNull()).drop("_deleted_ts")
+    last = last.drop(FULL_LOAD, FILE_RANK)
     if current is not None and "updated_at" in names:
         stored = current.select(*keys, F.col("updated_at").alias("_stored_updated_at"))
         last = last.join(stored, keys, "left")
@@ -285,10 +304,11 @@ __all__ = [
     "apply_cdc",
     "change_order",
     "derive_partitions",
-    "is_full_load",
+    "file_order",
     "parse_dms",
     "source_columns",
     "stored_partitions",
     "tombstone_records",
     "tombstones_frame",
+    "with_file_order",
 ]

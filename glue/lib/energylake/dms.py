@@ -39,11 +39,9 @@ BEFORE_IMAGE_PREFIX = "bi_"
 # [S3 target] full-load files: an incremental hexadecimal counter, LOAD00000001.csv ... LOAD00000009.csv,
 # LOAD0000000A.csv ... LOAD0000000F.csv, LOAD00000010.csv (a hex counter does not sort as text past 9).
 LOAD_FILE = re.compile(r"^LOAD([0-9A-Fa-f]+)\.csv$")
-LOAD_FILE_PATTERN = r"(?:^|/)LOAD([0-9A-Fa-f]+)\.csv$"  # the same rule on a full path (Spark regexp_extract)
 # [S3 target] CDC files are named after a timestamp, e.g. 20141029-1134010000.csv (date, time, then fractions
 # of a second of any width: compared as a number, not as text).
 CDC_FILE = re.compile(r"^(\d{8})-(\d{6})(\d*)\.csv$")
-CDC_FILE_PATTERN = r"(?:^|/)(\d{8})-(\d{6})(\d*)\.csv$"
 FRACTION_DIGITS = 9  # CDC file names compare with their fraction of a second padded to nanoseconds
 
 
@@ -180,9 +178,7 @@ __all__ = [
     "BEFORE_IMAGE_PREFIX",
     "BUCKET_FOLDER",
     "CDC_FILE",
-    "CDC_FILE_PATTERN",
     "LOAD_FILE",
-    "LOAD_FILE_PATTERN",
     "NULL_VALUE",
     "OP_COLUMN",
     "TIMESTAMP_COLUMN",
