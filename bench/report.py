@@ -280,25 +280,46 @@ def warehouse_section(res: dict[str, Any]) -> list[str]:
     return [*out, "", f"Ratio {wh['ratio_label']}: **{_f(wh['ratio'])}** (target <= {wh['target']}).", ""]
 
 
+CDC_ENGINES = (
+    ("project_cdc", "Project job `trading_cdc_apply`"),
+    ("competent_cdc", "Competent PySpark merge (bench/engines/cdc_spark.py)"),
+    ("duckdb_cdc", "DuckDB reference"),
+)
+
+
 def cdc_section(res: dict[str, Any]) -> list[str]:
-    """The CDC apply of one DMS batch, project and DuckDB reference."""
+    """The CDC apply of one DMS batch: project job, competent PySpark merge and DuckDB reference."""
     cdc = res.get("cdc", {})
     against = f"a table of {_f(cdc['table_rows'])} rows" if cdc.get("table_rows") else "full load"
     out = [f"## CDC apply ({_f(cdc.get('changes'))} changes + {against})", ""]
     rows = []
-    for key, label in (("project_cdc", "Project job `trading_cdc_apply`"), ("duckdb_cdc", "DuckDB reference")):
+    duck_cpu = (cdc.get("duckdb_cdc") or {}).get("cpu_seconds")
+    for key, label in CDC_ENGINES:
         s = cdc.get(key, {})
         if s.get("available"):
+            cpu = s.get("cpu_seconds")
             rows.append(
                 f"| {label} | {_f(s['changes_per_s'], 0)} | {_f(s['changes_per_s_per_core'], 0)} | {_f(s['seconds'])} "
-                f"| {_f(s.get('cpu_seconds'))} | {_mib(s['peak_rss_bytes'])} |"
+                f"| {_f(cpu)} | {_f(cpu / duck_cpu if cpu and duck_cpu else None)} | {_mib(s['peak_rss_bytes'])} |"
             )
         elif s:
-            rows.append(f"| {label} | not measured: {str(s.get('reason'))[:200]} | | | | |")
+            rows.append(f"| {label} | not measured: {str(s.get('reason'))[:200]} | | | | | |")
     if not rows:
         return [*out, "Not measured.", ""]
-    return [*out, "| Implementation | changes/s | per core | s | CPU s | peak RSS MiB |",
-            "|---|---:|---:|---:|---:|---:|", *rows, "", *cdc_scaling(res)]  # fmt: skip
+    return [*out, "| Implementation | changes/s | per core | s | CPU s | CPU / DuckDB's | peak RSS MiB |",
+            "|---|---:|---:|---:|---:|---:|---:|", *rows, "", *cdc_output_check(cdc), *cdc_scaling(res)]  # fmt: skip
+
+
+def cdc_output_check(cdc: dict[str, Any]) -> list[str]:
+    """The engines' tables after the last run, compared row for row (every contract column)."""
+    comparison = cdc.get("output_comparison")
+    if not comparison:
+        return ["Output check: not run (results from before the CDC tables were compared).", ""]
+    parts = []
+    for table, result in comparison.items():
+        pairs = ", ".join(f"{pair}: {_f(n)} rows differ" for pair, n in result.get("differences", {}).items())
+        parts.append(f"{table} ({_f(max(result.get('rows', {}).values(), default=0))} rows) {pairs or 'one engine'}")
+    return ["Output check, on the last run's tables (every contract column): " + "; ".join(parts) + ".", ""]
 
 
 def cdc_scaling(res: dict[str, Any]) -> list[str]:
@@ -497,7 +518,9 @@ def render_markdown(res: dict[str, Any]) -> str:
             "restores it."
             if (res.get("cdc") or {}).get("table_rows")
             else "The batch comes with its full load, and the time includes it."
-        ),
+        )
+        + " The competent PySpark merge and DuckDB do the same merge without quarantine, contract rules, "
+        "tombstones or catalog; the three engines' tables are compared row for row after the last run.",
         "",
     ]
     return "\n".join(out)

@@ -225,10 +225,15 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     )
     cdc = res.get("cdc") or {}
     cdc_ratio = _cpu_ratio(cdc.get("project_cdc"), cdc.get("duckdb_cdc"))
+    spark_floor = _cpu_ratio(cdc.get("competent_cdc"), cdc.get("duckdb_cdc"))
     out["cdc_cpu_vs_duckdb"] = verdict(
         None if cdc_ratio is None else cdc_ratio <= 3.0,
         cdc_ratio,
         "CDC apply CPU <= 3x DuckDB's",
+        # What Spark itself costs for the same merge, without the project's checks: the gap's share that is Spark's.
+        f"the competent PySpark merge (no quarantine, rules or tombstones) uses {spark_floor:.2f}x DuckDB's CPU"
+        if spark_floor is not None
+        else "",
         issue=32,
     )
     warehouse = (res.get("warehouse") or {}).get("ratio")
@@ -686,7 +691,7 @@ def _cdc(
     out: dict[str, Any] = {"changes": changes, "input_bytes": dms_bytes, "table_rows": table_rows}
     history = {"history_root": str(root / "history" / "dms" / "trading"),
                "snapshot": str(workdir / "snapshots" / root.name)} if table_rows else {}  # fmt: skip
-    for engine in ("project_cdc", "duckdb_cdc"):
+    for engine in ("project_cdc", "competent_cdc", "duckdb_cdc"):
         if engine == "project_cdc" and (why := project.cdc_available()):
             out[engine] = {"available": False, "reason": why}
             continue
@@ -704,6 +709,23 @@ def _cdc(
                        "seconds_all": [round(x["seconds"], 3) for x in r["runs"]],
                        "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
                        "counts": r["runs"][-1]["counts"]}  # fmt: skip
+    # The last run's tables of every engine, row for row (each engine keeps its last run's output).
+    engines = [e for e in ("project_cdc", "competent_cdc", "duckdb_cdc") if (out.get(e) or {}).get("available")]
+    tables = {e: workdir / "out" / e / f"run{runs - 1}" / "table" for e in engines}
+    out["output_comparison"] = compare_cdc_outputs(tables)
+    return out
+
+
+def compare_cdc_outputs(table_roots: dict[str, Path]) -> dict[str, Any]:
+    """Row-set comparison of each trading table between the engines (every contract column, typed alike)."""
+    from bench.engines.cdc import TABLES, duck_type
+    from energylake.contracts import get_contract
+
+    out: dict[str, Any] = {}
+    for table in TABLES:
+        contract = get_contract(f"trading_{table}")
+        select = ", ".join(f"CAST({c.name} AS {duck_type(c.type)}) AS {c.name}" for c in contract.columns)
+        out[table] = _compare({e: root / table for e, root in table_roots.items()}, select, hive=True)
     return out
 
 

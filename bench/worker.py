@@ -18,7 +18,7 @@ from typing import Any
 from bench.measure import CpuTime, PeakRss, output_stats
 from bench.semantics import RunCounts
 
-SPARK_ENGINES = {"naive", "competent"}
+SPARK_ENGINES = {"naive", "competent", "competent_cdc"}
 PROJECT_ENGINES = {"project", "project_nojvm", "project_cdc", "project_incremental", "project_workflow"}
 
 
@@ -54,7 +54,11 @@ def _run_once(engine: str, spec: dict[str, Any], out: Path, spark: Any) -> RunCo
 
         if spec.get("history_root"):  # the table the history built (untimed, see run) takes the batch
             return cdc.duckdb_merge(spec["input_root"], out / "table", threads=spec.get("threads"))
-        return cdc.duckdb_apply(spec["input_root"], out)
+        return cdc.duckdb_apply(spec["input_root"], out / "table")
+    if engine == "competent_cdc":
+        from bench.engines import cdc_spark
+
+        return cdc_spark.spark_merge(spark, spec["input_root"], out / "table")
     raise ValueError(f"unknown engine {engine!r}")
 
 
@@ -144,6 +148,10 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
 
             # Untimed: the pre-existing table the timed batch is merged into (as the project's snapshot).
             cdc.duckdb_apply(spec["history_root"], out / "table", threads=spec.get("threads"))
+        if engine == "competent_cdc" and spec.get("history_root"):
+            from bench.engines import cdc_spark
+
+            cdc_spark.spark_merge(spark, spec["history_root"], out / "table")  # untimed, as above
         with PeakRss() as rss, CpuTime() as cpu:
             start = time.perf_counter()
             counts = _run_once(engine, spec, out, spark)

@@ -70,13 +70,14 @@ def _load_changes(con: duckdb.DuckDBPyConnection, src: Path, contract: DatasetCo
         FROM read_csv('{src}/*.csv', header = true, all_varchar = true, filename = true)
     """)
     cols = [c.name for c in contract.columns if c.name != "transaction_date"]
-    casts = ", ".join(f"TRY_CAST(NULLIF({c}, '') AS {_duck(contract.column(c).type)}) AS {c}" for c in cols)
+    casts = ", ".join(f"TRY_CAST(NULLIF({c}, '') AS {duck_type(contract.column(c).type)}) AS {c}" for c in cols)
     partitioned = "transaction_date" in contract.partition_by
     derived = ", CAST(TRY_CAST(transaction_ts AS TIMESTAMP) AS DATE) AS transaction_date" if partitioned else ""
     return casts, derived
 
 
-def _duck(glue_type: str) -> str:
+def duck_type(glue_type: str) -> str:
+    """DuckDB's name for a contract column type."""
     return {"string": "VARCHAR", "bigint": "BIGINT", "int": "INTEGER", "double": "DOUBLE", "date": "DATE",
             "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}.get(glue_type, glue_type.upper())  # fmt: skip
 

@@ -8,7 +8,6 @@ from argument parsing to bookmark commit, and its output is read back through th
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -182,7 +181,14 @@ class ProjectRunner:
         seconds, cpu, rss, metrics, staging = self._timed(CDC_JOB)
         extra = {f"{t}_{k}": int(v) for t, d in metrics.details.items() for k, v in d.items()}
         counts = _counts(metrics, metrics.rows_read, staging, extra, self.emulator_cpu)
-        os.makedirs(out, exist_ok=True)
+        # The tables as the catalog names them, laid out like the other engines' (out/table/<table>), for the
+        # output check of bench.run.
+        from bench.engines.cdc import TABLES
+        from energylake.contracts import get_contract
+
+        for table in TABLES:
+            contract = get_contract(f"trading_{table}")
+            self.lake.export_table(contract.glue_database(), contract.name, out / "table" / table)
         return seconds, cpu, rss, counts
 
     def workflow(self, data_root: Path) -> dict[str, Any]:

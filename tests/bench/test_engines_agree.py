@@ -6,6 +6,7 @@ at bench.semantics' one counting grain.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -170,3 +171,62 @@ def test_comparison_covers_quarantine_reasons_and_grain(duck_out, tmp_path: Path
     )
     result = compare_outputs({}, {"a": duck_dir / "quarantine", "b": tmp_path / "q"})
     assert result["quarantine"]["differences"] == {"a vs b": 2}
+
+
+@pytest.fixture(scope="module")
+def cdc_batch(tmp_path_factory) -> tuple[Path, Path, Path]:
+    """A DMS batch of 2,000 changes on a 20,000-row table, and DuckDB's merge of it (history, batch, table)."""
+    from bench.engines.cdc import duckdb_apply, duckdb_merge
+    from bench.generate import DEFAULT_START, GenStats, generate_cdc
+
+    root = tmp_path_factory.mktemp("cdc")
+    generate_cdc(root, 4, 2000, DEFAULT_START, GenStats(seed=4, target_bytes=0, start="", days=1), table_rows=20_000)
+    history, batch = root / "history" / "dms" / "trading", root / "landing" / "dms" / "trading"
+    duckdb_apply(str(history), root / "duckdb" / "table")
+    duckdb_merge(str(batch), root / "duckdb" / "table", threads=2)
+    return history, batch, root / "duckdb" / "table"
+
+
+def _same_tables(name: str, tables: Path, duck_tables: Path) -> None:
+    from bench.run import compare_cdc_outputs
+
+    comparison = compare_cdc_outputs({name: tables, "duckdb": duck_tables})
+    for table, result in comparison.items():
+        assert result["rows"][name] == result["rows"]["duckdb"] > 0, table
+        assert list(result["differences"].values()) == [0], table
+
+
+def test_competent_spark_cdc_merge_matches_duckdb(spark, cdc_batch, tmp_path: Path) -> None:
+    from bench.engines.cdc_spark import spark_merge
+
+    history, batch, duck_tables = cdc_batch
+    spark_merge(spark, str(history), tmp_path / "table")
+    counts = spark_merge(spark, str(batch), tmp_path / "table")
+    assert counts.balanced() and counts.records_in == 2000
+    _same_tables("competent_cdc", tmp_path / "table", duck_tables)
+
+
+def test_project_cdc_apply_matches_duckdb(aws, spark, cdc_batch, tmp_path: Path) -> None:
+    """The real trading_cdc_apply job, history then batch, gives the tables DuckDB's merge gives."""
+    history, batch, duck_tables = cdc_batch
+    runner = project.ProjectRunner(aws)
+    *_, counts = runner.cdc(str(batch), tmp_path, str(history), tmp_path / "snapshot")
+    assert counts.balanced() and counts.quarantined == 0
+    _same_tables("project_cdc", tmp_path / "table", duck_tables)
+
+
+def test_cdc_comparison_detects_a_changed_row(cdc_batch, tmp_path: Path) -> None:
+    import duckdb
+
+    from bench.run import compare_cdc_outputs
+
+    _, _, duck_tables = cdc_batch
+    changed = tmp_path / "table"
+    shutil.copytree(duck_tables, changed)
+    (one,) = list((changed / "providers").glob("*.parquet"))
+    first_only = f"CASE WHEN provider_id = (SELECT min(provider_id) FROM '{one}') THEN name || 'x' ELSE name END"
+    duckdb.sql(f"COPY (SELECT * REPLACE ({first_only} AS name) FROM '{one}') TO '{tmp_path / 'p.parquet'}'")
+    shutil.move(tmp_path / "p.parquet", one)
+    comparison = compare_cdc_outputs({"changed": changed, "duckdb": duck_tables})
+    assert comparison["providers"]["differences"] == {"changed vs duckdb": 2}
+    assert comparison["transactions"]["differences"] == {"changed vs duckdb": 0}

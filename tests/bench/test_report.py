@@ -184,6 +184,27 @@ def test_issue_32_targets_say_what_is_not_yet_measured() -> None:
     assert targets(res)["project_cpu_vs_competent"]["status"] == "met"
 
 
+def test_cdc_section_shows_the_competent_merge_and_the_output_check() -> None:
+    res = _results()
+    engine = {"available": True, "seconds": 2.0, "changes_per_s": 500.0, "changes_per_s_per_core": 250.0,
+              "peak_rss_bytes": MIB}  # fmt: skip
+    res["cdc"] = {
+        "changes": 1000,
+        "project_cdc": {**engine, "cpu_seconds": 40.0},
+        "competent_cdc": {**engine, "cpu_seconds": 20.0},
+        "duckdb_cdc": {**engine, "cpu_seconds": 4.0},
+        "output_comparison": {"providers": {"rows": {"project_cdc": 7, "duckdb_cdc": 7},
+                                            "differences": {"duckdb_cdc vs project_cdc": 0}}},
+    }  # fmt: skip
+    res["targets"] = targets(res)
+    assert "competent PySpark merge (no quarantine, rules or tombstones) uses 5.00x" in res["targets"][
+        "cdc_cpu_vs_duckdb"]["note"]  # fmt: skip
+    md = render_markdown(res)
+    assert "| Competent PySpark merge (bench/engines/cdc_spark.py) | 500 | 250 | 2.00 | 20.00 | 5.00 | 1.0 |" in md
+    assert "| Project job `trading_cdc_apply` | 500 | 250 | 2.00 | 40.00 | 10.00 | 1.0 |" in md
+    assert "providers (7 rows) duckdb_cdc vs project_cdc: 0 rows differ." in md
+
+
 def test_the_report_reads_command_machine_tables_interpretation_then_targets() -> None:
     md = render_markdown(_results())
     order = ["```\nmake bench BENCH_SIZE=50MB\n```", "## Machine", "## Telemetry raw", "## Incremental load",
