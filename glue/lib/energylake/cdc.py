@@ -69,6 +69,26 @@ def derive_partitions(frame: DataFrame, contract: DatasetContract) -> DataFrame:
     return frame
 
 
+# Each change row's file, ranked once per file (``file_order``) and joined back: the ranking reads the file
+# names with ``energylake.dms.file_sequence``, not with regular expressions over the name on every row.
+FULL_LOAD = "_full_load"  # the row comes from a full-load file (LOAD<hex counter>.csv)
+FILE_RANK = "_file_rank"  # the file's place in DMS's write order (higher = written later)
+
+
+def file_order(spark: SparkSession, files: Iterable[str | None]) -> DataFrame:
+    """One row per DMS file: source_file, ``_full_load`` and ``_file_rank`` (``energylake.dms.file_sequence``)."""
+    ordered = sorted({f for f in files if f is not None}, key=file_sequence)
+    rows = [(name, is_load_file(name), rank) for rank, name in enumerate(ordered)]
+    return spark.createDataFrame(rows, f"source_file string, {FULL_LOAD} boolean, {FILE_RANK} int")
+
+
+def with_file_order(changes: DataFrame) -> DataFrame:
+    """``changes`` with ``_full_load`` and ``_file_rank`` of their files (a row without a file is a CDC row)."""
+    files = [r[0] for r in changes.select("source_file").distinct().collect()]
+    ranked = changes.join(F.broadcast(file_order(changes.sparkSession, files)), "source_file", "left")
+    return ranked.withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False)))
+
+
 def parse_dms(
     lines: DataFrame, contract: DatasetContract, headers: DataFrame | None = None
 ) -> tuple[DataFrame, DataFrame]:
@@ -123,7 +143,9 @@ def parse_dms(
     rows = parts[0]
     for part in parts[1:]:
         rows = rows.unionByName(part)
-    rows = rows.select(*LINEAGE, *widest, REASON)
+    # Each file's place in DMS's write order, from the header rows already on the driver (apply_cdc ranks by it).
+    order = F.broadcast(file_order(spark, [r["source_file"] for r in header_rows]))
+    rows = rows.join(order, "source_file", "left").select(*LINEAGE, *widest, REASON, FULL_LOAD, FILE_RANK)
     key_types = {c.name: spark_type(c.type) for c in contract.columns if c.name in contract.primary_key}
     types = {
         "dms_commit_ts": TimestampType(),
@@ -139,12 +161,17 @@ def parse_dms(
     typed = derive_partitions(typed, contract)
     # Inserted/updated rows must satisfy the contract rules like every other source; a D carries only the key.
     broken = F.when(F.col("op") != "D", failure_reason(typed.drop(REASON), contract))
-    good, bad = split_by_reason(typed, F.coalesce(F.col(REASON), broken))
-    return _with_old_key_deletes(good, contract).drop(*before), bad
+    typed = typed.withColumn(REASON, F.coalesce(F.col(REASON), broken))
+    # Only a quarantined row needs its text: the checkpoint below keeps every row on the heap, and the text is
+    # about half of a parsed change row.
+    typed = typed.withColumn("raw_record", F.when(F.col(REASON).isNotNull(), F.col("raw_record")))
+    good, bad = split_by_reason(_with_old_key_deletes(typed, contract), F.col(REASON))
+    return good.drop(*before).withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False))), bad
 
 
 def _with_old_key_deletes(changes: DataFrame, contract: DatasetContract) -> DataFrame:
-    """Add a ``D`` of the old key for every primary-key ``U`` (its ``bi_<key>`` before image names another key)."""
+    """Add a ``D`` of the old key after every valid primary-key ``U`` (its ``bi_<key>`` before image names another
+    key), as a second row of the same record: one pass, where a union would read ``changes`` twice."""
     keys = list(contract.primary_key)
     before = before_image_columns(keys)
     imaged = F.lit(True)
@@ -153,38 +180,21 @@ def _with_old_key_deletes(changes: DataFrame, contract: DatasetContract) -> Data
     moved = F.lit(False)
     for k, b in zip(keys, before, strict=True):
         moved = moved | (F.col(k) != F.col(b))
-    names = {c.name: c for c in contract.columns}
-    old_key = [
-        F.lit("D").alias(c)
+    rekeyed = F.col(REASON).isNull() & (F.col("op") == "U") & imaged & moved
+    copies = F.when(rekeyed, F.array(F.lit(False), F.lit(True))).otherwise(F.array(F.lit(False)))
+    old = F.col("_old_key")
+    names = {c.name for c in contract.columns}
+    columns = [
+        F.when(old, F.lit("D")).otherwise(F.col(c)).alias(c)
         if c == "op"
-        else F.col(before[keys.index(c)]).alias(c)
+        else F.when(old, F.col(before[keys.index(c)])).otherwise(F.col(c)).alias(c)
         if c in keys
-        else F.lit(None).cast(changes.schema[c].dataType).alias(c)
+        else F.when(~old, F.col(c)).alias(c)
         if c in names
         else F.col(c)
         for c in changes.columns
     ]
-    return changes.unionByName(changes.where((F.col("op") == "U") & imaged & moved).select(*old_key))
-
-
-# Each change row's file, ranked once per file (``file_order``) and joined back: the ranking reads the file
-# names with ``energylake.dms.file_sequence``, not with regular expressions over the name on every row.
-FULL_LOAD = "_full_load"  # the row comes from a full-load file (LOAD<hex counter>.csv)
-FILE_RANK = "_file_rank"  # the file's place in DMS's write order (higher = written later)
-
-
-def file_order(spark: SparkSession, files: Iterable[str | None]) -> DataFrame:
-    """One row per DMS file: source_file, ``_full_load`` and ``_file_rank`` (``energylake.dms.file_sequence``)."""
-    ordered = sorted({f for f in files if f is not None}, key=file_sequence)
-    rows = [(name, is_load_file(name), rank) for rank, name in enumerate(ordered)]
-    return spark.createDataFrame(rows, f"source_file string, {FULL_LOAD} boolean, {FILE_RANK} int")
-
-
-def with_file_order(changes: DataFrame) -> DataFrame:
-    """``changes`` with ``_full_load`` and ``_file_rank`` of their files (a row without a file is a CDC row)."""
-    files = [r[0] for r in changes.select("source_file").distinct().collect()]
-    ranked = changes.join(F.broadcast(file_order(changes.sparkSession, files)), "source_file", "left")
-    return ranked.withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False)))
+    return changes.withColumn("_old_key", F.explode(copies)).select(*columns)
 
 
 def change_order() -> list[Column]:
@@ -240,7 +250,8 @@ def apply_cdc(
     """
     keys = list(contract.primary_key)
     names = [c.name for c in contract.columns]
-    last, superseded = deduplicate(with_file_order(changes), keys, change_order())
+    ranked = changes if FILE_RANK in changes.columns else with_file_order(changes)
+    last, superseded = deduplicate(ranked, keys, change_order())
     superseded = superseded.drop(FULL_LOAD, FILE_RANK)
     if tombstones is not None:
         last = last.join(tombstones.select(*keys, F.col("deleted_ts").alias("_deleted_ts")), keys, "left")
