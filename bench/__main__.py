@@ -42,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         "--cdc-point", type=Path, action="append", default=[],
         help="results JSON of `python -m bench cdc` (another table size): shown in the CDC section (repeatable)",
     )  # fmt: skip
+    rep.add_argument(
+        "--cdc", type=Path, default=None,
+        help="results JSON of a later `python -m bench cdc`: replaces the run's CDC section (the report says so)",
+    )  # fmt: skip
     cdc = sub.add_parser("cdc", help="only the CDC apply (project and DuckDB) against a table of a given size")
     cdc.add_argument("--changes", type=int, default=1_000_000)
     cdc.add_argument("--table-rows", type=int, required=True)
@@ -61,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         from bench.run import newest_results, rerender
 
-        rerender(args.results or newest_results(), args.report, args.add_point, args.cdc_point)
+        rerender(args.results or newest_results(), args.report, args.add_point, args.cdc_point, args.cdc)
         return 0
     if args.cmd == "cdc":
         from bench.run import run_cdc_bench

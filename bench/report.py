@@ -292,6 +292,9 @@ def cdc_section(res: dict[str, Any]) -> list[str]:
     cdc = res.get("cdc", {})
     against = f"a table of {_f(cdc['table_rows'])} rows" if cdc.get("table_rows") else "full load"
     out = [f"## CDC apply ({_f(cdc.get('changes'))} changes + {against})", ""]
+    if by := cdc.get("measured_by"):
+        out += [f"Measured by a later CDC-only run, `{by.get('command')}`, started {by.get('started')} (median of "
+                f"{by.get('runs')} runs, the first cold; Spark heap {by.get('spark_heap')}).", ""]  # fmt: skip
     rows = []
     duck_cpu = (cdc.get("duckdb_cdc") or {}).get("cpu_seconds")
     for key, label in CDC_ENGINES:

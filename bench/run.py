@@ -494,6 +494,12 @@ def add_cdc_points(res: dict[str, Any], paths: Sequence[Path]) -> None:
         ]
 
 
+def replace_cdc(res: dict[str, Any], later: dict[str, Any]) -> None:
+    """The CDC section of ``res`` from a later ``python -m bench cdc`` run, marked as measured by that run."""
+    res["cdc"] = {**later["cdc"], "spark_heap": later.get("spark_heap"),
+                  "measured_by": {k: later.get(k) for k in ("command", "started", "runs", "spark_heap")}}  # fmt: skip
+
+
 def run_cdc_bench(
     changes: int,
     table_rows: int | None,
@@ -574,15 +580,22 @@ def scaling(res: dict[str, Any]) -> dict[str, Any]:
 
 
 def rerender(
-    results: Path, report: Path, add_points: Sequence[Path] = (), cdc_points: Sequence[Path] = ()
+    results: Path,
+    report: Path,
+    add_points: Sequence[Path] = (),
+    cdc_points: Sequence[Path] = (),
+    cdc: Path | None = None,
 ) -> dict[str, Any]:
     """Recompute the derived figures of a results JSON and write the report again (no measurement).
 
     ``add_points``: results JSONs of other runs (same generator and seed, another size) whose telemetry
     measurement joins the fixed vs per-MiB fit. ``cdc_points``: results of ``python -m bench cdc`` (the same
-    batch against other table sizes), shown beside the run's own CDC measurement.
+    batch against other table sizes), shown beside the run's own CDC measurement. ``cdc``: a later
+    ``python -m bench cdc`` result that replaces the run's own CDC measurement (the report names its command).
     """
     res = json.loads(Path(results).read_text())
+    if cdc is not None:
+        replace_cdc(res, json.loads(Path(cdc).read_text()))
     add_cdc_points(res, cdc_points)
     for path in add_points:
         point = telemetry_point(json.loads(Path(path).read_text()))

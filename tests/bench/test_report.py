@@ -264,6 +264,24 @@ def test_cdc_points_of_other_table_sizes_join_the_report(tmp_path) -> None:
     assert (tmp_path / "B.md").read_text().count("| 10,000,000 |") == 1
 
 
+def test_a_later_cdc_run_replaces_the_runs_cdc_section_and_says_so(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    res["cdc"], res["spark_heap"] = _cdc_point(1_000_000, 40.0, 5), "4g"
+    (tmp_path / "run.json").write_text(json.dumps(res))
+    later = {"started": "2026-12-06T10:00:00+00:00", "command": "python -m bench cdc --table-rows 1000000",
+             "runs": 3, "spark_heap": "4g", "cdc": _cdc_point(1_000_000, 30.0, 5)}  # fmt: skip
+    (tmp_path / "later.json").write_text(json.dumps(later))
+    rerender(tmp_path / "run.json", tmp_path / "A.md", cdc=tmp_path / "later.json")
+    md = (tmp_path / "A.md").read_text()
+    assert "Measured by a later CDC-only run, `python -m bench cdc --table-rows 1000000`, started " in md
+    assert "| Project job `trading_cdc_apply` | 100 | 50 | 10.00 | 30.00 | 3.00 | 1.0 |" in md
+    assert json.loads((tmp_path / "run.json").read_text())["targets"]["cdc_cpu_vs_duckdb"]["value"] == 3.0
+
+
 def test_a_cdc_point_whose_project_run_failed_says_why() -> None:
     from bench.report import cdc_scaling
 
