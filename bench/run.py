@@ -720,6 +720,7 @@ def _cdc(
                        "changes_per_s_per_core": changes / secs / cores,
                        "cpu_seconds": median([x["cpu_seconds"] for x in r["runs"]]),
                        "seconds_all": [round(x["seconds"], 3) for x in r["runs"]],
+                       "cpu_seconds_all": [round(x["cpu_seconds"], 2) for x in r["runs"]],
                        "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
                        "counts": r["runs"][-1]["counts"]}  # fmt: skip
     # The last run's tables of every engine, row for row (each engine keeps its last run's output).

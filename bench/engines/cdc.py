@@ -82,6 +82,18 @@ def duck_type(glue_type: str) -> str:
             "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}.get(glue_type, glue_type.upper())  # fmt: skip
 
 
+def swap_partitions(target: Path, new_dir: Path, column: str, values: list[str]) -> None:
+    """The publish of a merge: each touched partition's directory of ``target`` replaced by its version written
+    under ``new_dir`` (or removed when the merge left it empty), then ``new_dir`` removed."""
+    for value in values:
+        old, new = target / f"{column}={value}", new_dir / f"{column}={value}"
+        shutil.rmtree(old, ignore_errors=True)
+        if new.exists():
+            target.mkdir(parents=True, exist_ok=True)
+            new.rename(old)
+    shutil.rmtree(new_dir, ignore_errors=True)
+
+
 def duckdb_merge(input_root: str, table_root: Path, threads: int | None = None) -> RunCounts:
     """The same batch merged into a table already written (``duckdb_apply`` of a history, untimed): the work the
     project's job does per batch. Per table: the last change per key (the same order as above); the partitions
@@ -150,13 +162,7 @@ def duckdb_merge(input_root: str, table_root: Path, threads: int | None = None) 
         rewritten += con.execute(f"""
             COPY ({kept}{upserts}) TO '{new_dir}' ({opts}, PARTITION_BY (transaction_date))
         """).fetchone()[0]  # type: ignore[index]
-        for day in touched:  # the publish: each touched partition's directory replaced by its new one
-            old, new = target / f"transaction_date={day}", new_dir / f"transaction_date={day}"
-            shutil.rmtree(old, ignore_errors=True)
-            if new.exists():
-                target.mkdir(parents=True, exist_ok=True)
-                new.rename(old)
-        shutil.rmtree(new_dir, ignore_errors=True)
+        swap_partitions(target, new_dir, "transaction_date", touched)
     con.close()
     return RunCounts(
         records_in=changes,

@@ -20,7 +20,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
-from bench.engines.cdc import TABLES
+from bench.engines.cdc import TABLES, swap_partitions
 from bench.semantics import RunCounts
 from energylake.contracts import get_contract
 from energylake.schema import spark_type
@@ -110,11 +110,5 @@ def _rewrite(
     rows.write.partitionBy(*parts).parquet(str(new_dir))
     count = rows.count()
     rows.unpersist()
-    for value in sorted({str(v) for v in [*located, *landing]}):  # each touched partition's directory replaced
-        old, new = target / f"{parts[0]}={value}", new_dir / f"{parts[0]}={value}"
-        shutil.rmtree(old, ignore_errors=True)
-        if new.exists():
-            target.mkdir(parents=True, exist_ok=True)
-            new.rename(old)
-    shutil.rmtree(new_dir, ignore_errors=True)
+    swap_partitions(target, new_dir, parts[0], sorted({str(v) for v in [*located, *landing]}))
     return count
