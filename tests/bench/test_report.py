@@ -203,6 +203,7 @@ def test_cdc_section_shows_the_competent_merge_and_the_output_check() -> None:
     assert "| Competent PySpark merge (bench/engines/cdc_spark.py) | 500 | 250 | 2.00 | 20.00 | 5.00 | 1.0 |" in md
     assert "| Project job `trading_cdc_apply` | 500 | 250 | 2.00 | 40.00 | 10.00 | 1.0 |" in md
     assert "providers (7 rows) duckdb_cdc vs project_cdc: 0 rows differ." in md
+    assert "Spark alone, doing only the merge, is at 5.0x DuckDB" in md and "the project's further 2.0x" in md
 
 
 def test_the_report_reads_command_machine_tables_interpretation_then_targets() -> None:
@@ -257,8 +258,8 @@ def test_cdc_points_of_other_table_sizes_join_the_report(tmp_path) -> None:
     (tmp_path / "cdc.json").write_text(json.dumps(point))
     rerender(tmp_path / "run.json", tmp_path / "A.md", cdc_points=[tmp_path / "cdc.json"])
     md = (tmp_path / "A.md").read_text()
-    assert "| 1,000,000 | 40.00 | 10.00 | 4.00 | 5 | 3 | 2 | 1.0 | 4g |" in md
-    assert "| 10,000,000 | 44.00 | 10.00 | 4.40 | 6 | 3 | 2 | 1.0 | 8g |" in md
+    assert "| 1,000,000 | 40.00 | n/a | 10.00 | 4.00 | 5 | 3 | 2 | 1.0 | 4g |" in md
+    assert "| 10,000,000 | 44.00 | n/a | 10.00 | 4.40 | 6 | 3 | 2 | 1.0 | 8g |" in md
     # Joining the same table size again replaces its point.
     rerender(tmp_path / "run.json", tmp_path / "B.md", cdc_points=[tmp_path / "cdc.json"])
     assert (tmp_path / "B.md").read_text().count("| 10,000,000 |") == 1
@@ -294,4 +295,4 @@ def test_a_cdc_point_whose_project_run_failed_says_why() -> None:
     }
     res["cdc_points"] = [{**failed, "spark_heap": "4g"}]
     rows = "\n".join(cdc_scaling(res))
-    assert "| 10,000,000 | not measured: java.lang.OutOfMemoryError: Java heap space | 10.00 |" in rows
+    assert "| 10,000,000 | not measured: java.lang.OutOfMemoryError: Java heap space | n/a | 10.00 |" in rows
