@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         "--cdc", type=Path, default=None,
         help="results JSON of a later `python -m bench cdc`: replaces the run's CDC section (the report says so)",
     )  # fmt: skip
-    cdc = sub.add_parser("cdc", help="only the CDC apply (project and DuckDB) against a table of a given size")
+    cdc = sub.add_parser("cdc", help="only the CDC apply (project, PySpark merge, DuckDB) on a table of a given size")
     cdc.add_argument("--changes", type=int, default=1_000_000)
     cdc.add_argument("--table-rows", type=int, required=True)
     cdc.add_argument("--runs", type=int, default=3)

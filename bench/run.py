@@ -509,7 +509,7 @@ def run_cdc_bench(
     results_dir: Path | None = None,
     command: str = "",
 ) -> Path:
-    """Only the CDC apply (project and DuckDB), against a table of ``table_rows``; returns the results file.
+    """The CDC apply alone (project, PySpark merge, DuckDB) against a table of ``table_rows``: the results file.
 
     The file (``cdc-<changes>-t<rows>.json``) joins a bench report with ``--cdc-point``: the same batch against
     tables of different sizes shows whether a batch's cost follows the changes or the table (issue 32).
