@@ -25,7 +25,8 @@ def main(argv: list[str]) -> JobMetrics:
             objects = ctx.new_inputs(join_uri(ctx.args["input_path"], contract.source["table"]) + "/", [".csv"])
             if not objects:
                 continue
-            changes, rejects = parse_dms(ctx.read_csv_records(objects), contract, ctx.read_csv_headers(objects))
+            records, headers = ctx.read_csv_with_headers(objects)
+            changes, rejects = parse_dms(records, contract, headers)
             parts = list(contract.partition_by)
             # Whole rows only of the partitions holding a changed key (found from the key column alone).
             located = stored_partitions(ctx.read_table(contract, database), changes, contract) if parts else []

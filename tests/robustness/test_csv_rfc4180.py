@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections import Counter
 
 from pyspark.sql import functions as F
 from pyspark.sql.types import IntegerType, LongType
@@ -156,3 +157,26 @@ def test_csv_headers_are_the_records_numbered_zero(spark, tmp_path):
     assert headers == {r.source_file.rsplit("/", 1)[-1]: r.raw_record for r in records.collect()}
     assert headers == {"plain.csv": "a,b", "bom_crlf.csv": "Op,Name", "quoted_break.csv": '"first\nheader",b',
                        "header_only.csv": "a,b"}  # fmt: skip
+
+
+def test_cdc_job_stages_each_dms_object_once(aws, spark, s3, monkeypatch):
+    """The records and the header rows are read from one staging of the objects, not a download each."""
+    from energylake.storage import Storage
+
+    runner.ensure_buckets()
+    downloads: Counter = Counter()
+    download = Storage.download
+
+    def counted(self, obj, target):
+        downloads[obj.uri] += 1
+        return download(self, obj, target)
+
+    monkeypatch.setattr(Storage, "download", counted)
+    folder = "dms/trading/customers/"
+    uris = put_objects(s3, "energylake-local-landing", {
+        folder + "LOAD00000001.csv": _csv([_row("1", "Ann", "x"), _row("2", "Bo", "y")]),
+        folder + "20240715-080000000.csv": _csv([_row("2", "Bob", "z")]),
+    })  # fmt: skip
+    done = run(s3, "trading_cdc_apply", uris)
+    assert done.metrics.rows_written == 2
+    assert {uri: downloads[uri] for uri in uris.values()} == {uri: 1 for uri in uris.values()}

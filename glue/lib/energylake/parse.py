@@ -114,12 +114,9 @@ def read_csv_headers(spark: SparkSession, paths: Sequence[str], path_map: PathMa
     Only the first record of each file is split off, so the headers cost one pass over the bytes, not a split
     of every line; a file whose first line is blank has no header row, as in ``read_csv_records``.
     """
-    text = spark.read.text(list(paths), wholetext=True).select(
-        F.col("_metadata.file_path").alias("source_file"), "value"
-    )
     first = F.substring_index(protect_quoted_breaks(strip_bom(F.col("value"))), "\n", 1)
     record = restore_quoted_breaks(strip_cr(first))
-    headers = map_source(text, path_map).select("source_file", record.alias("raw_record"))
+    headers = _whole_files(spark, paths, path_map).select("source_file", record.alias("raw_record"))
     return headers.where(F.trim("raw_record") != "")
 
 
@@ -140,13 +137,8 @@ def _lines(
     files: SourceFiles | None,
     csv_records: bool = False,
 ) -> DataFrame:
-    text = spark.read.text(list(paths), wholetext=True).select(
-        F.col("_metadata.file_path").alias("source_file"),
-        F.col("_metadata.file_modification_time").alias("ingested_ts"),
-        "value",
-    )
     # The staged path is mapped back to its s3:// URI (and numbered) once per file, not once per line.
-    text = map_source(text, path_map)
+    text = _whole_files(spark, paths, path_map)
     lineage = [*LINEAGE]
     if files is not None:
         text = text.withColumn(FILE_NO, files.number(F.col(SOURCE_FILE)))
@@ -166,16 +158,25 @@ def _lines(
 
 def read_files(spark: SparkSession, paths: Sequence[str], path_map: PathMapping = None) -> DataFrame:
     """One row per whole file: source_file, line_no (0), raw_record (the file text), ingested_ts."""
-    frame = spark.read.text(list(paths), wholetext=True).select(
-        F.col("_metadata.file_path").alias("source_file"),
+    return _whole_files(spark, paths, path_map).select(
+        "source_file",
         F.lit(0).alias("line_no"),
         # Undecodable bytes become U+FFFD before the BOM is stripped, so invalid_utf8() still sees them.
         F.when(invalid_utf8(F.col("value")), F.decode(F.col("value").cast("binary"), "UTF-8"))
         .otherwise(strip_bom(F.col("value")))
         .alias("raw_record"),
-        F.col("_metadata.file_modification_time").alias("ingested_ts"),
+        "ingested_ts",
     )
-    return map_source(frame, path_map)
+
+
+def _whole_files(spark: SparkSession, paths: Sequence[str], path_map: PathMapping) -> DataFrame:
+    """One row per file: source_file (its s3:// URI again), ingested_ts (last modified) and value (the text)."""
+    text = spark.read.text(list(paths), wholetext=True).select(
+        F.col("_metadata.file_path").alias("source_file"),
+        F.col("_metadata.file_modification_time").alias("ingested_ts"),
+        "value",
+    )
+    return map_source(text, path_map)
 
 
 def map_source(frame: DataFrame, path_map: PathMapping) -> DataFrame:

@@ -115,9 +115,11 @@ class JobContext:
         """``read_lines`` for CSV objects: RFC 4180 records, a quoted field's line breaks kept inside it."""
         return parse.read_csv_records(self.spark, *self._input_paths(objects))
 
-    def read_csv_headers(self, objects: Sequence[ObjectInfo]) -> DataFrame:
-        """The header record of each CSV object (source_file, raw_record), without splitting the rest."""
-        return parse.read_csv_headers(self.spark, *self._input_paths(objects))
+    def read_csv_with_headers(self, objects: Sequence[ObjectInfo]) -> tuple[DataFrame, DataFrame]:
+        """``read_csv_records`` and each object's header record (``parse.read_csv_headers``), the objects staged
+        (or relocated) once for both."""
+        paths, path_map = self._input_paths(objects)
+        return parse.read_csv_records(self.spark, paths, path_map), parse.read_csv_headers(self.spark, paths, path_map)
 
     def read_numbered_lines(self, objects: Sequence[ObjectInfo]) -> tuple[DataFrame, SourceFiles]:
         """``read_lines`` with each row's file as a number (``_file_no``), and the numbering to name it again."""
