@@ -82,9 +82,13 @@ def file_order(spark: SparkSession, files: Iterable[str | None]) -> DataFrame:
     return spark.createDataFrame(rows, f"source_file string, {FULL_LOAD} boolean, {FILE_RANK} int")
 
 
-def with_file_order(changes: DataFrame) -> DataFrame:
-    """``changes`` with ``_full_load`` and ``_file_rank`` of their files (a row without a file is a CDC row)."""
-    files = [r[0] for r in changes.select("source_file").distinct().collect()]
+def with_file_order(changes: DataFrame, files: Iterable[str | None] | None = None) -> DataFrame:
+    """``changes`` with ``_full_load`` and ``_file_rank`` of their files (a row without a file is a CDC row).
+
+    ``files``: every file the rows come from, when the caller knows them; otherwise they are read from the rows.
+    """
+    if files is None:
+        files = [r[0] for r in changes.select("source_file").distinct().collect()]
     ranked = changes.join(F.broadcast(file_order(changes.sparkSession, files)), "source_file", "left")
     return ranked.withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False)))
 
@@ -143,9 +147,10 @@ def parse_dms(
     rows = parts[0]
     for part in parts[1:]:
         rows = rows.unionByName(part)
-    # Each file's place in DMS's write order, from the header rows already on the driver (apply_cdc ranks by it).
-    order = F.broadcast(file_order(spark, [r["source_file"] for r in header_rows]))
-    rows = rows.join(order, "source_file", "left").select(*LINEAGE, *widest, REASON, FULL_LOAD, FILE_RANK)
+    # Each file's place in DMS's write order, from the header rows already on the driver (apply_cdc ranks by it);
+    # a file without a header row has no rank, and its rows are quarantined as missing_header.
+    rows = with_file_order(rows, [r["source_file"] for r in header_rows])
+    rows = rows.select(*LINEAGE, *widest, REASON, FULL_LOAD, FILE_RANK)
     key_types = {c.name: spark_type(c.type) for c in contract.columns if c.name in contract.primary_key}
     types = {
         "dms_commit_ts": TimestampType(),
@@ -166,7 +171,7 @@ def parse_dms(
     # about half of a parsed change row.
     typed = typed.withColumn("raw_record", F.when(F.col(REASON).isNotNull(), F.col("raw_record")))
     good, bad = split_by_reason(_with_old_key_deletes(typed, contract), F.col(REASON))
-    return good.drop(*before).withColumn(FULL_LOAD, F.coalesce(F.col(FULL_LOAD), F.lit(False))), bad
+    return good.drop(*before), bad
 
 
 def _with_old_key_deletes(changes: DataFrame, contract: DatasetContract) -> DataFrame:
