@@ -159,12 +159,13 @@ def commentary(res: dict[str, Any]) -> list[str]:
         )
     cdc = res.get("cdc") or {}
     pc, cc, dc = (cdc.get(k) or {} for k in ("project_cdc", "competent_cdc", "duckdb_cdc"))
-    if all(e.get("available") and e.get("cpu_seconds") for e in (pc, cc, dc)):
+    spark_vs_duck, project_vs_spark = _over(cc, dc, "cpu_seconds"), _over(pc, cc, "cpu_seconds")
+    if spark_vs_duck is not None and project_vs_spark is not None:
         out.append(
             f"- CDC apply: the project job uses {_f(pc['cpu_seconds'])} CPU s, the competent PySpark merge "
             f"{_f(cc['cpu_seconds'])} and DuckDB {_f(dc['cpu_seconds'])}. Spark alone, doing only the merge, is at "
-            f"{cc['cpu_seconds'] / dc['cpu_seconds']:.1f}x DuckDB on this machine; the project's further "
-            f"{pc['cpu_seconds'] / cc['cpu_seconds']:.1f}x is what it checks and keeps besides the merge: every "
+            f"{spark_vs_duck:.1f}x DuckDB on this machine; the project's further "
+            f"{project_vs_spark:.1f}x is what it checks and keeps besides the merge: every "
             "row's exact casts and contract rules with its quarantine reason, the key before image, tombstones, "
             "the stale-update check and the atomic catalog publish."
         )
@@ -307,14 +308,13 @@ def cdc_section(res: dict[str, Any]) -> list[str]:
         out += [f"Measured by a later CDC-only run, `{by.get('command')}`, started {by.get('started')} (median of "
                 f"{by.get('runs')} runs, the first cold; Spark heap {by.get('spark_heap')}).", ""]  # fmt: skip
     rows = []
-    duck_cpu = (cdc.get("duckdb_cdc") or {}).get("cpu_seconds")
+    duck = cdc.get("duckdb_cdc") or {}
     for key, label in CDC_ENGINES:
         s = cdc.get(key, {})
         if s.get("available"):
-            cpu = s.get("cpu_seconds")
             rows.append(
                 f"| {label} | {_f(s['changes_per_s'], 0)} | {_f(s['changes_per_s_per_core'], 0)} | {_f(s['seconds'])} "
-                f"| {_f(cpu)} | {_f(cpu / duck_cpu if cpu and duck_cpu else None)} | {_mib(s['peak_rss_bytes'])} |"
+                f"| {_f(s.get('cpu_seconds'))} | {_f(_over(s, duck, 'cpu_seconds'))} | {_mib(s['peak_rss_bytes'])} |"
             )
         elif s:
             rows.append(f"| {label} | not measured: {str(s.get('reason'))[:200]} | | | | | |")
@@ -360,7 +360,7 @@ def cdc_scaling(res: dict[str, Any]) -> list[str]:
                        "| | | | | | |")  # fmt: skip
             continue
         extra = (pr.get("counts") or {}).get("extra") or {}
-        ratio = pr["cpu_seconds"] / dk["cpu_seconds"] if pr.get("cpu_seconds") and dk.get("cpu_seconds") else None
+        ratio = _over(pr, dk, "cpu_seconds")
         work = [
             _f(extra.get(f"trading_transactions_{k}"))
             for k in ("partitions_read", "files_read", "partitions_rewritten")

@@ -704,7 +704,8 @@ def _cdc(
     out: dict[str, Any] = {"changes": changes, "input_bytes": dms_bytes, "table_rows": table_rows}
     history = {"history_root": str(root / "history" / "dms" / "trading"),
                "snapshot": str(workdir / "snapshots" / root.name)} if table_rows else {}  # fmt: skip
-    for engine in ("project_cdc", "competent_cdc", "duckdb_cdc"):
+    engines = ("project_cdc", "competent_cdc", "duckdb_cdc")
+    for engine in engines:
         if engine == "project_cdc" and (why := project.cdc_available()):
             out[engine] = {"available": False, "reason": why}
             continue
@@ -724,8 +725,8 @@ def _cdc(
                        "peak_rss_bytes": int(median([x["peak_rss_bytes"] for x in r["runs"]])),
                        "counts": r["runs"][-1]["counts"]}  # fmt: skip
     # The last run's tables of every engine, row for row (each engine keeps its last run's output).
-    engines = [e for e in ("project_cdc", "competent_cdc", "duckdb_cdc") if (out.get(e) or {}).get("available")]
-    tables = {e: workdir / "out" / e / f"run{runs - 1}" / "table" for e in engines}
+    ran = [e for e in engines if (out.get(e) or {}).get("available")]
+    tables = {e: workdir / "out" / e / f"run{runs - 1}" / "table" for e in ran}
     out["output_comparison"] = compare_cdc_outputs(tables)
     return out
 
