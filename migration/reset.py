@@ -77,7 +77,9 @@ def reset_cdc_job(
     if _bucket_exists(state):
         names = {contract_for(t).name for t in TABLES}
         for obj in state.list(tombstones_prefix):
-            if obj["Key"].rsplit("/", 1)[-1].removesuffix(".json") in names:
+            # <prefix><dataset>/v=<run>/*.parquet, or an earlier release's single <prefix><dataset>.json
+            dataset = obj["Key"][len(tombstones_prefix) :].split("/", 1)[0].removesuffix(".json")
+            if dataset in names:
                 state.client.delete_object(Bucket=state.bucket, Key=state._key(obj["Key"]))
                 result.tombstone_files += 1
     names = [contract_for(t).name for t in TABLES]

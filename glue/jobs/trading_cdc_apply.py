@@ -6,12 +6,13 @@ import sys
 
 from pyspark.sql import functions as F
 
-from energylake.cdc import apply_cdc, parse_dms, stored_partitions, tombstone_records, tombstones_frame
+from energylake.cdc import apply_cdc, parse_dms, stored_partitions
 from energylake.contracts import get_contract
 from energylake.dms import trading_datasets
 from energylake.filesizing import partition_key
 from energylake.runtime import JobMetrics, job_context
 from energylake.storage import join_uri
+from energylake.tombstones import TombstoneStore
 
 TABLES = trading_datasets()  # every contract whose source hints name the trading schema
 
@@ -31,9 +32,8 @@ def main(argv: list[str]) -> JobMetrics:
             # Whole rows only of the partitions holding a changed key (found from the key column alone).
             located = stored_partitions(ctx.read_table(contract, database), changes, contract) if parts else []
             current = ctx.read_table(contract, database, located) if parts else ctx.read_table(contract, database)
-            tombstones_uri = ctx.state_uri("cdc_tombstones", f"{dataset}.json")
-            saved = ctx.storage.get_json(tombstones_uri)
-            tombstones = tombstones_frame(ctx.spark, saved, contract) if saved else None
+            tombstone_store = TombstoneStore.at(ctx.spark, ctx.staging, contract, ctx.args["state_path"])
+            tombstones = tombstone_store.read()
             result = apply_cdc(current, changes, contract, tombstones)
             quarantined = ctx.quarantine(rejects, dataset)
             # Every change is either applied or superseded (apply_cdc splits them), so two counts suffice.
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> JobMetrics:
                 ctx.write_partitions(state, contract, database, output, drop=touched)
             else:
                 ctx.write_partitions(result.state, contract, database, output)
-            ctx.storage.put_json(tombstones_uri, tombstone_records(result.tombstones, contract))
+            tombstone_store.append(result.new_tombstones, deleted, tombstones, ctx.run_id)
             m = ctx.metrics
             m.rows_read += n_changes + quarantined
             m.rows_written += applied

@@ -66,28 +66,30 @@ def test_parse_dms_accepts_files_with_and_without_the_generated_partition_column
 
 
 def _apply(current, changes, tombstones=None):
-    """One job run's apply, with state and tombstones materialised like the job's writes (short plans)."""
+    """One job run's apply, with its state materialised like the job's write (short plans), and the tombstones
+    kept after it: the earlier ones plus this run's, appended as ``energylake.tombstones`` appends them."""
     result = cdc.apply_cdc(current, changes, CONTRACT, tombstones)
     result.state = result.state.localCheckpoint()
-    result.tombstones = result.tombstones.localCheckpoint()
-    return result
+    new = result.new_tombstones
+    kept = (new if tombstones is None else tombstones.unionByName(new)).localCheckpoint()
+    return result, kept
 
 
 def test_a_delete_applied_before_older_changes_of_the_key_is_not_undone(spark):
     t1, t2, t3 = datetime(2024, 7, 15, 9), datetime(2024, 7, 15, 10), datetime(2024, 7, 15, 11)
     load = _changes(spark, [("I", t1, 1, "A", t1, "s3://x/LOAD00000001.csv", 1)])
-    first = _apply(None, load)
+    first, kept = _apply(None, load)
     # The later file (the delete at t3) arrives first ...
     later = _changes(spark, [("D", t3, 1, "A", t1, "s3://x/20240715-110000000.csv", 1)])
-    second = _apply(first.state, later, first.tombstones)
+    second, kept = _apply(first.state, later, kept)
     assert second.state.count() == 0
     # ... then the earlier one (an update at t2): it must not bring the deleted key back.
     earlier = _changes(spark, [("U", t2, 1, "A2", t2, "s3://x/20240715-100000000.csv", 1)])
-    third = _apply(second.state, earlier, second.tombstones)
+    third, kept = _apply(second.state, earlier, kept)
     assert third.state.count() == 0 and third.superseded.count() == 1 and third.applied.count() == 0
     # A re-insert committed after the delete is applied.
     again = _changes(spark, [("I", t3.replace(hour=12), 1, "A4", t3, "s3://x/20240715-120000000.csv", 1)])
-    fourth = _apply(third.state, again, third.tombstones)
+    fourth, kept = _apply(third.state, again, kept)
     assert [(r.customer_id, r.name) for r in fourth.state.collect()] == [(1, "A4")]
 
 
@@ -103,8 +105,8 @@ def _spark_apply(spark, tmp_path: Path, runs: list[list[tuple[str, str]]]) -> li
         lines = parse.read_lines(spark, paths, (str(tmp_path / f"run{number}") + "/", "s3://landing/"))
         changes, bad = cdc.parse_dms(lines, CONTRACT)
         assert bad.count() == 0
-        result = _apply(state, changes, tombstones)
-        state, tombstones = result.state, result.tombstones
+        result, tombstones = _apply(state, changes, tombstones)
+        state = result.state
     assert state is not None
     return sorted(tuple(r) for r in state.select(*dms_model.COLUMNS).collect())
 

@@ -111,3 +111,79 @@ def test_a_batch_reads_and_rewrites_only_the_partitions_it_touches(lake, s3, mon
     assert late.status == "succeeded" and late.balanced and late.details[TABLE]["superseded"] == 1
     assert late.details[TABLE]["partitions_read"] == 1 and late.details[TABLE]["partitions_rewritten"] == 0
     assert _files(s3)[("2024-07-14",)] == before[("2024-07-14",)]
+
+
+def _tombstone_versions(s3, artifacts: str) -> dict[str, dict[str, object]]:
+    """Each stored tombstone version of the table: its objects' (key, ETag) and its rows (key -> deleted_ts)."""
+    import io
+
+    import pandas as pd
+
+    prefix = f"state/cdc_tombstones/{TABLE}/"
+    out: dict[str, dict[str, object]] = {}
+    for obj in s3.list_objects_v2(Bucket=artifacts, Prefix=prefix).get("Contents", []):
+        version = obj["Key"][len(prefix) :].split("/", 1)[0]
+        entry = out.setdefault(version, {"objects": set(), "rows": {}})
+        entry["objects"].add((obj["Key"], obj["ETag"]))
+        frame = pd.read_parquet(io.BytesIO(s3.get_object(Bucket=artifacts, Key=obj["Key"])["Body"].read()))
+        entry["rows"].update({int(k): str(ts) for k, ts in zip(frame[TABLE_KEY], frame["deleted_ts"], strict=True)})
+    return out
+
+
+TABLE_KEY = "transaction_id"
+
+
+def test_a_batch_stores_only_its_own_tombstones_and_the_history_is_folded_now_and_then(lake, s3, monkeypatch):
+    from energylake import tombstones
+
+    landing, artifacts = lake["landing"], lake["artifacts"]
+    cdc_key = "dms/trading/transactions/{}.csv"
+    load = "2024-07-15 08:00:00.000000"
+    rows = [_row("I", load, key, "2024-07-14 01:00:00") for key in range(1, 8)]
+    put(s3, landing, cdc_key.format("LOAD00000001"), "\n".join([DMS_HEADERS["transactions"], *rows]))
+    assert runner.run_job("trading_cdc_apply").status == "succeeded"
+    assert _tombstone_versions(s3, artifacts) == {}  # no delete yet, nothing stored
+
+    def batch(name: str, *lines: str):
+        put(s3, landing, cdc_key.format(name), "\n".join([DMS_HEADERS["transactions"], *lines]))
+        m = runner.run_job("trading_cdc_apply")
+        assert m.status == "succeeded" and m.balanced, m.to_dict()
+        return m.details[TABLE]
+
+    batch("20240715-090000000", "D,2024-07-15 09:00:00.000000,1,,,,,,,,,", "D,2024-07-15 09:00:01.000000,2,,,,,,,,,")
+    first = _tombstone_versions(s3, artifacts)
+    assert [v["rows"] for v in first.values()] == [{1: "2024-07-15 09:00:00", 2: "2024-07-15 09:00:01"}]
+
+    # The next batch adds a version with its own delete only and leaves the first one's objects as they were;
+    # a late update of key 1 (committed before its delete, in an earlier run) is still stopped by it.
+    late = _row("U", "2024-07-15 08:30:00.000000", 1, "2024-07-14 02:00:00")
+    details = batch("20240715-100000000", "D,2024-07-15 10:00:00.000000,3,,,,,,,,,", late)
+    assert details["deleted"] == 1 and details["superseded"] == 1
+    second = _tombstone_versions(s3, artifacts)
+    (old,) = first
+    assert second[old] == first[old] and len(second) == 2
+    assert [v["rows"] for k, v in second.items() if k != old] == [{3: "2024-07-15 10:00:00"}]
+
+    # Every COMPACT_AFTER versions the history becomes one version (latest delete per key) and the rest goes.
+    monkeypatch.setattr(tombstones, "COMPACT_AFTER", 3)
+    batch("20240715-110000000", "D,2024-07-15 11:00:00.000000,4,,,,,,,,,")
+    (compacted,) = _tombstone_versions(s3, artifacts).values()
+    assert compacted["rows"] == {
+        1: "2024-07-15 09:00:00",
+        2: "2024-07-15 09:00:01",
+        3: "2024-07-15 10:00:00",
+        4: "2024-07-15 11:00:00",
+    }
+
+    # An earlier release's single JSON document is still read, folded into the next version, then deleted.
+    legacy = f"state/cdc_tombstones/{TABLE}.json"
+    s3.put_object(Bucket=artifacts, Key=legacy, Body=b'[{"key": ["5"], "deleted_ts": "2024-07-15 12:00:00"}]')
+    monkeypatch.setattr(tombstones, "COMPACT_AFTER", 32)
+    details = batch("20240715-113000000", _row("U", "2024-07-15 11:30:00.000000", 5, "2024-07-14 03:00:00"))
+    assert details["superseded"] == 1 and details["applied"] == 0
+    assert "Contents" not in s3.list_objects_v2(Bucket=artifacts, Prefix=legacy)
+    (folded,) = _tombstone_versions(s3, artifacts).values()
+    assert folded["rows"] == {**compacted["rows"], 5: "2024-07-15 12:00:00"}
+    # Key 5's stored row (never deleted in the table itself) keeps its values: the legacy tombstone stopped it.
+    tx = read_catalog_table(s3, DATABASE, TABLE).set_index(TABLE_KEY)
+    assert sorted(tx.index) == [5, 6, 7] and str(tx.loc[5, "updated_at"]) == "2024-07-14 01:00:00"

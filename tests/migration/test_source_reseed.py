@@ -53,19 +53,26 @@ def test_source_seed_resets_slot_state_landing_and_cdc_job(source_dsn, s3, monke
     apply_dms_to_transform(landing, transform)
     artifacts.put("state/bookmarks/trading_cdc_apply.json", b'{"processed": {"s3://x/y.csv": "etag"}}')
     artifacts.put("state/cdc_tombstones/trading_transactions.json", b'[{"key": ["7"], "deleted_ts": "2024-01-02"}]')
+    # Tombstones as the job keeps them now (energylake.tombstones), and another job's state that must stay.
+    artifacts.put("state/cdc_tombstones/trading_customers/v=run-1/part-0.parquet", b"PAR1")
+    artifacts.put("state/cdc_tombstones/trading_customers/v=run-2/part-0.parquet", b"PAR1")
+    artifacts.put("state/cdc_tombstones/not_a_trading_table/v=run-1/part-0.parquet", b"PAR1")
     register_contract_table("trading_customers", f"s3://{BUCKETS['transform']}/trading_customers/")
     capsys.readouterr()
 
     assert _lakectl("source", "seed", "--seed", "3") == 0
     reset = json.loads(capsys.readouterr().out.splitlines()[0])["reset"]
     assert reset["slot_dropped"] and reset["state_deleted"] and reset["bookmark_deleted"]
-    assert reset["landing_files"] == len(before) and reset["tombstone_files"] == 1
+    assert reset["landing_files"] == len(before) and reset["tombstone_files"] == 3
     assert reset["catalog_tables"] == ["trading_customers"]
     assert all(n > 0 for n in reset["transform_files"].values())
     assert "lake_dms_trading" not in _slots(source_dsn)
     assert landing.list("dms/trading/") == [] and transform.list("trading_") == []
     assert artifacts.get("state/dms-exporter/trading/lake_dms_trading.json") is None
     assert artifacts.get("state/bookmarks/trading_cdc_apply.json") is None
+    assert [o["Key"] for o in artifacts.list("state/cdc_tombstones/")] == [
+        "state/cdc_tombstones/not_a_trading_table/v=run-1/part-0.parquet"
+    ]
     glue = boto3.client("glue")
     with pytest.raises(glue.exceptions.EntityNotFoundException):
         glue.get_table(DatabaseName="energy_transform", Name="trading_customers")

@@ -29,11 +29,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import TimestampType
 
 from energylake.contracts import DatasetContract
 from energylake.dedup import deduplicate
@@ -50,6 +49,7 @@ from energylake.parse import (
 )
 from energylake.quality import failure_reason
 from energylake.schema import spark_type
+from energylake.tombstones import DELETED_TS, latest_per_key
 
 OPS = ("I", "U", "D")
 
@@ -240,7 +240,7 @@ class CdcResult:
     applied: DataFrame  # the last change per key that took effect (I/U upserts and D deletes)
     superseded: DataFrame  # changes overridden by a later change to the same key, or older than the stored row
     touched_partitions: DataFrame | None  # partition values whose contents changed (partitioned tables)
-    tombstones: DataFrame  # deleted keys with the commit time of their delete (keys + deleted_ts)
+    new_tombstones: DataFrame  # keys this batch deleted, with the commit time of the delete (keys + deleted_ts)
 
 
 def apply_cdc(
@@ -251,7 +251,8 @@ def apply_cdc(
     The same key changed several times in one batch keeps only its latest change (the others are
     superseded); D removes the key; changes older than the stored row's ``updated_at`` are superseded
     rather than applied, so out-of-order files never roll a row back. ``tombstones`` (keys + ``deleted_ts``
-    from earlier batches) stop an older change that arrives after its key's delete from resurrecting it.
+    from earlier batches, a key possibly repeated: ``energylake.tombstones``) stop an older change that arrives
+    after its key's delete from resurrecting it; only the batch's keys are looked up in them.
     """
     keys = list(contract.primary_key)
     names = [c.name for c in contract.columns]
@@ -259,7 +260,8 @@ def apply_cdc(
     last, superseded = deduplicate(ranked, keys, change_order())
     superseded = superseded.drop(FULL_LOAD, FILE_RANK)
     if tombstones is not None:
-        last = last.join(tombstones.select(*keys, F.col("deleted_ts").alias("_deleted_ts")), keys, "left")
+        known = latest_per_key(tombstones.join(last.select(*keys), keys, "left_semi"), contract)
+        last = last.join(known.withColumnRenamed(DELETED_TS, "_deleted_ts"), keys, "left")
         # A full-load row never brings back a key a CDC delete removed: its timestamp is a transfer time.
         deleted = F.col("_deleted_ts")
         dead = (F.col("op") != "D") & deleted.isNotNull() & ((F.col("dms_commit_ts") <= deleted) | F.col(FULL_LOAD))
@@ -289,29 +291,10 @@ def apply_cdc(
         if old_touched is not None:
             touched = touched.unionByName(old_touched.select(*parts))
         touched = touched.distinct()
-    deleted = last.where(F.col("op") == "D").select(*keys, F.col("dms_commit_ts").alias("deleted_ts"))
-    if tombstones is not None:
-        deleted = deleted.unionByName(tombstones.select(*keys, "deleted_ts"))
-    deleted = deleted.groupBy(*keys).agg(F.max("deleted_ts").alias("deleted_ts"))
-    return CdcResult(state=state, applied=last, superseded=superseded, touched_partitions=touched, tombstones=deleted)
-
-
-def tombstones_frame(spark: SparkSession, records: list[dict[str, Any]], contract: DatasetContract) -> DataFrame:
-    """Tombstones saved by ``tombstone_records`` back as a DataFrame (keys + deleted_ts)."""
-    types = {c.name: spark_type(c.type) for c in contract.columns}
-    schema = StructType(
-        [*[StructField(k, types[k], False) for k in contract.primary_key], StructField("deleted_ts", TimestampType())]
+    deleted = last.where(F.col("op") == "D").select(*keys, F.col("dms_commit_ts").alias(DELETED_TS))
+    return CdcResult(
+        state=state, applied=last, superseded=superseded, touched_partitions=touched, new_tombstones=deleted
     )
-    rows = [(*[str(k) for k in r["key"]], r["deleted_ts"]) for r in records]
-    frame = spark.createDataFrame(rows, StructType([StructField(f.name, StringType()) for f in schema.fields]))
-    return frame.select(*[F.col(f.name).cast(f.dataType) for f in schema.fields])
-
-
-def tombstone_records(tombstones: DataFrame, contract: DatasetContract) -> list[dict[str, Any]]:
-    """JSON-ready tombstones (the job keeps them under --state_path; deletes are few next to the table)."""
-    keys = list(contract.primary_key)
-    rows = tombstones.select(*[F.col(k).cast("string") for k in keys], F.col("deleted_ts").cast("string")).collect()
-    return sorted(({"key": list(r[:-1]), "deleted_ts": r[-1]} for r in rows), key=lambda r: (r["key"], r["deleted_ts"]))
 
 
 __all__ = [
@@ -324,7 +307,5 @@ __all__ = [
     "parse_dms",
     "source_columns",
     "stored_partitions",
-    "tombstone_records",
-    "tombstones_frame",
     "with_file_order",
 ]
