@@ -28,9 +28,10 @@ def _mib(value: Any) -> str:
     return "n/a" if value is None else f"{value / MIB:,.1f}"
 
 
-def _over(engine: dict[str, Any], base: dict[str, Any], key: str) -> float | None:
-    """engine[key] / base[key] when both ran (CPU relative to the competent job: below 1 is cheaper)."""
-    if not (engine.get("available") and base.get("available") and engine.get(key) and base.get(key)):
+def over(engine: dict[str, Any] | None, base: dict[str, Any] | None, key: str = "cpu_seconds") -> float | None:
+    """engine[key] / base[key] when both ran (e.g. CPU relative to the competent job: below 1 is cheaper)."""
+    ran = engine and base and engine.get("available") and base.get("available")
+    if not (ran and engine.get(key) and base.get(key)):
         return None
     return engine[key] / base[key]
 
@@ -54,7 +55,7 @@ def telemetry_table(res: dict[str, Any]) -> list[str]:
         c, o = s["counts"], s["output"]
         lines.append(
             f"| {label} | {_f(s['seconds'])} | {_f(s.get('cpu_seconds'))} | {_f(s.get('cold_cpu_seconds'))} "
-            f"| {_f(_over(s, competent, 'cpu_seconds'))} | {_f(_over(s, competent, 'cold_cpu_seconds'))} "
+            f"| {_f(over(s, competent, 'cpu_seconds'))} | {_f(over(s, competent, 'cold_cpu_seconds'))} "
             f"| {_f(s['records_per_s'], 0)} "
             f"| {_f(s['mb_per_s'])} "
             f"| {_f(s['mb_per_s_per_core'])} | {_mib(s['peak_rss_bytes'])} | {_f(o['files'])} | {_mib(o['bytes'])} "
@@ -159,7 +160,7 @@ def commentary(res: dict[str, Any]) -> list[str]:
         )
     cdc = res.get("cdc") or {}
     pc, cc, dc = (cdc.get(k) or {} for k in ("project_cdc", "competent_cdc", "duckdb_cdc"))
-    spark_vs_duck, project_vs_spark = _over(cc, dc, "cpu_seconds"), _over(pc, cc, "cpu_seconds")
+    spark_vs_duck, project_vs_spark = over(cc, dc, "cpu_seconds"), over(pc, cc, "cpu_seconds")
     if spark_vs_duck is not None and project_vs_spark is not None:
         out.append(
             f"- CDC apply: the project job uses {_f(pc['cpu_seconds'])} CPU s, the competent PySpark merge "
@@ -314,7 +315,7 @@ def cdc_section(res: dict[str, Any]) -> list[str]:
         if s.get("available"):
             rows.append(
                 f"| {label} | {_f(s['changes_per_s'], 0)} | {_f(s['changes_per_s_per_core'], 0)} | {_f(s['seconds'])} "
-                f"| {_f(s.get('cpu_seconds'))} | {_f(_over(s, duck, 'cpu_seconds'))} | {_mib(s['peak_rss_bytes'])} |"
+                f"| {_f(s.get('cpu_seconds'))} | {_f(over(s, duck, 'cpu_seconds'))} | {_mib(s['peak_rss_bytes'])} |"
             )
         elif s:
             rows.append(f"| {label} | not measured: {str(s.get('reason'))[:200]} | | | | | |")
@@ -360,7 +361,7 @@ def cdc_scaling(res: dict[str, Any]) -> list[str]:
                        "| | | | | | |")  # fmt: skip
             continue
         extra = (pr.get("counts") or {}).get("extra") or {}
-        ratio = _over(pr, dk, "cpu_seconds")
+        ratio = over(pr, dk, "cpu_seconds")
         work = [
             _f(extra.get(f"trading_transactions_{k}"))
             for k in ("partitions_read", "files_read", "partitions_rewritten")

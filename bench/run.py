@@ -16,7 +16,7 @@ from typing import Any
 from bench.engines import project
 from bench.generate import MIB, generate, generate_history, parse_size
 from bench.measure import machine, median
-from bench.report import render_markdown
+from bench.report import over, render_markdown
 from lakectl.spark import DEFAULT_DRIVER_MEMORY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -186,14 +186,6 @@ def glue_projection(mb_per_s_per_core: float | None) -> dict[str, Any]:
     }
 
 
-def _cpu_ratio(engine: dict[str, Any] | None, base: dict[str, Any] | None) -> float | None:
-    """CPU seconds of ``engine`` over ``base``'s (same work, same cores), or None when either is missing."""
-    ok = engine and base and engine.get("available") and base.get("available")
-    if not ok or not engine.get("cpu_seconds") or not base.get("cpu_seconds"):
-        return None
-    return engine["cpu_seconds"] / base["cpu_seconds"]
-
-
 def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The issues' targets, each met / not met / not measured, with the measured value.
 
@@ -208,7 +200,7 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         status = "not measured" if ok is None else ("met" if ok else "not met")
         return {"status": status, "value": value, "goal": goal, "note": note, "issue": issue}
 
-    competent = _cpu_ratio(p, tel.get("competent"))
+    competent = over(p, tel.get("competent"))
     out["project_cpu_vs_competent"] = verdict(
         None if competent is None else competent <= 1.0,
         competent,
@@ -216,7 +208,7 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "" if competent is not None else "the competent-PySpark engine was not run (BENCH_ENGINES) or failed",
         issue=32,
     )
-    duck_cpu_ratio = _cpu_ratio(p, tel.get("duckdb"))
+    duck_cpu_ratio = over(p, tel.get("duckdb"))
     out["project_cpu_vs_duckdb"] = verdict(
         None if duck_cpu_ratio is None else duck_cpu_ratio <= 2.0,
         duck_cpu_ratio,
@@ -224,8 +216,8 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
         issue=32,
     )
     cdc = res.get("cdc") or {}
-    cdc_ratio = _cpu_ratio(cdc.get("project_cdc"), cdc.get("duckdb_cdc"))
-    spark_floor = _cpu_ratio(cdc.get("competent_cdc"), cdc.get("duckdb_cdc"))
+    cdc_ratio = over(cdc.get("project_cdc"), cdc.get("duckdb_cdc"))
+    spark_floor = over(cdc.get("competent_cdc"), cdc.get("duckdb_cdc"))
     out["cdc_cpu_vs_duckdb"] = verdict(
         None if cdc_ratio is None else cdc_ratio <= 3.0,
         cdc_ratio,
@@ -634,7 +626,7 @@ def jvm_function_gain(tel: dict[str, Any]) -> dict[str, Any]:
     CONTRIBUTING: code shaped for speed stays only with a measured whole-job gain of at least 20%.
     """
     with_jvm, without = tel.get("project", {}), tel.get("project_nojvm", {})
-    warm = _cpu_ratio(without, with_jvm)
+    warm = over(without, with_jvm)
     cold = None
     if with_jvm.get("cold_cpu_seconds") and without.get("cold_cpu_seconds"):
         cold = without["cold_cpu_seconds"] / with_jvm["cold_cpu_seconds"]
