@@ -277,6 +277,24 @@ def duplicated_glue_tables(apply_log: str) -> list[tuple[str, str]]:
     return found
 
 
+# The same for a Lambda function (moto answers the repeated CreateFunction with 409 "Function already exist").
+_DUPLICATE_FUNCTION = re.compile(
+    r"Error: creating Lambda Function \((?P<name>[^)]+)\):[^\n]*ResourceConflictException: Function already exist"
+)
+
+
+def duplicated_lambda_functions(apply_log: str) -> list[str]:
+    """Names of the Lambda functions an apply failed to create because the emulator already held them (the same
+    repeated create as ``duplicated_glue_tables``; seen once, with a higher ``-parallelism``)."""
+    return [match["name"] for match in _DUPLICATE_FUNCTION.finditer(apply_log)]
+
+
+# Terraform's default of 10 concurrent operations is held for most of the apply by the six S3 lifecycle
+# configurations (the provider waits ~55 s for each to read back the same rules, on any endpoint) and the six
+# Kinesis streams (30-40 s each), and the rest of the plan queues behind them: 20 leaves it room.
+APPLY_PARALLELISM = 20
+
+
 def step_terraform(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     """terraform init + apply of envs/local on the emulator, with the Lambda zips of `make apply`."""
     if not cfg.terraform:
@@ -308,22 +326,32 @@ def step_terraform(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     started = time.monotonic()
     # The script prints the tfvars file it wrote (Lambda zip dir, Flink consumers zip), as `make apply` uses it.
     apply_log = tf_state / "demo-apply.log"
-    apply = ["apply", "-input=false", "-auto-approve", f"-var-file={artifact_vars}"]
+    apply = [
+        "apply",
+        "-input=false",
+        "-auto-approve",
+        f"-parallelism={APPLY_PARALLELISM}",
+        f"-var-file={artifact_vars}",
+    ]
     for attempt in range(3):
         try:
             _terraform(apply, env, apply_log)
             break
         except DemoError:
-            duplicated = duplicated_glue_tables(apply_log.read_text())
-            if attempt == 2 or not duplicated:
+            failed = apply_log.read_text()
+            tables, functions = duplicated_glue_tables(failed), duplicated_lambda_functions(failed)
+            if attempt == 2 or not (tables or functions):
                 raise
-            # Seen on a loaded 2-core host with the moto server: the table Terraform has no record of is dropped
-            # and the apply runs again (it creates it from the same configuration; nothing else is touched).
+            # Seen on a loaded 2-core host with the moto server: what Terraform has no record of is deleted and
+            # the apply runs again (it creates it from the same configuration; nothing else is touched).
             import boto3
 
-            glue = boto3.client("glue")  # the emulator, through AWS_ENDPOINT_URL (set by the stack step)
-            for database, table in duplicated:
+            # The emulator, through AWS_ENDPOINT_URL (set by the stack step).
+            glue, lambda_client = boto3.client("glue"), boto3.client("lambda")
+            for database, table in tables:
                 glue.delete_table(DatabaseName=database, Name=table)
+            for name in functions:
+                lambda_client.delete_function(FunctionName=name)
     applied = apply_log.read_text()
     summary = next((line for line in applied.splitlines() if line.startswith("Apply complete!")), "")
     zips = json.loads(Path(artifact_vars).read_text())["lambda_zip_dir"]

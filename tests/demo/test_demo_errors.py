@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from lakectl.demo import DemoConfig, DemoError, check_java, duplicated_glue_tables, run_demo
+from lakectl.demo import (
+    DemoConfig,
+    DemoError,
+    check_java,
+    duplicated_glue_tables,
+    duplicated_lambda_functions,
+    run_demo,
+)
 from lakectl.emulator import free_port
 from lakectl.pipeline import StepFailedError
 
@@ -138,3 +145,14 @@ def test_a_glue_table_the_emulator_created_twice_is_found_in_the_apply_log():
     # Any other failure is left to the user: the apply is not run again.
     assert duplicated_glue_tables(plan + error.replace("AlreadyExistsException", "AccessDeniedException")) == []
     assert duplicated_glue_tables(plan) == []
+
+
+def test_a_lambda_function_the_emulator_already_holds_is_named_for_deletion():
+    # The error as the provider printed it when moto answered a repeated CreateFunction (demo-apply.log).
+    error = (
+        "\nError: creating Lambda Function (energylake-local-ercot_ingest): operation error Lambda: CreateFunction, "
+        "https response error StatusCode: 409, RequestID: WNL4, ResourceConflictException: Function already exist: "
+        'energylake-local-ercot_ingest\n\n  with module.batch_ingestion[0].aws_lambda_function.fn["ercot_ingest"],\n'
+    )
+    assert duplicated_lambda_functions(error) == ["energylake-local-ercot_ingest"]
+    assert duplicated_lambda_functions(error.replace("ResourceConflictException", "AccessDeniedException")) == []
