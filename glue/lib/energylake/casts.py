@@ -14,9 +14,10 @@ INTEGRAL = (ByteType, ShortType, IntegerType, LongType)
 INTEGER_TEXT = r"^[+-]?[0-9]+$"
 
 
-def does_not_cast(text: Column, dtype: DataType) -> Column:
-    """True when non-null ``text`` does not cast to ``dtype`` exactly (null text is not judged here)."""
-    failed = text.cast(dtype).isNull()
+def does_not_cast(text: Column, dtype: DataType, cast: Column | None = None) -> Column:
+    """True when non-null ``text`` does not cast to ``dtype`` exactly (null text is not judged here). ``cast`` is
+    ``text.cast(dtype)`` when the caller already has it as a column, so the value is not converted twice."""
+    failed = (text.cast(dtype) if cast is None else cast).isNull()
     if isinstance(dtype, INTEGRAL):
         failed = failed | ~text.rlike(INTEGER_TEXT)
     return text.isNotNull() & failed

@@ -41,8 +41,7 @@ from energylake.frames import materialise
 from energylake.parse import (
     LINEAGE,
     REASON,
-    cast_failures,
-    cast_values,
+    cast_checked,
     header_names,
     split_by_reason,
     tag_csv_lines,
@@ -157,8 +156,7 @@ def parse_dms(
         **{c.name: spark_type(c.type) for c in contract.columns},
         **{b: key_types[k] for b, k in zip(before, contract.primary_key, strict=True)},
     }
-    failed = F.coalesce(F.col(REASON), cast_failures(rows, types, ("op", "dms_commit_ts", *contract.primary_key)))
-    typed = rows.select(*cast_values(rows.drop(REASON), types), failed.alias(REASON))
+    typed = cast_checked(rows, types, ("op", "dms_commit_ts", *contract.primary_key), earlier=F.col(REASON))
     op = F.upper(F.trim("op"))
     unknown_op = F.when(~op.isin(*OPS), F.concat(F.lit("unknown_op:"), F.coalesce(op, F.lit("<null>"))))
     typed = typed.withColumns({"op": op, REASON: F.coalesce(F.col(REASON), unknown_op)})

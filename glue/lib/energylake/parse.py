@@ -334,27 +334,33 @@ def cast_columns(
     frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()
 ) -> tuple[DataFrame, DataFrame]:
     """Cast string columns to ``types``; values that do not cast and missing required values are quarantined."""
-    good, bad = split_by_reason(frame, cast_failures(frame, types, required))
-    return good.select(*cast_values(good, types)), bad
+    typed = cast_checked(frame, types, required)
+    good, bad = split_by_reason(typed, F.col(REASON))
+    return good.select(*frame.columns), bad
 
 
-def cast_failures(frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()) -> Column:
-    """Why a row does not cast to ``types`` (values that do not cast, missing required ones); null when it does."""
+def cast_checked(
+    frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = (), earlier: Column | None = None
+) -> DataFrame:
+    """``frame`` with the columns named in ``types`` cast (blank text as null) and ``REASON``: ``earlier`` (a
+    reason found before) or else why the row does not cast (values that do not cast, missing required ones);
+    null when it does. Each value is converted once: the check reads the cast column (checking with a cast of
+    its own converted every value twice, since the optimizer moves the null test inside the blank-text CASE,
+    where the two casts are no longer one common subexpression)."""
     required = set(required)
+    staged = {name: f"_cast_{name}" for name in types}
+    step = frame.select("*", *[_given(frame, name).cast(dtype).alias(staged[name]) for name, dtype in types.items()])
     checks = []
     for name, dtype in types.items():
-        value = _given(frame, name)
-        failed = does_not_cast(value, dtype) if _is_str(frame, name) else value.isNotNull() & value.cast(dtype).isNull()
+        value, cast = _given(frame, name), F.col(staged[name])
+        failed = does_not_cast(value, dtype, cast) if _is_str(frame, name) else value.isNotNull() & cast.isNull()
         checks.append(F.when(failed, F.lit(f"invalid_type:{name}")))
         if name in required:
             checks.append(F.when(value.isNull(), F.lit(f"missing_required:{name}")))
     reason = F.concat_ws("; ", *checks) if checks else F.lit("")
-    return F.when(reason != "", reason)
-
-
-def cast_values(frame: DataFrame, types: dict[str, DataType]) -> list[Column]:
-    """Every column of ``frame``, those named in ``types`` cast (blank text as null)."""
-    return [_given(frame, c).cast(types[c]).alias(c) if c in types else F.col(c) for c in frame.columns]
+    found = F.when(reason != "", reason)
+    columns = [F.col(staged[c]).alias(c) if c in types else F.col(c) for c in frame.columns if c != REASON]
+    return step.select(*columns, (found if earlier is None else F.coalesce(earlier, found)).alias(REASON))
 
 
 def _given(frame: DataFrame, name: str) -> Column:
