@@ -107,25 +107,13 @@ resource "aws_cloudwatch_log_group" "fn" {
   tags              = var.tags
 }
 
-resource "aws_iam_role" "fn" {
-  for_each = local.functions
-  name     = "${local.name}-${each.key}"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "fn" {
-  for_each = local.functions
-  name     = "function-access"
-  role     = aws_iam_role.fn[each.key].id
-  policy = jsonencode({
+# One role per function (service_role): Lambda assumes it; its policy is the function's own.
+module "fn_role" {
+  source             = "../service_role"
+  for_each           = local.functions
+  name               = "${local.name}-${each.key}"
+  service_principals = ["lambda.amazonaws.com"]
+  inline_policies = { function-access = jsonencode({
     Version = "2012-10-17"
     Statement = concat([
       {
@@ -154,7 +142,80 @@ resource "aws_iam_role_policy" "fn" {
         Resource = ["*"]
       },
     ], lookup(local.function_statements, each.key, []))
-  })
+  }) }
+  tags = var.tags
+}
+
+# The roles and policies were this module's own resources: moved, not replaced. moved blocks take no for_each,
+# so each function of lambda/functions.json at the time of the move is named (one not deployed here is a no-op).
+moved {
+  from = aws_iam_role.fn["ercot_ingest"]
+  to   = module.fn_role["ercot_ingest"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["ercot_ingest"]
+  to   = module.fn_role["ercot_ingest"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["openmeteo_ingest"]
+  to   = module.fn_role["openmeteo_ingest"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["openmeteo_ingest"]
+  to   = module.fn_role["openmeteo_ingest"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["telemetry_transform"]
+  to   = module.fn_role["telemetry_transform"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["telemetry_transform"]
+  to   = module.fn_role["telemetry_transform"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["telemetry_influx_writer"]
+  to   = module.fn_role["telemetry_influx_writer"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["telemetry_influx_writer"]
+  to   = module.fn_role["telemetry_influx_writer"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["partner_api"]
+  to   = module.fn_role["partner_api"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["partner_api"]
+  to   = module.fn_role["partner_api"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["partner_writer"]
+  to   = module.fn_role["partner_writer"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["partner_writer"]
+  to   = module.fn_role["partner_writer"].aws_iam_role_policy.this["function-access"]
+}
+
+moved {
+  from = aws_iam_role.fn["document_ocr"]
+  to   = module.fn_role["document_ocr"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.fn["document_ocr"]
+  to   = module.fn_role["document_ocr"].aws_iam_role_policy.this["function-access"]
 }
 
 resource "aws_lambda_function" "fn" {
@@ -163,7 +224,7 @@ resource "aws_lambda_function" "fn" {
   for_each                       = local.functions
   function_name                  = "${local.name}-${each.key}"
   description                    = substr(each.value.description, 0, 256)
-  role                           = aws_iam_role.fn[each.key].arn
+  role                           = module.fn_role[each.key].arn
   handler                        = each.value.handler
   runtime                        = local.manifest.runtime
   architectures                  = [local.manifest.architecture]
@@ -188,7 +249,7 @@ resource "aws_lambda_function" "fn" {
   }
   tags = var.tags
   # The function logs to /aws/lambda/<name>, the group created above with retention and KMS.
-  depends_on = [terraform_data.zips_present, aws_iam_role_policy.fn, aws_cloudwatch_log_group.fn]
+  depends_on = [terraform_data.zips_present, module.fn_role, aws_cloudwatch_log_group.fn]
 }
 
 # ---- Schedules from the manifest ---------------------------------------------------------------------
@@ -274,26 +335,13 @@ resource "aws_s3_bucket_notification" "landing" {
 
 # ---- SFTP (Transfer Family) into landing/documents/ ----------------------------------------------------
 
-resource "aws_iam_role" "sftp_logging" {
-  count = var.enable_sftp ? 1 : 0
-  name  = "${local.name}-sftp-logging"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "transfer.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "sftp_logging" {
-  count = var.enable_sftp ? 1 : 0
-  name  = "transfer-logs"
-  role  = aws_iam_role.sftp_logging[0].id
-  policy = jsonencode({
+module "sftp_logging_role" {
+  source             = "../service_role"
+  count              = var.enable_sftp ? 1 : 0
+  name               = "${local.name}-sftp-logging"
+  service_principals = ["transfer.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+  inline_policies = { transfer-logs = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Sid      = "TransferLogs"
@@ -301,7 +349,18 @@ resource "aws_iam_role_policy" "sftp_logging" {
       Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
       Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/transfer/*"]
     }]
-  })
+  }) }
+  tags = var.tags
+}
+
+moved {
+  from = aws_iam_role.sftp_logging[0]
+  to   = module.sftp_logging_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.sftp_logging[0]
+  to   = module.sftp_logging_role[0].aws_iam_role_policy.this["transfer-logs"]
 }
 
 resource "aws_transfer_server" "sftp" {
@@ -312,29 +371,16 @@ resource "aws_transfer_server" "sftp" {
   domain                 = "S3"
   endpoint_type          = "PUBLIC"
   security_policy_name   = "TransferSecurityPolicy-2025-03" # newest policy of AWS provider 5.100
-  logging_role           = aws_iam_role.sftp_logging[0].arn
+  logging_role           = module.sftp_logging_role[0].arn
   tags                   = merge(var.tags, { Name = "${local.name}-documents" })
 }
 
-resource "aws_iam_role" "sftp_user" {
-  count = var.enable_sftp && length(var.sftp_users) > 0 ? 1 : 0
-  name  = "${local.name}-sftp-user"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "transfer.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "sftp_user" {
-  count = var.enable_sftp && length(var.sftp_users) > 0 ? 1 : 0
-  name  = "landing-documents"
-  role  = aws_iam_role.sftp_user[0].id
-  policy = jsonencode({
+module "sftp_user_role" {
+  source             = "../service_role"
+  count              = var.enable_sftp && length(var.sftp_users) > 0 ? 1 : 0
+  name               = "${local.name}-sftp-user"
+  service_principals = ["transfer.amazonaws.com"]
+  inline_policies = { landing-documents = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
@@ -357,14 +403,25 @@ resource "aws_iam_role_policy" "sftp_user" {
         Resource = [var.kms_key_arn]
       },
     ]
-  })
+  }) }
+  tags = var.tags
+}
+
+moved {
+  from = aws_iam_role.sftp_user[0]
+  to   = module.sftp_user_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.sftp_user[0]
+  to   = module.sftp_user_role[0].aws_iam_role_policy.this["landing-documents"]
 }
 
 resource "aws_transfer_user" "partner" {
   for_each            = var.enable_sftp ? var.sftp_users : {}
   server_id           = aws_transfer_server.sftp[0].id
   user_name           = each.key
-  role                = aws_iam_role.sftp_user[0].arn
+  role                = module.sftp_user_role[0].arn
   home_directory_type = "LOGICAL"
   home_directory_mappings {
     entry  = "/"

@@ -81,7 +81,7 @@ run "functions_schedules_and_documents" {
     error_message = "functions encrypt their environment and trace"
   }
   assert {
-    condition = alltrue([for p in concat(values(aws_iam_role_policy.fn), aws_iam_role_policy.sftp_user, aws_iam_role_policy.sftp_logging) : alltrue([for s in jsondecode(p.policy).Statement :
+    condition = alltrue([for p in flatten([for r in concat(values(module.fn_role), module.sftp_user_role, module.sftp_logging_role) : values(r.inline_policies)]) : alltrue([for s in jsondecode(p).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])])
     error_message = "no IAM statement may allow * on *"
   }
