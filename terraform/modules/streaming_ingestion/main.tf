@@ -63,19 +63,25 @@ resource "aws_cloudwatch_log_group" "firehose" {
   tags              = var.tags
 }
 
-resource "aws_iam_role" "firehose" {
-  count = var.enable_firehose ? 1 : 0
-  name  = "${local.name}-firehose"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "firehose.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "sts:ExternalId" = local.account_id } }
-    }]
-  })
-  tags = var.tags
+module "firehose_role" {
+  source             = "../service_role"
+  count              = var.enable_firehose ? 1 : 0
+  name               = "${local.name}-firehose"
+  service_principals = ["firehose.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "sts:ExternalId", values = [local.account_id] }]
+  inline_policies    = { telemetry-delivery = jsonencode(local.firehose_policy) }
+  tags               = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.firehose[0]
+  to   = module.firehose_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.firehose[0]
+  to   = module.firehose_role[0].aws_iam_role_policy.this["telemetry-delivery"]
 }
 
 locals {
@@ -115,13 +121,6 @@ locals {
   }
 }
 
-resource "aws_iam_role_policy" "firehose" {
-  count  = var.enable_firehose ? 1 : 0
-  name   = "telemetry-delivery"
-  role   = aws_iam_role.firehose[0].id
-  policy = jsonencode(local.firehose_policy)
-}
-
 resource "aws_kinesis_firehose_delivery_stream" "telemetry" {
   for_each    = local.firehose_sources
   name        = local.streams[each.key] # the transform Lambda derives windfarm/devices from the name suffix
@@ -129,11 +128,11 @@ resource "aws_kinesis_firehose_delivery_stream" "telemetry" {
 
   kinesis_source_configuration {
     kinesis_stream_arn = aws_kinesis_stream.this[each.key].arn
-    role_arn           = aws_iam_role.firehose[0].arn
+    role_arn           = module.firehose_role[0].arn
   }
 
   extended_s3_configuration {
-    role_arn            = aws_iam_role.firehose[0].arn
+    role_arn            = module.firehose_role[0].arn
     bucket_arn          = local.raw_arn
     kms_key_arn         = var.kms_key_arn
     buffering_size      = var.buffer_size_mb
@@ -206,26 +205,13 @@ resource "aws_timestreamwrite_table" "readings" {
   tags = var.tags
 }
 
-resource "aws_iam_role" "iot" {
-  count = var.enable_iot_rules ? 1 : 0
-  name  = "${local.name}-iot-rules"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "iot.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "iot" {
-  count = var.enable_iot_rules ? 1 : 0
-  name  = "telemetry-routing"
-  role  = aws_iam_role.iot[0].id
-  policy = jsonencode({
+module "iot_role" {
+  source             = "../service_role"
+  count              = var.enable_iot_rules ? 1 : 0
+  name               = "${local.name}-iot-rules"
+  service_principals = ["iot.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+  inline_policies = { telemetry-routing = jsonencode({
     Version = "2012-10-17"
     Statement = concat([
       {
@@ -255,7 +241,19 @@ resource "aws_iam_role_policy" "iot" {
         Resource = ["*"]
       },
     ] : [])
-  })
+  }) }
+  tags = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.iot[0]
+  to   = module.iot_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.iot[0]
+  to   = module.iot_role[0].aws_iam_role_policy.this["telemetry-routing"]
 }
 
 resource "aws_iot_topic_rule" "telemetry" {
@@ -268,7 +266,7 @@ resource "aws_iot_topic_rule" "telemetry" {
   sql_version = local.telemetry[each.key].raw_route_sql_version
 
   kinesis {
-    role_arn      = aws_iam_role.iot[0].arn
+    role_arn      = module.iot_role[0].arn
     stream_name   = aws_kinesis_stream.this[each.key].name
     partition_key = "$${${local.telemetry[each.key].device_field}}"
   }
@@ -289,7 +287,7 @@ resource "aws_iot_topic_rule" "timestream" {
   sql_version = local.telemetry[each.key].timestream_sql_version
 
   timestream {
-    role_arn      = aws_iam_role.iot[0].arn
+    role_arn      = module.iot_role[0].arn
     database_name = aws_timestreamwrite_database.this[0].database_name
     table_name    = aws_timestreamwrite_table.readings[0].table_name
     dynamic "dimension" {
@@ -309,25 +307,12 @@ resource "aws_iot_topic_rule" "timestream" {
 
 # ---- Partner API: API Gateway -> Kinesis (API key, request validation) -----------------------------
 
-resource "aws_iam_role" "apigw" {
-  count = local.partner_api ? 1 : 0
-  name  = "${local.name}-partner-api"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "apigateway.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "apigw" {
-  count = local.partner_api ? 1 : 0
-  name  = "put-partner-readings"
-  role  = aws_iam_role.apigw[0].id
-  policy = jsonencode({
+module "apigw_role" {
+  source             = "../service_role"
+  count              = local.partner_api ? 1 : 0
+  name               = "${local.name}-partner-api"
+  service_principals = ["apigateway.amazonaws.com"]
+  inline_policies = { put-partner-readings = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
@@ -343,7 +328,19 @@ resource "aws_iam_role_policy" "apigw" {
         Resource = [var.kms_key_arn]
       },
     ]
-  })
+  }) }
+  tags = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.apigw[0]
+  to   = module.apigw_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.apigw[0]
+  to   = module.apigw_role[0].aws_iam_role_policy.this["put-partner-readings"]
 }
 
 resource "aws_api_gateway_rest_api" "partner" {
@@ -401,7 +398,7 @@ resource "aws_api_gateway_integration" "kinesis" {
   type                    = "AWS"
   integration_http_method = "POST"
   uri                     = "arn:${local.partition}:apigateway:${local.region}:kinesis:action/PutRecord"
-  credentials             = aws_iam_role.apigw[0].arn
+  credentials             = module.apigw_role[0].arn
   passthrough_behavior    = "NEVER"
   request_templates = {
     "application/json" = replace(var.partner_request_template, "$${stream_name}", aws_kinesis_stream.this["partner"].name)
@@ -567,25 +564,12 @@ resource "aws_api_gateway_method_settings" "all" {
 
 # API Gateway writes access/execution logs through one account-level role (a regional singleton: set
 # manage_apigw_account = false if another stack already owns it).
-resource "aws_iam_role" "apigw_logs" {
-  count = local.partner_api && var.manage_apigw_account ? 1 : 0
-  name  = "${local.name}-apigw-cloudwatch"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "apigateway.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "apigw_logs" {
-  count = local.partner_api && var.manage_apigw_account ? 1 : 0
-  name  = "write-api-logs"
-  role  = aws_iam_role.apigw_logs[0].id
-  policy = jsonencode({
+module "apigw_logs_role" {
+  source             = "../service_role"
+  count              = local.partner_api && var.manage_apigw_account ? 1 : 0
+  name               = "${local.name}-apigw-cloudwatch"
+  service_principals = ["apigateway.amazonaws.com"]
+  inline_policies = { write-api-logs = jsonencode({
     Version = "2012-10-17"
     Statement = [{
       Sid      = "ApiGatewayLogs"
@@ -593,13 +577,25 @@ resource "aws_iam_role_policy" "apigw_logs" {
       Action   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups", "logs:DescribeLogStreams", "logs:PutLogEvents", "logs:GetLogEvents", "logs:FilterLogEvents"]
       Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
     }]
-  })
+  }) }
+  tags = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.apigw_logs[0]
+  to   = module.apigw_logs_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.apigw_logs[0]
+  to   = module.apigw_logs_role[0].aws_iam_role_policy.this["write-api-logs"]
 }
 
 resource "aws_api_gateway_account" "this" {
   count               = local.partner_api && var.manage_apigw_account ? 1 : 0
-  cloudwatch_role_arn = aws_iam_role.apigw_logs[0].arn
-  depends_on          = [aws_iam_role_policy.apigw_logs]
+  cloudwatch_role_arn = module.apigw_logs_role[0].arn
+  depends_on          = [module.apigw_logs_role]
 }
 
 resource "aws_api_gateway_usage_plan" "partner" {

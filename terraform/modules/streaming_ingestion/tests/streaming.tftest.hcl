@@ -108,7 +108,7 @@ run "firehose_partitions_by_event_hour_without_small_files" {
     error_message = "API errors are logged without request bodies"
   }
   assert {
-    condition = alltrue([for p in concat(aws_iam_role_policy.firehose, aws_iam_role_policy.iot, aws_iam_role_policy.apigw, aws_iam_role_policy.apigw_logs) : alltrue([for s in jsondecode(p.policy).Statement :
+    condition = alltrue([for p in flatten([for r in concat(module.firehose_role, module.iot_role, module.apigw_role, module.apigw_logs_role) : values(r.inline_policies)]) : alltrue([for s in jsondecode(p).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])])
     error_message = "no IAM statement may allow * on *"
   }
