@@ -17,3 +17,8 @@ output "managed_policy_arns" {
   description = "The attached managed policies: label => ARN."
   value       = { for label, a in aws_iam_role_policy_attachment.this : label => a.policy_arn }
 }
+
+output "trust_policy" {
+  description = "The role's trust policy (JSON): who may assume it, under which conditions (for the callers' tests)."
+  value       = aws_iam_role.this.assume_role_policy
+}

@@ -38,8 +38,8 @@ run "only_the_service_may_assume_it_under_its_conditions" {
     error_message = "no managed policy unless the caller names one"
   }
   assert {
-    condition     = output.arn == "arn:aws:iam::111122223333:role/lake-test-firehose" && output.name == var.name && output.inline_policies["telemetry-delivery"] == var.inline_policies["telemetry-delivery"] && length(output.inline_policies) == 1
-    error_message = "the role's ARN, name and inline policies are outputs"
+    condition     = output.trust_policy == aws_iam_role.this.assume_role_policy && output.arn == "arn:aws:iam::111122223333:role/lake-test-firehose" && output.name == var.name && output.inline_policies["telemetry-delivery"] == var.inline_policies["telemetry-delivery"] && length(output.inline_policies) == 1
+    error_message = "the role's trust policy, ARN, name and inline policies are outputs"
   }
 }
 
