@@ -146,26 +146,13 @@ resource "aws_cloudwatch_log_group" "writer" {
   tags              = var.tags
 }
 
-resource "aws_iam_role" "writer" {
-  count = var.enabled ? 1 : 0
-  name  = local.function_id
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "lambda.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "writer" {
-  count = var.enabled ? 1 : 0
-  name  = "write-telemetry-points"
-  role  = aws_iam_role.writer[0].id
-  policy = jsonencode({
+module "writer_role" {
+  source             = "../service_role"
+  count              = var.enabled ? 1 : 0
+  name               = local.function_id
+  service_principals = ["lambda.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+  inline_policies = { write-telemetry-points = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
@@ -208,15 +195,27 @@ resource "aws_iam_role_policy" "writer" {
         Resource = ["*"]
       },
     ]
-  })
+  }) }
+  # The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
+  # access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+  managed_policy_arns = { AWSLambdaVPCAccessExecutionRole = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" }
+  tags                = var.tags
 }
 
-# The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
-# access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
-resource "aws_iam_role_policy_attachment" "writer_vpc" {
-  count      = var.enabled ? 1 : 0
-  role       = aws_iam_role.writer[0].name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# The role, its policy and the VPC policy's attachment were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.writer[0]
+  to   = module.writer_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.writer[0]
+  to   = module.writer_role[0].aws_iam_role_policy.this["write-telemetry-points"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.writer_vpc[0]
+  to   = module.writer_role[0].aws_iam_role_policy_attachment.this["AWSLambdaVPCAccessExecutionRole"]
 }
 
 resource "aws_lambda_function" "writer" {
@@ -225,7 +224,7 @@ resource "aws_lambda_function" "writer" {
   count                          = var.enabled ? 1 : 0
   function_name                  = local.function_id
   description                    = substr(local.function.description, 0, 256)
-  role                           = aws_iam_role.writer[0].arn
+  role                           = module.writer_role[0].arn
   handler                        = local.function.handler
   runtime                        = local.manifest.runtime
   architectures                  = [local.manifest.architecture]
@@ -251,7 +250,7 @@ resource "aws_lambda_function" "writer" {
     mode = "Active"
   }
   tags       = var.tags
-  depends_on = [terraform_data.zip_present, aws_iam_role_policy.writer, aws_iam_role_policy_attachment.writer_vpc, aws_cloudwatch_log_group.writer]
+  depends_on = [terraform_data.zip_present, module.writer_role, aws_cloudwatch_log_group.writer]
 }
 
 # One mapping per telemetry stream. Failed points are reported per record (ReportBatchItemFailures), Lambda

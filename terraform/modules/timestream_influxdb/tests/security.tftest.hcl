@@ -107,7 +107,11 @@ run "writer_reports_partial_failures_and_keeps_what_fails" {
     error_message = "the failure queue and the environment are encrypted with the lake key"
   }
   assert {
-    condition     = !strcontains(aws_iam_role_policy.writer[0].policy, "\"Action\":\"*\"") && strcontains(aws_iam_role_policy.writer[0].policy, "READONLY-InfluxDB-auth-parameters")
+    condition     = !strcontains(module.writer_role[0].inline_policies["write-telemetry-points"], "\"Action\":\"*\"") && strcontains(module.writer_role[0].inline_policies["write-telemetry-points"], "READONLY-InfluxDB-auth-parameters")
     error_message = "no wildcard action; the secret permission names the instance's own secret"
+  }
+  assert {
+    condition     = values(module.writer_role[0].managed_policy_arns) == ["arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"]
+    error_message = "the writer's role may create its network interfaces in the VPC, and has no other managed policy"
   }
 }
