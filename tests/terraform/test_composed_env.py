@@ -484,7 +484,8 @@ def test_the_alerts_consumer_writes_to_the_influxdb_instance(composed: ComposedP
     assert after["vpc_config"] and after["vpc_config"][0]["subnet_ids"]
     address = composed.config_address(consumer)
     assert "module.timeseries.aws_timestreaminfluxdb_db_instance.this" in composed.ancestors(address)
-    assert "module.analytics_streaming.aws_iam_role_policy_attachment.consumer_vpc" in composed.ancestors(address)
+    vpc_policy = "module.analytics_streaming.module.consumer_role.aws_iam_role_policy_attachment.this"
+    assert vpc_policy in composed.ancestors(address)
     ingress = "module.timeseries.aws_vpc_security_group_ingress_rule.from_clients"
     assert "module.analytics_streaming.module.alerts_client.aws_security_group.this" in composed.ancestors(ingress)
     ingress_rules = composed.of_type("aws_vpc_security_group_ingress_rule")
@@ -667,6 +668,32 @@ def s3_reads(statements: list[dict], buckets: dict[str, str]) -> set[str]:
     return granted
 
 
+_POLICY_ADDRESS = re.compile(r"^module\.(\w+)\.(?:module\.(\w+)(\[[^\]]*\])?\.)?(\w+)\.(\w+)(\[.*\])?$")
+
+
+def _policy_source(resource: dict, plan: dict, config: dict) -> tuple[str, str, list[str]]:
+    """(module call, instance key, references) of the expression that gave a policy resource its document: its
+    own `policy`, or, for a service_role the module calls, the call's `inline_policies` (the key is then the
+    service_role instance's, which is the document's when both iterate over the same keys)."""
+    call, child, child_key, rtype, rname, key = _POLICY_ADDRESS.match(resource["address"]).groups()
+    if child is None:
+        return call, key or "", config[(call, f"{rtype}.{rname}")]["expressions"]["policy"]["references"]
+    child_call = plan["configuration"]["root_module"]["module_calls"][call]["module"]["module_calls"][child]
+    return call, child_key or "", child_call["expressions"]["inline_policies"]["references"]
+
+
+def test_policy_source_follows_a_document_into_service_role() -> None:
+    refs = ["data.aws_iam_policy_document.consumer", "each.key"]
+    role_call = {"expressions": {"inline_policies": {"references": refs}}}
+    calls = {"analytics": {"module": {"module_calls": {"consumer_role": role_call}}}}
+    plan = {"configuration": {"root_module": {"module_calls": calls}}}
+    nested = {"address": 'module.analytics.module.consumer_role["alerts"].aws_iam_role_policy.this["consume-alerts"]'}
+    assert _policy_source(nested, plan, {}) == ("analytics", '["alerts"]', refs)
+    own = {"address": "module.forecast.aws_iam_role_policy.sagemaker[0]"}
+    config = {("forecast", "aws_iam_role_policy.sagemaker"): {"expressions": {"policy": {"references": ["x"]}}}}
+    assert _policy_source(own, {}, config) == ("forecast", "[0]", ["x"])
+
+
 def direct_readers(state: dict, plan: dict, buckets: dict[str, str]) -> dict[str, set[str]]:
     """Policy address -> protected object patterns it lets its principal read, from the mocked apply's state."""
 
@@ -686,10 +713,8 @@ def direct_readers(state: dict, plan: dict, buckets: dict[str, str]) -> dict[str
             statements = _statements_of(r["values"]["policy"])
             if any(s.get("Sid") == MOCKED_DOCUMENT_SID for s in statements):
                 # Rendered by an aws_iam_policy_document: read its statements (configured, so in the state).
-                call = r["address"].split(".")[1]
-                refs = config[(call, f"{r['type']}.{r['name']}")]["expressions"]["policy"]["references"]
+                call, key, refs = _policy_source(r, plan, config)
                 (doc,) = {ref.split("[")[0].removesuffix(".json") for ref in refs if ref.startswith("data.")}
-                key = r["address"][len(f"module.{call}.{r['type']}.{r['name']}") :]
                 data = by_address.get(f"module.{call}.{doc}{key}") or by_address[f"module.{call}.{doc}"]
                 statements = data["values"]["statement"]
             granted = s3_reads(statements, buckets)

@@ -52,21 +52,6 @@ resource "aws_cloudwatch_log_stream" "flink" {
   log_group_name = aws_cloudwatch_log_group.flink.name
 }
 
-data "aws_iam_policy_document" "flink_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["kinesisanalytics.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "flink" {
   statement {
     sid     = "ReadTelemetry"
@@ -96,23 +81,31 @@ data "aws_iam_policy_document" "flink" {
   }
 }
 
-resource "aws_iam_role" "flink" {
+module "flink_role" {
+  source             = "../service_role"
   name               = "${var.name_prefix}-flink-telemetry"
-  assume_role_policy = data.aws_iam_policy_document.flink_assume.json
+  service_principals = ["kinesisanalytics.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [data.aws_caller_identity.current.account_id] }]
+  inline_policies    = { telemetry-analytics = data.aws_iam_policy_document.flink.json }
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "flink" {
-  name   = "telemetry-analytics"
-  role   = aws_iam_role.flink.id
-  policy = data.aws_iam_policy_document.flink.json
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.flink
+  to   = module.flink_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.flink
+  to   = module.flink_role.aws_iam_role_policy.this["telemetry-analytics"]
 }
 
 resource "aws_kinesisanalyticsv2_application" "telemetry" {
   count                  = var.enable_application ? 1 : 0
   name                   = "${var.name_prefix}-telemetry-analytics"
   runtime_environment    = "FLINK-1_20"
-  service_execution_role = aws_iam_role.flink.arn
+  service_execution_role = module.flink_role.arn
   start_application      = var.start_application
   tags                   = var.tags
 
@@ -195,21 +188,32 @@ resource "aws_sns_topic_subscription" "email" {
   endpoint  = each.value
 }
 
-data "aws_iam_policy_document" "lambda_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "consumer" {
+module "consumer_role" {
+  source             = "../service_role"
   for_each           = local.consumers
   name               = "${var.name_prefix}-telemetry-${each.key}-consumer"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
-  tags               = var.tags
+  service_principals = ["lambda.amazonaws.com"]
+  inline_policies    = { "consume-${each.key}" = data.aws_iam_policy_document.consumer[each.key].json }
+  # The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
+  # access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
+  managed_policy_arns = each.value.vpc ? { AWSLambdaVPCAccessExecutionRole = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole" } : {}
+  tags                = var.tags
+}
+
+# The role, its policy and the VPC policy's attachment were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.consumer["alerts"]
+  to   = module.consumer_role["alerts"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.consumer["alerts"]
+  to   = module.consumer_role["alerts"].aws_iam_role_policy.this["consume-alerts"]
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.consumer_vpc["alerts"]
+  to   = module.consumer_role["alerts"].aws_iam_role_policy_attachment.this["AWSLambdaVPCAccessExecutionRole"]
 }
 
 data "aws_iam_policy_document" "consumer" {
@@ -247,13 +251,6 @@ data "aws_iam_policy_document" "consumer" {
       resources = [var.influxdb.secret_arn]
     }
   }
-}
-
-resource "aws_iam_role_policy" "consumer" {
-  for_each = local.consumers
-  name     = "consume-${each.key}"
-  role     = aws_iam_role.consumer[each.key].id
-  policy   = data.aws_iam_policy_document.consumer[each.key].json
 }
 
 resource "aws_cloudwatch_log_group" "consumer" {
@@ -311,20 +308,12 @@ moved {
   to   = module.alerts_client[0].aws_vpc_security_group_egress_rule.to_aws_apis
 }
 
-# The network interfaces of a function in a VPC: AWS's managed policy for exactly this ("Giving Lambda functions
-# access to resources in an Amazon VPC", https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html).
-resource "aws_iam_role_policy_attachment" "consumer_vpc" {
-  for_each   = { for k, c in local.consumers : k => c if c.vpc }
-  role       = aws_iam_role.consumer[each.key].name
-  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
-}
-
 resource "aws_lambda_function" "consumer" {
   #checkov:skip=CKV_AWS_116:Invoked synchronously by the Kinesis event source mapping, where a function DLQ never applies; failed batches go to the mapping's on-failure SQS queue below.
   #checkov:skip=CKV_AWS_272:Code signing needs a Signer profile per organisation; the zip is built reproducibly by `make flink-package`.
   for_each         = local.consumers
   function_name    = "${var.name_prefix}-telemetry-${each.key}-consumer"
-  role             = aws_iam_role.consumer[each.key].arn
+  role             = module.consumer_role[each.key].arn
   runtime          = "python3.11"
   handler          = each.value.handler
   filename         = var.consumers_zip_path
@@ -348,7 +337,7 @@ resource "aws_lambda_function" "consumer" {
     mode = "Active"
   }
   # Creating a function in a VPC needs the ENI permissions already attached to its role.
-  depends_on = [aws_cloudwatch_log_group.consumer, aws_iam_role_policy.consumer, aws_iam_role_policy_attachment.consumer_vpc]
+  depends_on = [aws_cloudwatch_log_group.consumer, module.consumer_role]
 }
 
 resource "aws_lambda_event_source_mapping" "consumer" {
@@ -378,16 +367,6 @@ resource "aws_sqs_queue" "consumer_failures" {
 
 # ---- late and rejected records: Kinesis → Firehose → S3 errors/streaming/ -----------------------------------
 
-data "aws_iam_policy_document" "firehose_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["firehose.amazonaws.com"]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "firehose" {
   statement {
     actions   = ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"]
@@ -403,16 +382,23 @@ data "aws_iam_policy_document" "firehose" {
   }
 }
 
-resource "aws_iam_role" "firehose" {
+module "firehose_role" {
+  source             = "../service_role"
   name               = "${var.name_prefix}-telemetry-errors-firehose"
-  assume_role_policy = data.aws_iam_policy_document.firehose_assume.json
+  service_principals = ["firehose.amazonaws.com"]
+  inline_policies    = { deliver-streaming-errors = data.aws_iam_policy_document.firehose.json }
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "firehose" {
-  name   = "deliver-streaming-errors"
-  role   = aws_iam_role.firehose.id
-  policy = data.aws_iam_policy_document.firehose.json
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.firehose
+  to   = module.firehose_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.firehose
+  to   = module.firehose_role.aws_iam_role_policy.this["deliver-streaming-errors"]
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "errors" {
@@ -422,11 +408,11 @@ resource "aws_kinesis_firehose_delivery_stream" "errors" {
 
   kinesis_source_configuration {
     kinesis_stream_arn = aws_kinesis_stream.output["errors"].arn
-    role_arn           = aws_iam_role.firehose.arn
+    role_arn           = module.firehose_role.arn
   }
 
   extended_s3_configuration {
-    role_arn            = aws_iam_role.firehose.arn
+    role_arn            = module.firehose_role.arn
     bucket_arn          = var.errors_bucket_arn
     kms_key_arn         = var.kms_key_arn
     prefix              = "errors/streaming/flink/!{timestamp:yyyy}/!{timestamp:MM}/!{timestamp:dd}/!{timestamp:HH}/"

@@ -148,7 +148,7 @@ run "alerts_reach_influxdb_from_the_vpc" {
     error_message = "the alerts consumer may read exactly the instance's secret"
   }
   assert {
-    condition     = endswith(aws_iam_role_policy_attachment.consumer_vpc["alerts"].policy_arn, ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole")
+    condition     = endswith(module.consumer_role["alerts"].managed_policy_arns["AWSLambdaVPCAccessExecutionRole"], ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole") && length(module.consumer_role["alerts"].managed_policy_arns) == 1
     error_message = "the alerts consumer's role may create its network interfaces"
   }
 }
@@ -156,7 +156,7 @@ run "alerts_reach_influxdb_from_the_vpc" {
 run "influxdb_off_keeps_sns_only" {
   command = plan
   assert {
-    condition = (length(module.alerts_client) == 0 && length(aws_iam_role_policy_attachment.consumer_vpc) == 0
+    condition = (length(module.alerts_client) == 0 && length(module.consumer_role["alerts"].managed_policy_arns) == 0
       && length(aws_lambda_function.consumer["alerts"].vpc_config) == 0
     && !contains(keys(aws_lambda_function.consumer["alerts"].environment[0].variables), "INFLUXDB_URL"))
     error_message = "without var.influxdb the alerts consumer stays outside the VPC and writes to SNS only"
