@@ -5,21 +5,6 @@
 data "aws_region" "current" {}
 data "aws_caller_identity" "current" {}
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["grafana.amazonaws.com"]
-    }
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
-    }
-  }
-}
-
 locals {
   account    = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.name
@@ -109,18 +94,25 @@ moved {
   to   = module.grafana_client[0].aws_vpc_security_group_egress_rule.to_aws_apis
 }
 
-resource "aws_iam_role" "grafana" {
+module "grafana_role" {
+  source             = "../service_role"
   count              = var.enabled ? 1 : 0
   name               = "${var.name_prefix}-grafana"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  service_principals = ["grafana.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [data.aws_caller_identity.current.account_id] }]
+  inline_policies    = { dashboards-read = data.aws_iam_policy_document.grafana.json }
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "grafana" {
-  count  = var.enabled ? 1 : 0
-  name   = "dashboards-read"
-  role   = aws_iam_role.grafana[0].id
-  policy = data.aws_iam_policy_document.grafana.json
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.grafana[0]
+  to   = module.grafana_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.grafana[0]
+  to   = module.grafana_role[0].aws_iam_role_policy.this["dashboards-read"]
 }
 
 resource "aws_grafana_workspace" "this" {
@@ -129,7 +121,7 @@ resource "aws_grafana_workspace" "this" {
   account_access_type      = "CURRENT_ACCOUNT"
   authentication_providers = ["AWS_SSO"]
   permission_type          = "CUSTOMER_MANAGED"
-  role_arn                 = aws_iam_role.grafana[0].arn
+  role_arn                 = module.grafana_role[0].arn
   data_sources             = local.timestream ? ["ATHENA", "TIMESTREAM"] : ["ATHENA"] # InfluxDB is a core Grafana data source, not an AWS one
   grafana_version          = "10.4"
   tags                     = var.tags

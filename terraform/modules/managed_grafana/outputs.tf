@@ -15,7 +15,7 @@ output "dashboard_files" {
 
 output "role_arn" {
   description = "Role of the workspace (grant it the curated zone through Lake Formation); null when disabled."
-  value       = var.enabled ? aws_iam_role.grafana[0].arn : null
+  value       = var.enabled ? module.grafana_role[0].arn : null
 }
 
 output "security_group_id" {

@@ -30,7 +30,7 @@ variables {
 run "disabled_by_default" {
   command = plan
   assert {
-    condition     = length(aws_grafana_workspace.this) == 0 && length(aws_iam_role.grafana) == 0 && output.workspace_endpoint == null
+    condition     = length(aws_grafana_workspace.this) == 0 && length(module.grafana_role) == 0 && output.workspace_endpoint == null
     error_message = "the flag defaults to off and then nothing is created"
   }
 }
