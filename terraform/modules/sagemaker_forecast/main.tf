@@ -12,16 +12,6 @@ data "aws_sagemaker_prebuilt_ecr_image" "sklearn" {
   image_tag       = var.sklearn_framework_version
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-    principals {
-      type        = "Service"
-      identifiers = ["sagemaker.amazonaws.com"]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "sagemaker" {
   statement {
     sid       = "ReadModelAndTrainingData"
@@ -63,25 +53,31 @@ data "aws_iam_policy_document" "sagemaker" {
   }
 }
 
-resource "aws_iam_role" "sagemaker" {
+module "sagemaker_role" {
+  source             = "../service_role"
   count              = var.enabled ? 1 : 0
   name               = "${var.name_prefix}-generation-forecast"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
+  service_principals = ["sagemaker.amazonaws.com"]
+  inline_policies    = { generation-forecast = data.aws_iam_policy_document.sagemaker.json }
   tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "sagemaker" {
-  count  = var.enabled ? 1 : 0
-  name   = "generation-forecast"
-  role   = aws_iam_role.sagemaker[0].id
-  policy = data.aws_iam_policy_document.sagemaker.json
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.sagemaker[0]
+  to   = module.sagemaker_role[0].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.sagemaker[0]
+  to   = module.sagemaker_role[0].aws_iam_role_policy.this["generation-forecast"]
 }
 
 resource "aws_sagemaker_model" "forecast" {
   #checkov:skip=CKV_AWS_370:Serverless Inference does not support network isolation (AWS feature exclusions); the container reaches nothing but its model artefact.
   count              = var.enabled ? 1 : 0
   name               = "${var.name_prefix}-generation-forecast"
-  execution_role_arn = aws_iam_role.sagemaker[0].arn
+  execution_role_arn = module.sagemaker_role[0].arn
   tags               = var.tags
 
   primary_container {

@@ -5,7 +5,7 @@ output "endpoint_name" {
 
 output "execution_role_arn" {
   description = "Role for training jobs and the model (null when disabled)."
-  value       = var.enabled ? aws_iam_role.sagemaker[0].arn : null
+  value       = var.enabled ? module.sagemaker_role[0].arn : null
 }
 
 output "sklearn_image" {

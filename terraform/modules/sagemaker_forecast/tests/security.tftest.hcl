@@ -27,7 +27,7 @@ variables {
 run "disabled_by_default" {
   command = plan
   assert {
-    condition     = length(aws_sagemaker_endpoint.forecast) == 0 && length(aws_iam_role.sagemaker) == 0 && output.endpoint_name == null
+    condition     = length(aws_sagemaker_endpoint.forecast) == 0 && length(module.sagemaker_role) == 0 && output.endpoint_name == null
     error_message = "the flag defaults to off and then nothing is created"
   }
 }
@@ -54,7 +54,7 @@ run "enabled_endpoint_is_serverless_and_least_privilege" {
     error_message = "S3, KMS and ECR image access is scoped to named resources"
   }
   assert {
-    condition     = alltrue([for s in data.aws_iam_policy_document.assume.statement : alltrue([for p in s.principals : toset(p.identifiers) == toset(["sagemaker.amazonaws.com"])])])
+    condition     = [for s in jsondecode(module.sagemaker_role[0].trust_policy).Statement : s.Principal] == [{ Service = "sagemaker.amazonaws.com" }]
     error_message = "only SageMaker may assume the role"
   }
 }
