@@ -194,24 +194,24 @@ locals {
   }
 }
 
-resource "aws_iam_role" "glue" {
-  name = "${local.name}-glue"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "glue.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
-    }]
-  })
-  tags = var.tags
+module "glue_role" {
+  source             = "../service_role"
+  name               = "${local.name}-glue"
+  service_principals = ["glue.amazonaws.com"]
+  trust_conditions   = [{ test = "StringEquals", variable = "aws:SourceAccount", values = [local.account_id] }]
+  inline_policies    = { lake-access = jsonencode(local.glue_policy) }
+  tags               = var.tags
 }
 
-resource "aws_iam_role_policy" "glue" {
-  name   = "lake-access"
-  role   = aws_iam_role.glue.id
-  policy = jsonencode(local.glue_policy)
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.glue
+  to   = module.glue_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.glue
+  to   = module.glue_role.aws_iam_role_policy.this["lake-access"]
 }
 
 # ---- Crawlers for the schema-on-read zones (landing, raw) ------------------------------------------
@@ -222,7 +222,7 @@ resource "aws_glue_crawler" "zone" {
     raw     = ["telemetry/", "partner/", "documents/"]
   }
   name                   = "${local.name}-${each.key}"
-  role                   = aws_iam_role.glue.arn
+  role                   = module.glue_role.arn
   database_name          = aws_glue_catalog_database.zone["raw"].name
   table_prefix           = "${each.key}_"
   schedule               = var.crawler_schedule
@@ -297,7 +297,7 @@ resource "aws_glue_job" "this" {
   for_each               = local.jobs
   name                   = each.value.glue_name
   description            = each.value.description
-  role_arn               = aws_iam_role.glue.arn
+  role_arn               = module.glue_role.arn
   glue_version           = each.value.glue_version
   worker_type            = each.value.worker_type
   number_of_workers      = each.value.number_of_workers

@@ -34,7 +34,7 @@ output "crawler_names" {
 
 output "glue_role_arn" {
   description = "IAM role of the Glue jobs and crawlers."
-  value       = aws_iam_role.glue.arn
+  value       = module.glue_role.arn
 }
 
 output "security_configuration" {

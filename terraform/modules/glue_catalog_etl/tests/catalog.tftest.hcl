@@ -110,7 +110,7 @@ run "generated_from_data" {
     error_message = "job arguments from the compiled lake get this environment's bucket names (DQDL is tested in Python: tests/glue/test_compiler.py)"
   }
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.glue.policy).Statement :
+    condition = alltrue([for s in jsondecode(module.glue_role.inline_policies["lake-access"]).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])
     error_message = "no IAM statement may allow * on *"
   }
