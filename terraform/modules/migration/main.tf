@@ -14,15 +14,6 @@ locals {
   dms                = jsondecode(file(var.lake_spec_file)).dms
   table_mappings     = local.dms.table_mappings
   s3_target_settings = local.dms.s3_target_settings
-  # Every DMS role, the task's and the account-wide service roles, is assumed by the DMS service alone.
-  dms_assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "dms.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
 }
 
 resource "aws_secretsmanager_secret" "source" {
@@ -47,16 +38,12 @@ resource "aws_secretsmanager_secret_version" "source" {
   })
 }
 
-resource "aws_iam_role" "dms" {
+# Every DMS role, the task's and the account-wide service roles, is assumed by the DMS service alone.
+module "dms_role" {
+  source             = "../service_role"
   name               = "${local.name}-dms"
-  assume_role_policy = local.dms_assume_role_policy
-  tags               = var.tags
-}
-
-resource "aws_iam_role_policy" "dms" {
-  name = "landing-and-secret"
-  role = aws_iam_role.dms.id
-  policy = jsonencode({
+  service_principals = ["dms.amazonaws.com"]
+  inline_policies = { landing-and-secret = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
@@ -84,7 +71,19 @@ resource "aws_iam_role_policy" "dms" {
         Resource = [var.kms_key_arn]
       },
     ]
-  })
+  }) }
+  tags = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.dms
+  to   = module.dms_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.dms
+  to   = module.dms_role.aws_iam_role_policy.this["landing-and-secret"]
 }
 
 resource "aws_security_group" "dms" {
@@ -122,17 +121,34 @@ locals {
   } : {}
 }
 
-resource "aws_iam_role" "dms_service" {
-  for_each           = var.create_dms_service_roles ? local.dms_service_roles : {}
-  name               = each.key
-  assume_role_policy = local.dms_assume_role_policy
-  tags               = var.tags
+module "dms_service_role" {
+  source              = "../service_role"
+  for_each            = var.create_dms_service_roles ? local.dms_service_roles : {}
+  name                = each.key
+  service_principals  = ["dms.amazonaws.com"]
+  managed_policy_arns = { (each.value) = "arn:${local.partition}:iam::aws:policy/service-role/${each.value}" }
+  tags                = var.tags
 }
 
-resource "aws_iam_role_policy_attachment" "dms_service" {
-  for_each   = aws_iam_role.dms_service
-  role       = each.value.name
-  policy_arn = "arn:${local.partition}:iam::aws:policy/service-role/${local.dms_service_roles[each.key]}"
+# The roles and their attachments were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.dms_service["dms-vpc-role"]
+  to   = module.dms_service_role["dms-vpc-role"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.dms_service["dms-vpc-role"]
+  to   = module.dms_service_role["dms-vpc-role"].aws_iam_role_policy_attachment.this["AmazonDMSVPCManagementRole"]
+}
+
+moved {
+  from = aws_iam_role.dms_service["dms-cloudwatch-logs-role"]
+  to   = module.dms_service_role["dms-cloudwatch-logs-role"].aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy_attachment.dms_service["dms-cloudwatch-logs-role"]
+  to   = module.dms_service_role["dms-cloudwatch-logs-role"].aws_iam_role_policy_attachment.this["AmazonDMSCloudWatchLogsRole"]
 }
 
 # When another stack owns the roles (create_dms_service_roles = false), the plan fails here, naming the
@@ -148,7 +164,7 @@ resource "aws_dms_replication_subnet_group" "this" {
   replication_subnet_group_description = "Subnets of the ${local.name} replication instance"
   subnet_ids                           = var.subnet_ids
   tags                                 = var.tags
-  depends_on                           = [aws_iam_role_policy_attachment.dms_service, data.aws_iam_role.dms_service]
+  depends_on                           = [module.dms_service_role, data.aws_iam_role.dms_service]
 }
 
 resource "aws_dms_replication_instance" "this" {
@@ -175,7 +191,7 @@ resource "aws_dms_endpoint" "source" {
   ssl_mode                        = "require"
   kms_key_arn                     = var.kms_key_arn
   secrets_manager_arn             = aws_secretsmanager_secret.source.arn
-  secrets_manager_access_role_arn = aws_iam_role.dms.arn
+  secrets_manager_access_role_arn = module.dms_role.arn
   tags                            = var.tags
 }
 
@@ -184,7 +200,7 @@ resource "aws_dms_s3_endpoint" "target" {
   endpoint_id             = "${local.name}-${var.schema}-landing"
   endpoint_type           = "target"
   bucket_name             = var.landing_bucket
-  service_access_role_arn = aws_iam_role.dms.arn
+  service_access_role_arn = module.dms_role.arn
   # S3Settings (DMS API Reference) from the compiled lake (dms.s3_target_settings); energylake.dms documents each.
   bucket_folder                               = local.s3_target_settings.BucketFolder
   data_format                                 = local.s3_target_settings.DataFormat
@@ -224,7 +240,7 @@ resource "aws_dms_replication_task" "trading" {
   })
   tags = var.tags
   # Task logging writes through dms-cloudwatch-logs-role.
-  depends_on = [aws_iam_role_policy_attachment.dms_service, data.aws_iam_role.dms_service]
+  depends_on = [module.dms_service_role, data.aws_iam_role.dms_service]
   lifecycle {
     # DMS fills in defaults for every other setting; only the ones above are managed here.
     ignore_changes = [replication_task_settings]

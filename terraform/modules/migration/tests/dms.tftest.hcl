@@ -86,7 +86,7 @@ run "s3_target_matches_the_landing_contract" {
     error_message = "the replication instance is private"
   }
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.dms.policy).Statement :
+    condition = alltrue([for s in jsondecode(module.dms_role.inline_policies["landing-and-secret"]).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])
     error_message = "no IAM statement may allow * on *"
   }
