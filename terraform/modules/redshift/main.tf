@@ -7,23 +7,11 @@ locals {
   name = "${var.prefix}-${var.env}"
 }
 
-resource "aws_iam_role" "copy" {
-  name = "${local.name}-redshift-copy"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Service = "redshift.amazonaws.com" }
-      Action    = "sts:AssumeRole"
-    }]
-  })
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy" "copy" {
-  name = "copy-from-lake"
-  role = aws_iam_role.copy.id
-  policy = jsonencode({
+module "copy_role" {
+  source             = "../service_role"
+  name               = "${local.name}-redshift-copy"
+  service_principals = ["redshift.amazonaws.com"]
+  inline_policies = { copy-from-lake = jsonencode({
     Version = "2012-10-17"
     Statement = [
       {
@@ -45,7 +33,19 @@ resource "aws_iam_role_policy" "copy" {
         Resource = [var.kms_key_arn]
       },
     ]
-  })
+  }) }
+  tags = var.tags
+}
+
+# The role and its policy were this module's own resources: moved, not replaced.
+moved {
+  from = aws_iam_role.copy
+  to   = module.copy_role.aws_iam_role.this
+}
+
+moved {
+  from = aws_iam_role_policy.copy
+  to   = module.copy_role.aws_iam_role_policy.this["copy-from-lake"]
 }
 
 resource "aws_redshift_subnet_group" "this" {
@@ -107,7 +107,7 @@ resource "aws_redshift_cluster" "this" {
   cluster_subnet_group_name           = aws_redshift_subnet_group.this[0].name
   cluster_parameter_group_name        = aws_redshift_parameter_group.this[0].name
   vpc_security_group_ids              = [aws_security_group.redshift[0].id]
-  iam_roles                           = [aws_iam_role.copy.arn]
+  iam_roles                           = [module.copy_role.arn]
   automated_snapshot_retention_period = 7
   skip_final_snapshot                 = var.env == "local"
   final_snapshot_identifier           = var.env == "local" ? null : "${local.name}-warehouse-final"

@@ -10,7 +10,7 @@ output "endpoint" {
 
 output "copy_role_arn" {
   description = "IAM role to name in COPY ... IAM_ROLE."
-  value       = aws_iam_role.copy.arn
+  value       = module.copy_role.arn
 }
 
 output "database_name" {

@@ -76,7 +76,7 @@ run "private_encrypted_tls" {
     error_message = "require_ssl must be on"
   }
   assert {
-    condition = alltrue([for s in jsondecode(aws_iam_role_policy.copy.policy).Statement :
+    condition = alltrue([for s in jsondecode(module.copy_role.inline_policies["copy-from-lake"]).Statement :
     !(contains(flatten([s.Action]), "*") && contains(flatten([s.Resource]), "*"))])
     error_message = "no IAM statement may allow * on *"
   }
