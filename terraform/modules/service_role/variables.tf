@@ -13,7 +13,7 @@ variable "service_principals" {
 }
 
 variable "trust_conditions" {
-  description = "Conditions on the service's sts:AssumeRole, as in an aws_iam_policy_document condition block, e.g. { test = \"StringEquals\", variable = \"aws:SourceAccount\", values = [account_id] }. Empty: the service alone decides (only where it sends no source context)."
+  description = "Conditions on the service's sts:AssumeRole, as in an aws_iam_policy_document condition block, e.g. { test = \"StringEquals\", variable = \"aws:SourceAccount\", values = [account_id] }. Empty: no Condition key, any use of the role by the service."
   type = list(object({
     test     = string
     variable = string
