@@ -290,8 +290,9 @@ def duplicated_lambda_functions(apply_log: str) -> list[str]:
 
 
 # Terraform's default of 10 concurrent operations is held for most of the apply by the six S3 lifecycle
-# configurations (the provider waits ~55 s for each to read back the same rules, on any endpoint) and the six
-# Kinesis streams (30-40 s each), and the rest of the plan queues behind them: 20 leaves it room.
+# configurations (the provider polls each until its rules read back the same several times: ~55 s each against
+# moto, whatever the rules) and the six Kinesis streams (30-40 s each), and the rest of the plan queues behind
+# them: 20 leaves it room.
 APPLY_PARALLELISM = 20
 
 
