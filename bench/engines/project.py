@@ -121,14 +121,20 @@ class ProjectRunner:
         """
         from energylake.jvm import BUILTIN_JSON_READER, JSON_READER_CONF
 
-        if jvm_json:
-            self.spark.conf.unset(JSON_READER_CONF)
-        else:
-            self.spark.conf.set(JSON_READER_CONF, BUILTIN_JSON_READER)
         self.lake.reset()
         records_in = count_lines(files)
         self.lake.put_tree(Path(input_root), files, "raw", "telemetry")
-        seconds, cpu, rss, metrics, staging = self._timed(TELEMETRY_JOB)
+        # The setting is the session's, which later jobs in this process share (the test suite's too): it holds
+        # for this run only.
+        before = self.spark.conf.get(JSON_READER_CONF, None)
+        self.spark.conf.set(JSON_READER_CONF, "jvm" if jvm_json else BUILTIN_JSON_READER)
+        try:
+            seconds, cpu, rss, metrics, staging = self._timed(TELEMETRY_JOB)
+        finally:
+            if before is None:
+                self.spark.conf.unset(JSON_READER_CONF)
+            else:
+                self.spark.conf.set(JSON_READER_CONF, before)
         counts = _counts(metrics, records_in, staging, emulator_cpu=self.emulator_cpu)
         self.lake.export_table(TRANSFORM_DB, "telemetry_readings", out / "data")
         # The run's quarantine rows too: the engines are compared on what they reject as well as what they keep.

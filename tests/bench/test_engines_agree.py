@@ -14,6 +14,7 @@ import pytest
 from bench.engines import competent, duck, naive, project
 from bench.generate import generate
 from bench.run import compare_outputs
+from energylake import jvm
 
 pytestmark = pytest.mark.spark
 
@@ -106,6 +107,8 @@ def test_project_job_matches_duckdb(aws, spark, tiny, duck_out, tmp_path: Path, 
     _, duck_counts = duck_out
     runner = project.ProjectRunner(aws)
     seconds, cpu, rss, counts = runner.telemetry(str(root / "raw" / "telemetry"), files, tmp_path, jvm_json=jvm_json)
+    # The switch held for that run only: a later job sharing the session (another test's) reads with the default.
+    assert jvm.uses_jvm_json_reader(spark)
     assert seconds > 0 and cpu > 0 and rss > 0
     assert counts.balanced(), counts
     assert (counts.records_in, counts.rows_out, counts.quarantined) == (
