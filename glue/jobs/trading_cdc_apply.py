@@ -33,8 +33,8 @@ def main(argv: list[str]) -> JobMetrics:
             located = stored_partitions(ctx.read_table(contract, database), changes, contract) if parts else []
             current = ctx.read_table(contract, database, located) if parts else ctx.read_table(contract, database)
             tombstone_store = TombstoneStore.at(ctx.spark, ctx.staging, contract, ctx.args["state_path"])
-            tombstones = tombstone_store.read()
-            result = apply_cdc(current, changes, contract, tombstones)
+            stored_tombstones = tombstone_store.read()
+            result = apply_cdc(current, changes, contract, stored_tombstones.frame)
             quarantined = ctx.quarantine(rejects, dataset)
             # Every change is either applied or superseded (apply_cdc splits them), so two counts suffice.
             n_changes = changes.count()
@@ -51,7 +51,7 @@ def main(argv: list[str]) -> JobMetrics:
                 ctx.write_partitions(state, contract, database, output, drop=touched)
             else:
                 ctx.write_partitions(result.state, contract, database, output)
-            tombstone_store.append(result.new_tombstones, deleted, tombstones, ctx.run_id)
+            tombstone_store.append(result.new_tombstones, deleted, stored_tombstones, ctx.run_id)
             m = ctx.metrics
             m.rows_read += n_changes + quarantined
             m.rows_written += applied

@@ -334,9 +334,7 @@ def cast_columns(
     frame: DataFrame, types: dict[str, DataType], required: Iterable[str] = ()
 ) -> tuple[DataFrame, DataFrame]:
     """Cast string columns to ``types``; values that do not cast and missing required values are quarantined."""
-    typed = cast_checked(frame, types, required)
-    good, bad = split_by_reason(typed, F.col(REASON))
-    return good.select(*frame.columns), bad
+    return split_by_reason(cast_checked(frame, types, required), F.col(REASON))
 
 
 def cast_checked(

@@ -53,6 +53,16 @@ def latest_per_key(tombstones: DataFrame, contract: DatasetContract) -> DataFram
 
 
 @dataclass
+class StoredTombstones:
+    """What ``TombstoneStore.read`` found: the tombstones (None when there are none), the version directories
+    they came from and whether the legacy JSON document exists (``append`` folds and deletes from these)."""
+
+    frame: DataFrame | None
+    versions: list[str]
+    legacy: bool
+
+
+@dataclass
 class TombstoneStore:
     """The tombstones of one dataset under ``root`` (``<state>/cdc_tombstones/<dataset>/``)."""
 
@@ -76,8 +86,8 @@ class TombstoneStore:
         names = {o.uri[len(self.root) :].split("/", 1)[0] for o in self.staging.storage.list(self.root)}
         return sorted(n for n in names if n.startswith("v="))
 
-    def read(self) -> DataFrame | None:
-        """Every stored tombstone (a key may repeat across versions), or None when there are none."""
+    def read(self) -> StoredTombstones:
+        """Every stored tombstone (a key may repeat across versions), with the listing ``append`` needs."""
         schema = tombstone_schema(self.contract)
         frames = []
         versions = self.versions()
@@ -88,30 +98,35 @@ class TombstoneStore:
         legacy = self.staging.storage.get_json(self.legacy_uri)
         if legacy:
             frames.append(legacy_frame(self.spark, legacy, self.contract))
-        if not frames:
-            return None
-        return frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+        frame = None if not frames else frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+        return StoredTombstones(frame, versions, legacy is not None)
 
-    def append(self, new: DataFrame, new_rows: int, stored: DataFrame | None, version: str) -> None:
-        """Store the batch's ``new`` tombstones (``new_rows`` of them) as version ``version``; fold ``stored`` (what
-        ``read`` gave) in with them when the versions have reached ``COMPACT_AFTER`` or the legacy document
+    def append(self, new: DataFrame, new_rows: int, stored: StoredTombstones, version: str) -> None:
+        """Store the batch's ``new`` tombstones (``new_rows`` of them) as version ``version``; fold what ``read``
+        gave (``stored``) in with them when the versions have reached ``COMPACT_AFTER`` or the legacy document
         still exists."""
-        before = self.versions()
-        legacy = self.staging.storage.exists_prefix(self.legacy_uri)
-        compact = stored is not None and (legacy or len(before) + 1 >= COMPACT_AFTER)
+        compact = stored.frame is not None and (stored.legacy or len(stored.versions) + 1 >= COMPACT_AFTER)
         if not compact and not new_rows:
             return
-        rows = latest_per_key(stored.unionByName(new), self.contract) if compact else new
+        rows = latest_per_key(stored.frame.unionByName(new), self.contract) if compact else new
         names = [f.name for f in tombstone_schema(self.contract).fields]
         out = rows.select(*names).coalesce(1).withColumn("v", F.lit(version))
         writer = out.write.option("compression", PARQUET_CODEC).partitionBy("v").mode("append")
         self.staging.write_parquet(writer, self.root, version, f"{PREFIX}-{self.contract.name}")
         if compact:
             storage = self.staging.storage
-            for old in before:
+            for old in stored.versions:
                 storage.delete_prefix(join_uri(self.root, old) + "/")
-            if legacy:
+            if stored.legacy:
                 storage.delete_prefix(self.legacy_uri)
 
 
-__all__ = ["COMPACT_AFTER", "DELETED_TS", "PREFIX", "TombstoneStore", "latest_per_key", "legacy_frame"]
+__all__ = [
+    "COMPACT_AFTER",
+    "DELETED_TS",
+    "PREFIX",
+    "StoredTombstones",
+    "TombstoneStore",
+    "latest_per_key",
+    "legacy_frame",
+]
