@@ -31,21 +31,9 @@ def check_java() -> str:
 # The local session's heap: small enough for a laptop; `make bench` sets LAKE_SPARK_DRIVER_MEMORY higher.
 DEFAULT_DRIVER_MEMORY = "2g"
 
-# JVM options of the local session (driver and executor share one JVM). A local Spark JVM lives for a few
-# jobs, and HotSpot's default thresholds had its optimising compiler (C2) still compiling thousands of
-# planner, Janino and driver methods in every run; raised ones leave those to the quick C1 code and keep C2
-# for the row loops, which pass any threshold within a run (telemetry job, 200 MB, warm runs: about 10% less
-# CPU, executor time unchanged; commit 59d82e4). Standard HotSpot flags; other JVMs ignore them.
-JAVA_OPTIONS = " ".join(
-    [
-        "-Duser.timezone=UTC",
-        "-XX:+IgnoreUnrecognizedVMOptions",
-        "-XX:Tier4InvocationThreshold=100000",
-        "-XX:Tier4MinInvocationThreshold=20000",
-        "-XX:Tier4CompileThreshold=120000",
-        "-XX:Tier4BackEdgeThreshold=1000000",
-    ]
-)
+# JVM options of the local session (driver and executor share one JVM): the lake's clock is UTC. Nothing else:
+# the JIT keeps HotSpot's defaults, as on Glue, so local and benchmark runs measure the JVM Glue runs.
+JAVA_OPTIONS = "-Duser.timezone=UTC"
 
 
 def local_spark(app_name: str = "energylake-local", shuffle_partitions: int = 4) -> SparkSession:

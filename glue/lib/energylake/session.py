@@ -22,10 +22,6 @@ _factory: contextvars.ContextVar[SessionFactory | None] = contextvars.ContextVar
 SPARK_SQL_SETTINGS = {
     # The lake's timestamps are UTC: zone-less text is read as UTC whatever the cluster's default zone is.
     "spark.sql.session.timeZone": "UTC",
-    # Whole-stage code bigger than HotSpot's 8,000-byte JIT limit is never compiled and runs interpreted;
-    # above this limit Spark generates smaller per-operator code instead (the value Spark's docs suggest).
-    # The telemetry parse stays under it (tests/glue/test_library.py: generated code within what the JIT compiles).
-    "spark.sql.codegen.hugeMethodLimit": "8000",
     # Materialised frames (energylake.frames) are cached uncompressed: choosing each column's encoding hashes
     # every value (about a tenth of the telemetry job's CPU at 1 GB), and the cache spills to disk when full.
     "spark.sql.inMemoryColumnarStorage.compressed": "false",
