@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     rep.add_argument("--add-point", type=Path, action="append", default=[], help="as for run")
     rep.add_argument(
         "--cdc-point", type=Path, action="append", default=[],
-        help="results JSON of `python -m bench cdc` (another table size): shown in the CDC section (repeatable)",
+        help="results JSON of `python -m bench cdc` (another table or batch size): joins the CDC section (repeatable)",
     )  # fmt: skip
     rep.add_argument(
         "--cdc", type=Path, default=None,

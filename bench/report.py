@@ -322,7 +322,8 @@ def cdc_section(res: dict[str, Any]) -> list[str]:
     if not rows:
         return [*out, "Not measured.", ""]
     return [*out, "| Implementation | changes/s | per core | s | CPU s | CPU / DuckDB's | peak RSS MiB |",
-            "|---|---:|---:|---:|---:|---:|---:|", *rows, "", *cdc_output_check(cdc), *cdc_scaling(res)]  # fmt: skip
+            "|---|---:|---:|---:|---:|---:|---:|", *rows, "", *cdc_output_check(cdc), *cdc_scaling(res),
+            *cdc_batch_table(res)]  # fmt: skip
 
 
 def cdc_output_check(cdc: dict[str, Any]) -> list[str]:
@@ -339,8 +340,10 @@ def cdc_output_check(cdc: dict[str, Any]) -> list[str]:
 
 def cdc_scaling(res: dict[str, Any]) -> list[str]:
     """The same batch against tables of other sizes (``python -m bench cdc``): does its cost follow the table?"""
-    points = [res.get("cdc") or {}, *(res.get("cdc_points") or [])]
-    points = sorted((p for p in points if p.get("table_rows")), key=lambda p: p["table_rows"])
+    head = res.get("cdc") or {}
+    points = [head, *(res.get("cdc_points") or [])]
+    same_batch = (p for p in points if p.get("table_rows") and p.get("changes") == head.get("changes"))
+    points = sorted(same_batch, key=lambda p: p["table_rows"])
     if len(points) < 2:
         return []
     out = [
@@ -370,6 +373,33 @@ def cdc_scaling(res: dict[str, Any]) -> list[str]:
             f"| {_f(p['table_rows'])} | {_f(pr.get('cpu_seconds'))} | {spark} | {_f(dk.get('cpu_seconds'))} "
             f"| {_f(ratio)} | {' | '.join(work)} | {_mib(pr.get('peak_rss_bytes') or 0)} | {heap} |"
         )
+    return [*out, ""]
+
+
+def cdc_batch_table(res: dict[str, Any]) -> list[str]:
+    """Fixed vs per-change CPU of the CDC apply, from two batch sizes against one table (``cdc_batch_fit``)."""
+    fit = res.get("cdc_batch_fit") or {}
+    if not fit.get("fit"):
+        return []
+    lo, hi = fit["changes"]
+    duck = (fit["fit"].get("duckdb_cdc") or {}).get("per_million_cpu_s")
+    out = [
+        f"Fixed vs per-change CPU cost: a line through batches of {_f(lo)} and {_f(hi)} changes against the same "
+        f"table of {_f(fit.get('table_rows'))} rows. The fixed part is what every run pays whatever the batch (JVM "
+        "start and JIT, query planning, listing, catalog); the per-change part decides the cost of large batches.",
+        "",
+        f"| Implementation | CPU s ({_f(lo)} changes) | CPU s ({_f(hi)} changes) | fixed CPU s "
+        "| CPU s per million changes | per change / DuckDB's |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for key, label in CDC_ENGINES:
+        f = fit["fit"].get(key)
+        if f:
+            per = f["per_million_cpu_s"]
+            out.append(
+                f"| {label} | {_f(f['lo_cpu_s'])} | {_f(f['hi_cpu_s'])} | {_f(f['fixed_cpu_s'])} | {_f(per)} "
+                f"| {_f(per / duck if duck and duck > 0 else None)} |"
+            )
     return [*out, ""]
 
 

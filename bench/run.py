@@ -218,14 +218,19 @@ def targets(res: dict[str, Any]) -> dict[str, dict[str, Any]]:
     cdc = res.get("cdc") or {}
     cdc_ratio = over(cdc.get("project_cdc"), cdc.get("duckdb_cdc"))
     spark_floor = over(cdc.get("competent_cdc"), cdc.get("duckdb_cdc"))
+    # What Spark itself costs for the same merge, without the project's checks: the gap's share that is Spark's.
+    cdc_notes = []
+    if spark_floor is not None:
+        cdc_notes.append(
+            f"the competent PySpark merge (no quarantine, rules or tombstones) uses {spark_floor:.2f}x DuckDB's CPU"
+        )
+    if (marginal := (res.get("cdc_batch_fit") or {}).get("project_cdc_vs_duckdb_marginal")) is not None:
+        cdc_notes.append(f"per change (marginal, two batch sizes) {marginal:.2f}x")
     out["cdc_cpu_vs_duckdb"] = verdict(
         None if cdc_ratio is None else cdc_ratio <= 3.0,
         cdc_ratio,
         "CDC apply CPU <= 3x DuckDB's",
-        # What Spark itself costs for the same merge, without the project's checks: the gap's share that is Spark's.
-        f"the competent PySpark merge (no quarantine, rules or tombstones) uses {spark_floor:.2f}x DuckDB's CPU"
-        if spark_floor is not None
-        else "",
+        "; ".join(cdc_notes),
         issue=32,
     )
     warehouse = (res.get("warehouse") or {}).get("ratio")
@@ -476,10 +481,14 @@ def run_bench(
 
 
 def add_cdc_points(res: dict[str, Any], paths: Sequence[Path]) -> None:
-    """Join the CDC measurements of ``python -m bench cdc`` results to ``res`` (one per table size)."""
+    """Join the CDC measurements of ``python -m bench cdc`` results to ``res`` (one per batch and table size)."""
+
+    def size(p: dict[str, Any]) -> tuple[Any, Any]:
+        return p.get("changes"), p.get("table_rows")
+
     for path in paths:
         point = json.loads(Path(path).read_text())
-        kept = [p for p in res.get("cdc_points") or [] if p.get("table_rows") != point["cdc"].get("table_rows")]
+        kept = [p for p in res.get("cdc_points") or [] if size(p) != size(point["cdc"])]
         res["cdc_points"] = [
             *kept,
             {**point["cdc"], "started": point.get("started"), "spark_heap": point.get("spark_heap")},
@@ -529,6 +538,7 @@ def derive(res: dict[str, Any]) -> dict[str, Any]:
     cpu_rate = in_mib / p["cpu_seconds"] if p.get("available") and p.get("cpu_seconds") else None
     res["glue_projection_cpu"] = glue_projection(cpu_rate)
     res["scaling"] = scaling(res)
+    res["cdc_batch_fit"] = cdc_batch_fit(res)
     res["targets"] = targets(res)
     return res
 
@@ -568,6 +578,40 @@ def scaling(res: dict[str, Any]) -> dict[str, Any]:
     for base in ("competent", "naive", "duckdb"):
         if "project" in fit and base in fit and fit["project"]["per_mib_cpu_s"] > 0:
             out[f"project_vs_{base}_marginal"] = fit[base]["per_mib_cpu_s"] / fit["project"]["per_mib_cpu_s"]
+    return out
+
+
+CDC_ENGINE_KEYS = ("project_cdc", "competent_cdc", "duckdb_cdc")
+
+
+def cdc_batch_fit(res: dict[str, Any]) -> dict[str, Any]:
+    """Fixed and per-change CPU cost of the CDC apply per engine, from two batch sizes against one table size.
+
+    A line through the smallest and largest batch among the run's CDC measurement and the joined points with
+    its table size: the fixed part is what a run costs whatever the batch (JVM, planning, listing, catalog),
+    the per-change part what decides the cost of large batches. The marginal ratios compare the per-change parts.
+    """
+    head = res.get("cdc") or {}
+    same_table = [p for p in [head, *(res.get("cdc_points") or [])] if p.get("changes")]
+    same_table = [p for p in same_table if p.get("table_rows") == head.get("table_rows")]
+    same_table.sort(key=lambda p: p["changes"])
+    out: dict[str, Any] = {"table_rows": head.get("table_rows"), "fit": {}}
+    if len(same_table) < 2 or same_table[-1]["changes"] <= same_table[0]["changes"]:
+        return out
+    lo, hi = same_table[0], same_table[-1]
+    out["changes"] = [lo["changes"], hi["changes"]]
+    for engine in CDC_ENGINE_KEYS:
+        a, b = (lo.get(engine) or {}).get("cpu_seconds"), (hi.get(engine) or {}).get("cpu_seconds")
+        if a is None or b is None:
+            continue
+        per_million = (b - a) / (hi["changes"] - lo["changes"]) * 1e6
+        out["fit"][engine] = {"lo_cpu_s": a, "hi_cpu_s": b, "per_million_cpu_s": per_million,
+                              "fixed_cpu_s": a - per_million * lo["changes"] / 1e6}  # fmt: skip
+    duck = (out["fit"].get("duckdb_cdc") or {}).get("per_million_cpu_s")
+    for engine in ("project_cdc", "competent_cdc"):
+        mine = (out["fit"].get(engine) or {}).get("per_million_cpu_s")
+        if mine is not None and duck and duck > 0:
+            out[f"{engine}_vs_duckdb_marginal"] = mine / duck
     return out
 
 

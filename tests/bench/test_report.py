@@ -231,16 +231,18 @@ def test_each_run_replaces_the_results_of_its_size(tmp_path) -> None:
         newest_results(tmp_path / "empty")
 
 
-def _cdc_point(table_rows: int, project_cpu: float, partitions_read: int) -> dict:
+def _cdc_point(
+    table_rows: int, project_cpu: float, partitions_read: int, changes: int = 1000, duckdb_cpu: float = 10.0
+) -> dict:
     extra = {"trading_transactions_partitions_read": partitions_read, "trading_transactions_files_read": 3,
              "trading_transactions_partitions_rewritten": 2}  # fmt: skip
     return {
-        "changes": 1000,
+        "changes": changes,
         "table_rows": table_rows,
         "project_cdc": {"available": True, "seconds": 10.0, "changes_per_s": 100.0, "changes_per_s_per_core": 50.0,
                         "cpu_seconds": project_cpu, "peak_rss_bytes": MIB, "counts": {"extra": extra}},
         "duckdb_cdc": {"available": True, "seconds": 1.0, "changes_per_s": 1000.0, "changes_per_s_per_core": 500.0,
-                       "cpu_seconds": 10.0, "peak_rss_bytes": MIB},
+                       "cpu_seconds": duckdb_cpu, "peak_rss_bytes": MIB},
     }  # fmt: skip
 
 
@@ -263,6 +265,31 @@ def test_cdc_points_of_other_table_sizes_join_the_report(tmp_path) -> None:
     # Joining the same table size again replaces its point.
     rerender(tmp_path / "run.json", tmp_path / "B.md", cdc_points=[tmp_path / "cdc.json"])
     assert (tmp_path / "B.md").read_text().count("| 10,000,000 |") == 1
+
+
+def test_a_smaller_batch_on_the_same_table_splits_cdc_cost_into_fixed_and_per_change(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    # 1,000 changes: project 40 CPU s, DuckDB 10; 100 changes: project 31, DuckDB 9.1 (same table).
+    res["cdc"], res["spark_heap"] = _cdc_point(1_000_000, 40.0, 5), "4g"
+    (tmp_path / "run.json").write_text(json.dumps(res))
+    small = {"started": "later", "spark_heap": "4g", "cdc": _cdc_point(1_000_000, 31.0, 4, changes=100, duckdb_cpu=9.1)}
+    (tmp_path / "small.json").write_text(json.dumps(small))
+    big_table = {"started": "later", "spark_heap": "8g", "cdc": _cdc_point(10_000_000, 44.0, 6)}
+    (tmp_path / "big.json").write_text(json.dumps(big_table))
+    points = [tmp_path / "small.json", tmp_path / "big.json"]
+    out = rerender(tmp_path / "run.json", tmp_path / "A.md", cdc_points=points)
+    md = (tmp_path / "A.md").read_text()
+    # Per million changes: project (40 - 31) / 900 * 1e6 = 10,000 CPU s, fixed 31 - 1 = 30; DuckDB 1,000 and 9.
+    assert "| Project job `trading_cdc_apply` | 31.00 | 40.00 | 30.00 | 10,000.00 | 10.00 |" in md
+    assert "| DuckDB reference | 9.10 | 10.00 | 9.00 | 1,000.00 | 1.00 |" in md
+    assert out["targets"]["cdc_cpu_vs_duckdb"]["note"].endswith("per change (marginal, two batch sizes) 10.00x")
+    # The table-size comparison holds the run's batch size only: the smaller batch is not one of its rows.
+    assert "| 1,000,000 | 40.00 | n/a | 10.00 | 4.00 |" in md and "| 10,000,000 | 44.00 |" in md
+    assert "| 1,000,000 | 31.00 |" not in md
 
 
 def test_a_later_cdc_run_replaces_the_runs_cdc_section_and_says_so(tmp_path) -> None:
