@@ -34,6 +34,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -289,6 +290,29 @@ def duplicated_lambda_functions(apply_log: str) -> list[str]:
     return [match["name"] for match in _DUPLICATE_FUNCTION.finditer(apply_log)]
 
 
+def remove_emulator_duplicates(apply_log: str, client: Callable[[str], Any] | None = None) -> bool:
+    """Delete what a failed apply could not create because the emulator already held it (Glue tables, Lambda
+    functions; Terraform has no record of them) and say whether anything was, so the apply may run again: it
+    creates them from the same configuration and touches nothing else. Any other failure returns False.
+
+    ``client`` makes a boto3 client by service name; by default ``boto3.client``, which reaches the emulator
+    through AWS_ENDPOINT_URL (the demo's stack step sets it).
+    """
+    tables, functions = duplicated_glue_tables(apply_log), duplicated_lambda_functions(apply_log)
+    if not (tables or functions):
+        return False
+    if client is None:
+        import boto3
+
+        client = boto3.client
+    glue, lambda_client = client("glue"), client("lambda")
+    for database, table in tables:
+        glue.delete_table(DatabaseName=database, Name=table)
+    for name in functions:
+        lambda_client.delete_function(FunctionName=name)
+    return True
+
+
 # Terraform's default of 10 concurrent operations is held for most of the apply by the six S3 lifecycle
 # configurations (the provider polls each until its rules read back the same several times: ~55 s each against
 # moto, whatever the rules) and the six Kinesis streams (30-40 s each), and the rest of the plan queues behind
@@ -339,20 +363,9 @@ def step_terraform(cfg: DemoConfig, ctx: dict[str, Any]) -> dict[str, Any]:
             _terraform(apply, env, apply_log)
             break
         except DemoError:
-            failed = apply_log.read_text()
-            tables, functions = duplicated_glue_tables(failed), duplicated_lambda_functions(failed)
-            if attempt == 2 or not (tables or functions):
+            # Seen on a loaded 2-core host with the moto server: a create the emulator already held.
+            if attempt == 2 or not remove_emulator_duplicates(apply_log.read_text()):
                 raise
-            # Seen on a loaded 2-core host with the moto server: what Terraform has no record of is deleted and
-            # the apply runs again (it creates it from the same configuration; nothing else is touched).
-            import boto3
-
-            # The emulator, through AWS_ENDPOINT_URL (set by the stack step).
-            glue, lambda_client = boto3.client("glue"), boto3.client("lambda")
-            for database, table in tables:
-                glue.delete_table(DatabaseName=database, Name=table)
-            for name in functions:
-                lambda_client.delete_function(FunctionName=name)
     applied = apply_log.read_text()
     summary = next((line for line in applied.splitlines() if line.startswith("Apply complete!")), "")
     zips = json.loads(Path(artifact_vars).read_text())["lambda_zip_dir"]

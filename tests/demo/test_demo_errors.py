@@ -19,6 +19,7 @@ from lakectl.demo import (
     check_java,
     duplicated_glue_tables,
     duplicated_lambda_functions,
+    remove_emulator_duplicates,
     run_demo,
 )
 from lakectl.emulator import free_port
@@ -116,8 +117,8 @@ def test_large_is_ten_times_small_in_the_same_window():
     assert {k: v / small[k] for k, v in large.items()} == dict.fromkeys(small, 10.0)
 
 
-def test_a_glue_table_the_emulator_created_twice_is_found_in_the_apply_log():
-    plan = """
+# The plan and the error of an apply whose Glue table the emulator already held (demo-apply.log).
+DUPLICATE_TABLE_PLAN = """
   # module.glue.aws_glue_catalog_table.dataset["ercot_settlement_prices"] will be created
   + resource "aws_glue_catalog_table" "dataset" {
       + arn           = (known after apply)
@@ -130,21 +131,43 @@ def test_a_glue_table_the_emulator_created_twice_is_found_in_the_apply_log():
       + database_name = "energy_raw"
     }
 """
-    error = (
-        (
-            "\nError: creating Glue Catalog Table (ercot_settlement_prices): operation error Glue: CreateTable, https "
-            "response error StatusCode: 400, RequestID: NMnW, AlreadyExistsException: Table already exists.\n"
-        )
-        + """
+DUPLICATE_TABLE_ERROR = (
+    "\nError: creating Glue Catalog Table (ercot_settlement_prices): operation error Glue: CreateTable, https "
+    "response error StatusCode: 400, RequestID: NMnW, AlreadyExistsException: Table already exists.\n"
+    """
 
   with module.glue.aws_glue_catalog_table.dataset["ercot_settlement_prices"],
   on ../../modules/glue_catalog_etl/main.tf line 125, in resource "aws_glue_catalog_table" "dataset":
 """
-    )
+)
+DUPLICATE_TABLE_LOG = DUPLICATE_TABLE_PLAN + DUPLICATE_TABLE_ERROR
+
+
+def test_a_glue_table_the_emulator_created_twice_is_found_in_the_apply_log():
+    plan, error = DUPLICATE_TABLE_PLAN, DUPLICATE_TABLE_ERROR
     assert duplicated_glue_tables(plan + error) == [("energy_transform", "ercot_settlement_prices")]
     # Any other failure is left to the user: the apply is not run again.
     assert duplicated_glue_tables(plan + error.replace("AlreadyExistsException", "AccessDeniedException")) == []
     assert duplicated_glue_tables(plan) == []
+
+
+def test_what_the_emulator_already_held_is_deleted_so_the_apply_can_run_again(aws_emulator):
+    import boto3
+
+    # A database of its own: the session's emulator is shared with the demo tests, which create energy_transform.
+    database = "duplicate_check"
+    log = DUPLICATE_TABLE_LOG.replace('"energy_transform"', f'"{database}"')
+    glue = boto3.client("glue")
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(DatabaseName=database, TableInput={"Name": "ercot_settlement_prices"})
+    try:
+        denied = log.replace("AlreadyExistsException", "AccessDeniedException")
+        assert not remove_emulator_duplicates(denied)  # another failure: nothing is deleted, no second apply
+        assert glue.get_tables(DatabaseName=database)["TableList"]
+        assert remove_emulator_duplicates(log)
+        assert glue.get_tables(DatabaseName=database)["TableList"] == []
+    finally:
+        glue.delete_database(Name=database)
 
 
 def test_a_lambda_function_the_emulator_already_holds_is_named_for_deletion():
