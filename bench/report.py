@@ -170,6 +170,15 @@ def commentary(res: dict[str, Any]) -> list[str]:
             "row's exact casts and contract rules with its quarantine reason, the key before image, tombstones, "
             "the stale-update check and the atomic catalog publish."
         )
+    fit = (res.get("cdc_batch_fit") or {}).get("fit") or {}
+    if {"project_cdc", "duckdb_cdc"} <= set(fit):
+        pf, df = fit["project_cdc"], fit["duckdb_cdc"]
+        per = pf["per_million_cpu_s"] / df["per_million_cpu_s"] if df["per_million_cpu_s"] > 0 else None
+        out.append(
+            f"- Of the project's CDC cost, {_f(pf['fixed_cpu_s'])} CPU s are paid by every run whatever the batch "
+            f"(DuckDB: {_f(df['fixed_cpu_s'])}) and {_f(pf['per_million_cpu_s'])} per million changes (DuckDB: "
+            f"{_f(df['per_million_cpu_s'])}): per change the project is at {_f(per)}x DuckDB."
+        )
     targets = res.get("targets", {})
     missing = [name for name, t in targets.items() if t.get("issue") == 32 and t["value"] is None]
     failed = [name for name, t in targets.items() if t["status"] == "not met"]

@@ -287,6 +287,7 @@ def test_a_smaller_batch_on_the_same_table_splits_cdc_cost_into_fixed_and_per_ch
     assert "| Project job `trading_cdc_apply` | 31.00 | 40.00 | 30.00 | 10,000.00 | 10.00 |" in md
     assert "| DuckDB reference | 9.10 | 10.00 | 9.00 | 1,000.00 | 1.00 |" in md
     assert out["targets"]["cdc_cpu_vs_duckdb"]["note"].endswith("per change (marginal, two batch sizes) 10.00x")
+    assert "- Of the project's CDC cost, 30.00 CPU s are paid by every run whatever the batch (DuckDB: 9.00)" in md
     # The table-size comparison holds the run's batch size only: the smaller batch is not one of its rows.
     assert "| 1,000,000 | 40.00 | n/a | 10.00 | 4.00 |" in md and "| 10,000,000 | 44.00 |" in md
     assert "| 1,000,000 | 31.00 |" not in md
