@@ -196,9 +196,13 @@ def test_local_env_apply_then_plan_has_no_changes(tmp_path: Path, emulator: Embe
     def on_emulator(service: str) -> Any:
         import boto3
 
-        keys = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        creds = dict(zip(("aws_access_key_id", "aws_secret_access_key"), (env[k] for k in keys), strict=True))
-        return boto3.client(service, endpoint_url=emulator.endpoint_url, region_name=env["AWS_DEFAULT_REGION"], **creds)
+        return boto3.client(
+            service,
+            endpoint_url=emulator.endpoint_url,
+            region_name=env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+        )
 
     # The demo's apply: as many operations at a time, and a create the emulator already held (moto, loaded host)
     # removed and applied again; any other failure fails the test.
