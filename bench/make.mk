@@ -16,8 +16,9 @@ BENCH_SPARK_MEMORY ?= 4g
 # free-text notes for the report (| separates notes), e.g. what else ran on the machine
 BENCH_NOTE ?=
 
-# Warehouse load of one new day after 1 and after 30 days of history (issue 32); rows per day of transactions
-BENCH_WAREHOUSE_ROWS    ?= 2000
+# Warehouse load of one new day after 1 and after 30 days of history (issue 32), at each day size (rows of
+# transactions per day): two sizes split the loader's CPU into a fixed part and a part per row
+BENCH_WAREHOUSE_ROWS    ?= 2000,20000
 BENCH_WAREHOUSE_HISTORY ?= 1,30
 
 .PHONY: bench bench-data test-bench bench-warehouse bench-cdc
@@ -34,7 +35,7 @@ test-bench: setup ## Benchmark tests (generator determinism, engines agree on a 
 	$(PY) -m pytest tests/bench -m "not slow" $(PYTEST_ARGS)
 
 bench: bench-warehouse
-bench-warehouse: setup ## Warehouse load of one new day after 1 and 30 days of history: ratio and peak memory
+bench-warehouse: setup ## Warehouse load of one new day after 1 and 30 days of history, two day sizes: ratio, memory
 	$(PY) -m bench.warehouse --rows-per-day $(BENCH_WAREHOUSE_ROWS) --history $(BENCH_WAREHOUSE_HISTORY) \
 		--runs $(BENCH_RUNS) --out bench/results/warehouse-load.json
 

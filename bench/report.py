@@ -299,7 +299,17 @@ def warehouse_section(res: dict[str, Any]) -> list[str]:
             f"| {p['history_days']} | {_f(p['rows_per_day'])} | {_f(p['wall_median_s'], 3)} "
             f"| {_f(p['loader_cpu_median_s'], 3)} | {_mib(p['peak_memory_bytes'])} | {_f(max(p['staged_rows']))} |"
         )
-    return [*out, "", f"Ratio {wh['ratio_label']}: **{_f(wh['ratio'])}** (target <= {wh['target']}).", ""]
+    ratios = wh.get("ratios") or [{"rows_per_day": wh["points"][0]["rows_per_day"], "ratio": wh["ratio"]}]
+    each = ", ".join(f"{_f(r['ratio'])} at {_f(r['rows_per_day'])} rows per day" for r in ratios)
+    out += ["", f"Ratio {wh['ratio_label']}: **{_f(wh['ratio'])}** (target <= {wh['target']}; {each}).", ""]
+    if fit := wh.get("fit"):
+        lines = "; ".join(
+            f"after {f['history_days']} day(s) of history {_f(f['fixed_cpu_s'], 3)} CPU s fixed + "
+            f"{_f(f['cpu_s_per_1000_rows'], 4)} per 1,000 rows"
+            for f in fit
+        )
+        out += [f"Loader CPU as a line through the two day sizes: {lines}.", ""]
+    return out
 
 
 CDC_ENGINES = (

@@ -324,3 +324,31 @@ def test_a_cdc_point_whose_project_run_failed_says_why() -> None:
     res["cdc_points"] = [{**failed, "spark_heap": "4g"}]
     rows = "\n".join(cdc_scaling(res))
     assert "| 10,000,000 | not measured: java.lang.OutOfMemoryError: Java heap space | n/a | 10.00 |" in rows
+
+
+def test_the_warehouse_load_is_judged_at_its_worst_day_size_and_split_into_fixed_and_per_row() -> None:
+    from bench.report import warehouse_section
+    from bench.warehouse import summarise
+
+    def point(rows: int, history: int, wall: float, cpu: float) -> dict:
+        return {"history_days": history, "rows_per_day": rows, "runs": 2, "wall_s": [wall, wall],
+                "wall_median_s": wall, "loader_cpu_median_s": cpu, "peak_memory_bytes": MIB,
+                "staged_rows": [rows, rows], "warehouse_rows_after": rows * (history + 1)}  # fmt: skip
+
+    # 2,000 rows: 0.5 s after 1 day, 0.55 after 30 (1.1); 20,000 rows: 2.0 and 2.1 (1.05).
+    points = [
+        point(2000, 1, 0.5, 0.3),
+        point(2000, 30, 0.55, 0.3),
+        point(20000, 1, 2.0, 1.2),
+        point(20000, 30, 2.1, 1.2),
+    ]
+    res = summarise(points)
+    assert res["ratio"] == pytest.approx(1.1) and res["ratio_rows_per_day"] == 2000 and res["meets_target"]
+    # CPU per 1,000 rows (1.2 - 0.3) / 18 = 0.05; fixed 0.3 - 0.05 * 2 = 0.2, at both history lengths.
+    assert [f["history_days"] for f in res["fit"]] == [1, 30]
+    assert res["fit"][0]["cpu_s_per_1000_rows"] == pytest.approx(0.05) and res["fit"][0][
+        "fixed_cpu_s"
+    ] == pytest.approx(0.2)
+    md = "\n".join(warehouse_section({"warehouse": res}))
+    assert "Ratio day-30/day-1: **1.10** (target <= 1.2; 1.10 at 2,000 rows per day, 1.05 at 20,000 rows per day)" in md
+    assert "after 30 day(s) of history 0.200 CPU s fixed + 0.0500 per 1,000 rows" in md
