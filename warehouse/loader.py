@@ -300,6 +300,17 @@ def dataset_statements(load: DatasetLoad, iam_role: str, run_id: str = "") -> li
     for expression in ledger_statements(contract.name, load.replaced_keys(), load.ledger_entries(), run_id):
         stmts.append(Statement(expression=expression))
     stmts.append(Statement(raw=f"CALL trading.sp_assert_row_count('{stage}', {load.rows})"))
+    # Rows of the replaced/removed partitions that the new versions no longer hold were deleted at the source.
+    # Deleted before the MERGE, while those partitions hold only rows the table's statistics have seen: after it,
+    # PostgreSQL took a new day's rows for a handful and ran the NOT EXISTS as a nested loop over the staged rows
+    # for each (8.9 s of an 11.8 s load of 20,000 rows). The order changes nothing else: every staged row lies in
+    # the replaced partitions, so the MERGE neither adds a row the DELETE would remove nor needs one it removes.
+    gone = exp.select("1").from_(f"{stage} AS s").where(" AND ".join(f"s.{k} = {target}.{k}" for k in pk))
+    where: exp.Expression = exp.not_(exp.Exists(this=gone))
+    scope = _partition_filter(load, target)
+    if scope is not None:
+        where = exp.and_(scope, where)
+    stmts.append(Statement(expression=exp.delete(target, where=where)))
     # Redshift's MERGE gives only the source an alias, so the target is referenced by its qualified name.
     on = " AND ".join(f"{target}.{k} = s.{k}" for k in pk)
     updates = ", ".join(f"{c} = s.{c}" for c in cols if c not in pk)
@@ -315,13 +326,6 @@ def dataset_statements(load: DatasetLoad, iam_role: str, run_id: str = "") -> li
             dialect="redshift",
         )
         stmts.append(Statement(expression=merge))
-    # Rows of the replaced/removed partitions that the new versions no longer hold were deleted at the source.
-    gone = exp.select("1").from_(f"{stage} AS s").where(" AND ".join(f"s.{k} = {target}.{k}" for k in pk))
-    where: exp.Expression = exp.not_(exp.Exists(this=gone))
-    scope = _partition_filter(load, target)
-    if scope is not None:
-        where = exp.and_(scope, where)
-    stmts.append(Statement(expression=exp.delete(target, where=where)))
     return stmts
 
 

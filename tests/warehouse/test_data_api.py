@@ -38,6 +38,15 @@ def test_redshift_statements_are_valid_redshift_sql():
     assert any("DISTKEY(customer_id) SORTKEY(settlement_date)" in s for s in ddl)
 
 
+def test_rows_the_new_versions_no_longer_hold_are_deleted_before_the_merge():
+    sqls = [s.sql("redshift") for s in dataset_statements(_tx_load(), "arn:aws:iam::1:role/copy")]
+    delete = next(i for i, s in enumerate(sqls) if s.startswith("DELETE FROM trading.transactions"))
+    merge = next(i for i, s in enumerate(sqls) if s.startswith("MERGE"))
+    # After the MERGE a new day's rows are unknown to the table's statistics and PostgreSQL ran the DELETE's NOT
+    # EXISTS as a nested loop (make bench-warehouse: 8.9 s of an 11.8 s load of 20,000 rows).
+    assert delete < merge
+
+
 def _client():
     return boto3.client("redshift-data", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
 
