@@ -46,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         "--cdc", type=Path, default=None,
         help="results JSON of a later `python -m bench cdc`: replaces the run's CDC section (the report says so)",
     )  # fmt: skip
+    rep.add_argument(
+        "--warehouse", type=Path, default=None,
+        help="results JSON of a later `make bench-warehouse`: replaces the run's warehouse section",
+    )  # fmt: skip
     cdc = sub.add_parser("cdc", help="only the CDC apply (project, PySpark merge, DuckDB) on a table of a given size")
     cdc.add_argument("--changes", type=int, default=1_000_000)
     cdc.add_argument("--table-rows", type=int, required=True)
@@ -65,7 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "report":
         from bench.run import newest_results, rerender
 
-        rerender(args.results or newest_results(), args.report, args.add_point, args.cdc_point, args.cdc)
+        results = args.results or newest_results()
+        rerender(results, args.report, args.add_point, args.cdc_point, args.cdc, args.warehouse)
         return 0
     if args.cmd == "cdc":
         from bench.run import run_cdc_bench

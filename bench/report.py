@@ -292,6 +292,8 @@ def warehouse_section(res: dict[str, Any]) -> list[str]:
     out = ["## Warehouse load (one new day of transactions into PostgreSQL, the Redshift stand-in)", ""]
     if not wh.get("points"):
         return [*out, "Not measured: run `make bench-warehouse` (a prerequisite of `make bench`).", ""]
+    if wh.get("started"):
+        out += [f"Measured by `make bench-warehouse`, started {wh['started']}.", ""]
     out += ["| History (days) | rows per day | s (median) | loader CPU s | peak memory MiB | rows staged |",
             "|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for p in wh["points"]:

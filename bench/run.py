@@ -625,6 +625,7 @@ def rerender(
     add_points: Sequence[Path] = (),
     cdc_points: Sequence[Path] = (),
     cdc: Path | None = None,
+    warehouse: Path | None = None,
 ) -> dict[str, Any]:
     """Recompute the derived figures of a results JSON and write the report again (no measurement).
 
@@ -632,8 +633,11 @@ def rerender(
     measurement joins the fixed vs per-MiB fit. ``cdc_points``: results of ``python -m bench cdc`` (the same
     batch against other table sizes), shown beside the run's own CDC measurement. ``cdc``: a later
     ``python -m bench cdc`` result that replaces the run's own CDC measurement (the report names its command).
+    ``warehouse``: a later ``make bench-warehouse`` result that replaces the run's warehouse measurement.
     """
     res = json.loads(Path(results).read_text())
+    if warehouse is not None:
+        res["warehouse"] = json.loads(Path(warehouse).read_text())
     if cdc is not None:
         replace_cdc(res, json.loads(Path(cdc).read_text()))
     add_cdc_points(res, cdc_points)

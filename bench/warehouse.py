@@ -25,7 +25,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -221,6 +221,7 @@ def run(day_sizes: Sequence[int], histories: Sequence[int], runs: int, out: Path
     from lakectl.settings import emulator_env
 
     saved = dict(os.environ)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     scenarios: list[Scenario] = []
     try:
         with tempfile.TemporaryDirectory(prefix="wh-bench-") as tmp:
@@ -242,7 +243,7 @@ def run(day_sizes: Sequence[int], histories: Sequence[int], runs: int, out: Path
             scenario.close()
         os.environ.clear()
         os.environ.update(saved)
-    res = summarise(points)
+    res = {"started": started, **summarise(points)}
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(res, indent=2) + "\n")

@@ -349,6 +349,21 @@ def test_the_warehouse_load_is_judged_at_its_worst_day_size_and_split_into_fixed
     assert res["fit"][0]["cpu_s_per_1000_rows"] == pytest.approx(0.05) and res["fit"][0][
         "fixed_cpu_s"
     ] == pytest.approx(0.2)
-    md = "\n".join(warehouse_section({"warehouse": res}))
+    md = "\n".join(warehouse_section({"warehouse": {"started": "2026-12-06T15:00:00+00:00", **res}}))
+    assert "Measured by `make bench-warehouse`, started 2026-12-06T15:00:00+00:00." in md
     assert "Ratio day-30/day-1: **1.10** (target <= 1.2; 1.10 at 2,000 rows per day, 1.05 at 20,000 rows per day)" in md
     assert "after 30 day(s) of history 0.200 CPU s fixed + 0.0500 per 1,000 rows" in md
+
+
+def test_a_later_warehouse_run_replaces_the_runs_warehouse_section(tmp_path) -> None:
+    import json
+
+    from bench.run import rerender
+
+    res = _results()
+    (tmp_path / "run.json").write_text(json.dumps(res))
+    later = {"started": "later", "points": [], "ratio": 1.05, "ratio_cpu": 1.0, "ratio_label": "day-30/day-1",
+             "target": 1.2}  # fmt: skip
+    (tmp_path / "wh.json").write_text(json.dumps(later))
+    out = rerender(tmp_path / "run.json", tmp_path / "A.md", warehouse=tmp_path / "wh.json")
+    assert out["targets"]["warehouse_load"]["value"] == 1.05
