@@ -173,12 +173,23 @@ def commentary(res: dict[str, Any]) -> list[str]:
     fit = (res.get("cdc_batch_fit") or {}).get("fit") or {}
     if {"project_cdc", "duckdb_cdc"} <= set(fit):
         pf, df = fit["project_cdc"], fit["duckdb_cdc"]
-        per = pf["per_million_cpu_s"] / df["per_million_cpu_s"] if df["per_million_cpu_s"] > 0 else None
-        out.append(
+
+        def per_change(f: dict[str, Any]) -> float | None:
+            return f["per_million_cpu_s"] / df["per_million_cpu_s"] if df["per_million_cpu_s"] > 0 else None
+
+        line = (
             f"- Of the project's CDC cost, {_f(pf['fixed_cpu_s'])} CPU s are paid by every run whatever the batch "
             f"(DuckDB: {_f(df['fixed_cpu_s'])}) and {_f(pf['per_million_cpu_s'])} per million changes (DuckDB: "
-            f"{_f(df['per_million_cpu_s'])}): per change the project is at {_f(per)}x DuckDB."
+            f"{_f(df['per_million_cpu_s'])}): per change the project is at {_f(per_change(pf))}x DuckDB"
         )
+        if cf := fit.get("competent_cdc"):
+            line += (
+                f", the competent PySpark merge at {_f(per_change(cf))}x (fixed {_f(cf['fixed_cpu_s'])} CPU s), so "
+                "no batch size brings a Spark merge within 3x of DuckDB on this machine"
+                if (per_change(cf) or 0) > 3
+                else f", the competent PySpark merge at {_f(per_change(cf))}x (fixed {_f(cf['fixed_cpu_s'])} CPU s)"
+            )
+        out.append(line + ".")
     targets = res.get("targets", {})
     missing = [name for name, t in targets.items() if t.get("issue") == 32 and t["value"] is None]
     failed = [name for name, t in targets.items() if t["status"] == "not met"]

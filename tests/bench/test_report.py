@@ -275,8 +275,10 @@ def test_a_smaller_batch_on_the_same_table_splits_cdc_cost_into_fixed_and_per_ch
     res = _results()
     # 1,000 changes: project 40 CPU s, DuckDB 10; 100 changes: project 31, DuckDB 9.1 (same table).
     res["cdc"], res["spark_heap"] = _cdc_point(1_000_000, 40.0, 5), "4g"
+    res["cdc"]["competent_cdc"] = {**res["cdc"]["duckdb_cdc"], "cpu_seconds": 14.0}
     (tmp_path / "run.json").write_text(json.dumps(res))
     small = {"started": "later", "spark_heap": "4g", "cdc": _cdc_point(1_000_000, 31.0, 4, changes=100, duckdb_cpu=9.1)}
+    small["cdc"]["competent_cdc"] = {**small["cdc"]["duckdb_cdc"], "cpu_seconds": 9.5}
     (tmp_path / "small.json").write_text(json.dumps(small))
     big_table = {"started": "later", "spark_heap": "8g", "cdc": _cdc_point(10_000_000, 44.0, 6)}
     (tmp_path / "big.json").write_text(json.dumps(big_table))
@@ -288,8 +290,10 @@ def test_a_smaller_batch_on_the_same_table_splits_cdc_cost_into_fixed_and_per_ch
     assert "| DuckDB reference | 9.10 | 10.00 | 9.00 | 1,000.00 | 1.00 |" in md
     assert out["targets"]["cdc_cpu_vs_duckdb"]["note"].endswith("per change (marginal, two batch sizes) 10.00x")
     assert "- Of the project's CDC cost, 30.00 CPU s are paid by every run whatever the batch (DuckDB: 9.00)" in md
+    # The competent merge: (14 - 9.5) / 900 * 1e6 = 5,000 per million changes, 5x DuckDB's; fixed 9.5 - 0.5 = 9.
+    assert ", the competent PySpark merge at 5.00x (fixed 9.00 CPU s), so no batch size brings a Spark" in md
     # The table-size comparison holds the run's batch size only: the smaller batch is not one of its rows.
-    assert "| 1,000,000 | 40.00 | n/a | 10.00 | 4.00 |" in md and "| 10,000,000 | 44.00 |" in md
+    assert "| 1,000,000 | 40.00 | 14.00 | 10.00 | 4.00 |" in md and "| 10,000,000 | 44.00 |" in md
     assert "| 1,000,000 | 31.00 |" not in md
 
 
