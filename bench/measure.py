@@ -136,6 +136,13 @@ def input_bytes(files: list[str]) -> int:
     return sum(os.path.getsize(f) for f in files)
 
 
+def fixed_and_per_unit(small: tuple[float, float], large: tuple[float, float]) -> tuple[float, float]:
+    """The line through two (size, cost) measurements: the cost at size 0 (fixed) and the cost per unit of size."""
+    (x0, y0), (x1, y1) = small, large
+    per_unit = (y1 - y0) / (x1 - x0)
+    return y0 - per_unit * x0, per_unit
+
+
 def median(values: list[float]) -> float:
     """Median (the benchmark's summary statistic over repeated runs)."""
     return float(statistics.median(values)) if values else float("nan")

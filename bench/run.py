@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.engines import project
 from bench.generate import MIB, generate, generate_history, parse_size
-from bench.measure import machine, median
+from bench.measure import fixed_and_per_unit, machine, median
 from bench.report import over, render_markdown
 from lakectl.spark import DEFAULT_DRIVER_MEMORY
 
@@ -574,8 +574,8 @@ def scaling(res: dict[str, Any]) -> dict[str, Any]:
         a, b = lo["cpu_seconds"][engine], hi["cpu_seconds"][engine]
         if a is None or b is None:
             continue
-        per_mib = (b - a) / (hi["input_mib"] - lo["input_mib"])
-        out["fit"][engine] = {"per_mib_cpu_s": per_mib, "fixed_cpu_s": a - per_mib * lo["input_mib"],
+        fixed, per_mib = fixed_and_per_unit((lo["input_mib"], a), (hi["input_mib"], b))
+        out["fit"][engine] = {"per_mib_cpu_s": per_mib, "fixed_cpu_s": fixed,
                               "lo": {"mib": lo["input_mib"], "cpu_s": a},
                               "hi": {"mib": hi["input_mib"], "cpu_s": b}}  # fmt: skip
     fit = out["fit"]
@@ -608,9 +608,9 @@ def cdc_batch_fit(res: dict[str, Any]) -> dict[str, Any]:
         a, b = (lo.get(engine) or {}).get("cpu_seconds"), (hi.get(engine) or {}).get("cpu_seconds")
         if a is None or b is None:
             continue
-        per_million = (b - a) / (hi["changes"] - lo["changes"]) * 1e6
+        fixed, per_million = fixed_and_per_unit((lo["changes"] / 1e6, a), (hi["changes"] / 1e6, b))
         out["fit"][engine] = {"lo_cpu_s": a, "hi_cpu_s": b, "per_million_cpu_s": per_million,
-                              "fixed_cpu_s": a - per_million * lo["changes"] / 1e6}  # fmt: skip
+                              "fixed_cpu_s": fixed}  # fmt: skip
     duck = (out["fit"].get("duckdb_cdc") or {}).get("per_million_cpu_s")
     for engine in ("project_cdc", "competent_cdc"):
         mine = (out["fit"].get(engine) or {}).get("per_million_cpu_s")

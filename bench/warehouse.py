@@ -33,6 +33,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bench.measure import fixed_and_per_unit
 from energylake.catalog import Catalog, partition_path
 from energylake.contracts import DatasetContract, get_contract
 from migration.dms.apply import arrow_type
@@ -268,9 +269,8 @@ def summarise(points: list[dict[str, Any]]) -> dict[str, Any]:
         lo, hi = sizes[0], sizes[-1]
         for history in histories:
             a, b = at[(lo, history)]["loader_cpu_median_s"], at[(hi, history)]["loader_cpu_median_s"]
-            per_1000 = (b - a) / (hi - lo) * 1000
-            fit.append({"history_days": history, "fixed_cpu_s": a - per_1000 * lo / 1000,
-                        "cpu_s_per_1000_rows": per_1000})  # fmt: skip
+            fixed, per_1000 = fixed_and_per_unit((lo / 1000, a), (hi / 1000, b))
+            fit.append({"history_days": history, "fixed_cpu_s": fixed, "cpu_s_per_1000_rows": per_1000})
     res = {
         "benchmark": "warehouse-load-one-new-day",
         "points": points,
